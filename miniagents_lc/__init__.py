@@ -1,0 +1,59 @@
+"""miniagents_lc: replayable streamed promises for LangChain.
+
+One continuous token stream across nested, parallel agents: every message is a
+`MessagePromise`, every reply a `MessageSequencePromise`, and every agent a LangChain Runnable.
+"""
+
+from miniagents_lc.agents import (
+    AgentCall,
+    InteractionContext,
+    MiniAgent,
+    MiniAgents,
+    miniagent,
+)
+from miniagents_lc.messages import (
+    FrozenDict,
+    Message,
+    MessagePromise,
+    MessageSequence,
+    MessageSequencePromise,
+    MessageType,
+)
+from miniagents_lc.promising import (
+    DEFAULT,
+    AppendClosedError,
+    AppendNotOpenError,
+    AppendProducer,
+    FlatSequence,
+    NoActiveContextError,
+    Promise,
+    PromisingContext,
+    PromisingError,
+    StreamCursor,
+    StreamedPromise,
+)
+
+__all__ = [
+    "DEFAULT",
+    "AgentCall",
+    "AppendClosedError",
+    "AppendNotOpenError",
+    "AppendProducer",
+    "FlatSequence",
+    "FrozenDict",
+    "InteractionContext",
+    "Message",
+    "MessagePromise",
+    "MessageSequence",
+    "MessageSequencePromise",
+    "MessageType",
+    "MiniAgent",
+    "MiniAgents",
+    "NoActiveContextError",
+    "Promise",
+    "PromisingContext",
+    "PromisingError",
+    "StreamCursor",
+    "StreamedPromise",
+    "miniagent",
+]

@@ -1,0 +1,356 @@
+"""Agents: `MiniAgents` (the application context), `@miniagent`, calls and their context."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Protocol, Self, overload
+
+from langchain_core.runnables import RunnableConfig
+
+from miniagents_lc.langchain.runnable import AgentRunnable
+from miniagents_lc.langchain.tracing import start_agent_trace
+from miniagents_lc.messages import (
+    Message,
+    MessagePromise,
+    MessageSequence,
+    MessageSequencePromise,
+    MessageType,
+)
+from miniagents_lc.promising import (
+    DEFAULT,
+    AppendClosedError,
+    Defaultable,
+    PromisingContext,
+)
+
+logger = logging.getLogger("miniagents_lc")
+
+PersistHandler = Callable[[tuple[Message, ...]], Awaitable[None]]
+
+
+class MiniAgents(PromisingContext):
+    """The application context: where agents run, and where resolved messages are persisted.
+
+    `async with MiniAgents():` around agent code (or `MiniAgents().run(main())` from sync code);
+    calling an agent through its LangChain interface sets one up when none is active.
+    """
+
+    def __init__(
+        self,
+        *,
+        schedule_immediately_by_default: bool = True,
+        producer_capture_errors_by_default: bool = False,
+    ) -> None:
+        super().__init__(
+            schedule_immediately_by_default=schedule_immediately_by_default,
+            producer_capture_errors_by_default=producer_capture_errors_by_default,
+        )
+        self._persist_handlers: list[PersistHandler] = []
+        self._persisted_keys: set[str] = set()
+
+    def on_persist_messages(self, handler: PersistHandler) -> PersistHandler:
+        """Register `async handler(messages)`. It is called once for every newly resolved
+        message, with a tuple of that message preceded by any messages nested in it that were
+        not persisted yet. Each message reaches the handlers once (deduplicated by `hash_key`);
+        a failing handler is logged with its traceback and breaks nothing."""
+        if not inspect.iscoroutinefunction(handler):
+            raise TypeError(f"on_persist_messages needs an `async def` handler, got {handler!r}.")
+        self._persist_handlers.append(handler)
+        self._on_stream_completed = self._message_resolved
+        return handler
+
+    def _message_resolved(self, promise: object) -> None:
+        if isinstance(promise, MessagePromise) and self.is_active:
+            self.schedule_task(self._apersist(promise), name="MiniAgents-persist")
+
+    async def _apersist(self, promise: MessagePromise) -> None:
+        fresh: list[Message] = []
+        for message in _messages_within(await promise):
+            if message.hash_key not in self._persisted_keys:
+                self._persisted_keys.add(message.hash_key)
+                fresh.append(message)
+        if not fresh:
+            return
+        batch = tuple(fresh)
+        for handler in self._persist_handlers:
+            try:
+                await handler(batch)
+            except Exception:
+                logger.exception("The persist-messages handler %r failed", handler)
+
+
+def _messages_within(message: Message) -> Iterator[Message]:
+    """Messages nested in `message`'s fields (depth first), then `message` itself."""
+
+    def walk(value: object) -> Iterator[Message]:
+        if isinstance(value, Message):
+            for field_value in (
+                *value.__dict__.values(),
+                *(value.__pydantic_extra__ or {}).values(),
+            ):
+                yield from walk(field_value)
+            yield value
+        elif isinstance(value, tuple):
+            for item in value:
+                yield from walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+
+    yield from walk(message)
+
+
+class AgentFunction(Protocol):
+    """`async def agent(ctx: InteractionContext, **kwargs) -> None`."""
+
+    def __call__(self, ctx: InteractionContext, /, **kwargs: Any) -> Awaitable[None]: ...
+
+
+class InteractionContext:
+    """What an agent function gets: its input, itself, and the way to reply.
+
+    `message_promises` is the input, streamed; `reply(...)` appends anything of `MessageType`
+    to the reply sequence, in order; `finish_early()` ends the reply sequence at once.
+    `config` is the LangChain `RunnableConfig` of the run this call belongs to (None outside
+    LangChain): pass it to models you call so they show up in traces.
+    """
+
+    def __init__(
+        self,
+        this_agent: MiniAgent,
+        message_promises: MessageSequencePromise,
+        call: AgentCall,
+    ) -> None:
+        self.this_agent = this_agent
+        self.message_promises = message_promises
+        self._call = call
+        self.config: RunnableConfig | None = None
+
+    def reply(self, messages: MessageType) -> None:
+        """Append to the reply sequence; the caller reads replies in the order given."""
+        try:
+            self._call._reply.append_producer.append(messages)
+        except AppendClosedError as error:
+            raise AppendClosedError(
+                f"Agent {self.this_agent.alias!r} replied after its reply sequence was closed "
+                "(the agent function had returned, or finish_early() was called). Reply "
+                "before returning; to keep working in the background, reply with a promise."
+            ) from error
+
+    def finish_early(self) -> None:
+        """End the reply sequence now; the function may go on, but nothing more reaches the
+        caller."""
+        self._call._reply.append_producer.close()
+
+
+class AgentCall:
+    """One call of an agent: send it messages, then read its replies.
+
+    The agent function starts at the next task switch (or, when not scheduled immediately,
+    when its replies are first consumed) and reads the messages as they are sent.
+    """
+
+    def __init__(
+        self,
+        agent: MiniAgent,
+        kwargs: dict[str, Any],
+        schedule_immediately: Defaultable,
+        run_config: RunnableConfig | None = None,
+    ) -> None:
+        context = MiniAgents.get_current()
+        self._agent = agent
+        self._kwargs = kwargs
+        self._run_config = run_config
+        self._started = False
+        # The input is flattened only once the agent reads it.
+        self._input = MessageSequence(schedule_immediately=False)
+        self._input.append_producer.open()
+        self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
+        self._reply.append_producer.open()
+        self._context = context
+        if context.resolve_schedule_immediately(schedule_immediately):
+            self._ensure_started()
+
+    @property
+    def agent(self) -> MiniAgent:
+        """The agent being called."""
+        return self._agent
+
+    def send_message(self, messages: MessageType) -> Self:
+        """Send more input (anything of `MessageType`) to the agent."""
+        try:
+            self._input.append_producer.append(messages)
+        except AppendClosedError as error:
+            raise AppendClosedError(
+                f"send_message() to agent {self._agent.alias!r} after the call was finished "
+                "(reply_sequence() or finish() closes the input)."
+            ) from error
+        return self
+
+    def finish(self) -> None:
+        """Close the input: the agent's `message_promises` end after what was sent."""
+        self._input.append_producer.close()
+
+    def reply_sequence(self, *, finish_call: bool = True) -> MessageSequencePromise:
+        """The agent's replies, flat and in order; finishes the call unless told not to."""
+        if finish_call:
+            self.finish()
+        return self._reply.sequence_promise
+
+    def _ensure_started(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._context.schedule_task(self._run(), name=f"miniagent:{self._agent.alias}")
+
+    async def _run(self) -> None:
+        agent = self._agent
+        interaction = InteractionContext(agent, self._input.sequence_promise, self)
+        trace = await start_agent_trace(agent.alias, self._run_config)
+        interaction.config = trace.config if trace is not None else self._run_config
+        with self._reply.append_producer:
+            try:
+                await agent.func(interaction, **self._kwargs)
+            except Exception as error:
+                _add_note_once(error, f"raised in agent {agent.alias!r}")
+                if trace is not None:
+                    await trace.fail(error)
+                raise
+        if trace is not None:
+            await trace.finish(self._reply.sequence_promise)
+
+
+def _add_note_once(error: BaseException, note: str) -> None:
+    if note not in getattr(error, "__notes__", ()):
+        error.add_note(note)
+
+
+class _ReplySequence(MessageSequence):
+    """The reply sequence of one call: starts the agent on first demand and names the agent
+    on every error that passes through it."""
+
+    def __init__(self, call: AgentCall, *, schedule_immediately: Defaultable) -> None:
+        self._call = call
+        super().__init__(producer_capture_errors=True, schedule_immediately=schedule_immediately)
+
+    async def _produce_flat(self, promise: Any) -> Any:
+        self._call._ensure_started()
+        try:
+            async for piece in super()._produce_flat(promise):
+                yield piece
+        except Exception as error:
+            alias = self._call.agent.alias
+            if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
+                _add_note_once(error, f"passed through the replies of agent {alias!r}")
+            raise
+
+
+class MiniAgent(AgentRunnable):
+    """An agent: an async function run as a task per call, whose replies stream back as a
+    `MessageSequencePromise`. It is also a LangChain Runnable (see `AgentRunnable`)."""
+
+    def __init__(
+        self,
+        func: AgentFunction,
+        *,
+        alias: str | None = None,
+        description: str | None = None,
+        bound_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if not _is_async_callable(func):
+            raise TypeError(
+                f"@miniagent needs an `async def` function, got {func!r}. Write the agent as "
+                "`async def name(ctx: InteractionContext, **kwargs) -> None`."
+            )
+        self.func = func
+        self.alias: str = alias or str(getattr(func, "__name__", type(func).__name__))
+        self.description: str | None = (
+            description if description is not None else inspect.getdoc(func)
+        )
+        self.bound_kwargs: dict[str, Any] = dict(bound_kwargs or {})
+        self.name = self.alias
+
+    def __repr__(self) -> str:
+        return f"MiniAgent({self.alias!r})"
+
+    def trigger(
+        self,
+        messages: MessageType | None = None,
+        *,
+        schedule_immediately: Defaultable = DEFAULT,
+        **kwargs: Any,
+    ) -> MessageSequencePromise:
+        """Call the agent with `messages`; returns its replies at once while it runs."""
+        call = self.initiate_call(schedule_immediately=schedule_immediately, **kwargs)
+        if messages is not None:
+            call.send_message(messages)
+        return call.reply_sequence()
+
+    def initiate_call(
+        self, *, schedule_immediately: Defaultable = DEFAULT, **kwargs: Any
+    ) -> AgentCall:
+        """Start a call to send messages to piece by piece (`send_message`, then `finish` or
+        `reply_sequence`)."""
+        return AgentCall(self, {**self.bound_kwargs, **kwargs}, schedule_immediately)
+
+    def fork(
+        self, alias: str | None = None, *, description: str | None = None, **kwargs: Any
+    ) -> Self:
+        """A copy of this agent with more bound kwargs (and, if given, another alias)."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.alias = alias if alias is not None else self.alias
+        clone.name = clone.alias
+        if description is not None:
+            clone.description = description
+        clone.bound_kwargs = {**self.bound_kwargs, **kwargs}
+        return clone
+
+    def _trigger_for_run(
+        self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any
+    ) -> MessageSequencePromise:
+        call = AgentCall(self, {**self.bound_kwargs, **kwargs}, DEFAULT, run_config=run_config)
+        call.send_message(messages)
+        return call.reply_sequence()
+
+    def _new_context(self) -> PromisingContext:
+        return MiniAgents()
+
+
+def _is_async_callable(func: object) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - an object with `async def __call__`
+    )
+
+
+@overload
+def miniagent(func: AgentFunction, /) -> MiniAgent: ...
+
+
+@overload
+def miniagent(
+    func: None = None,
+    /,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    **bound_kwargs: Any,
+) -> Callable[[AgentFunction], MiniAgent]: ...
+
+
+def miniagent(
+    func: AgentFunction | None = None,
+    /,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    **bound_kwargs: Any,
+) -> MiniAgent | Callable[[AgentFunction], MiniAgent]:
+    """Turn `async def agent(ctx, **kwargs)` into a `MiniAgent`; bare or with arguments."""
+
+    def decorate(function: AgentFunction) -> MiniAgent:
+        return MiniAgent(function, alias=alias, description=description, bound_kwargs=bound_kwargs)
+
+    return decorate(func) if func is not None else decorate

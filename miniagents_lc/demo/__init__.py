@@ -1,0 +1,1 @@
+"""The main job: an offline live demo of parallel nested agents streaming through LangChain."""

@@ -1,0 +1,1 @@
+"""The LangChain face: agents as Runnables, message conversion and chat-model adapters."""

@@ -1,0 +1,124 @@
+"""Conversions between LangChain's inputs and messages and the project's `MessageType`."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterable, Iterable
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.prompt_values import PromptValue
+from pydantic import BaseModel
+
+from miniagents_lc.messages import Message, MessagePromise, MessageSequencePromise, MessageType
+
+ACCEPTED_INPUT = (
+    "str, a LangChain BaseMessage, a list of messages, a PromptValue (e.g. from a "
+    "ChatPromptTemplate), a dict, a pydantic model, Message, MessagePromise, "
+    "MessageSequencePromise, or an (async) iterable of these"
+)
+
+
+def input_to_messages(value: Any) -> MessageType:
+    """What a Runnable was invoked with, as `MessageType`; a plain string is a user message.
+
+    Raises `TypeError` naming the type and listing what is accepted.
+    """
+    if isinstance(value, str):
+        return Message(text=value, role="user")
+    if isinstance(value, PromptValue):
+        return value.to_messages()
+    if isinstance(
+        value,
+        BaseMessage | Message | MessagePromise | MessageSequencePromise | dict | BaseModel,
+    ):
+        return value
+    if isinstance(value, AsyncIterable):
+        return value
+    if isinstance(value, Iterable) and not isinstance(value, bytes | bytearray | memoryview):
+        return [
+            input_to_messages(item) if isinstance(item, str | PromptValue) else item
+            for item in value
+        ]
+    hint = " (a coroutine: did you forget `await`?)" if inspect.iscoroutine(value) else ""
+    raise TypeError(
+        f"A MiniAgent can't take a {type(value).__name__} as input{hint}. Accepted: "
+        f"{ACCEPTED_INPUT}."
+    )
+
+
+_ROLE_TO_LANGCHAIN = {
+    "user": HumanMessage,
+    "human": HumanMessage,
+    "assistant": AIMessage,
+    "ai": AIMessage,
+    "system": SystemMessage,
+    "developer": SystemMessage,
+}
+
+
+def message_to_langchain(message: Message, *, default_role: str = "user") -> BaseMessage:
+    """A `Message` as the LangChain message of its role ("user", "assistant", "system",
+    "tool"; no role counts as `default_role`). An unknown role is a `ValueError` naming it."""
+    role = message.role or default_role
+    extra = message.__pydantic_extra__ or {}
+    content: Any = extra.get("content_blocks") or (message.text or "")
+    name = extra.get("name")
+    if role == "tool":
+        tool_call_id = extra.get("tool_call_id")
+        if not tool_call_id:
+            raise ValueError("A tool message needs a `tool_call_id` field to become a ToolMessage.")
+        return ToolMessage(content=content, tool_call_id=tool_call_id, name=name)
+    message_class = _ROLE_TO_LANGCHAIN.get(role)
+    if message_class is None:
+        raise ValueError(
+            f"Unknown message role {role!r}: expected one of user, assistant, system, tool "
+            "(or a LangChain ChatMessage, which keeps any role)."
+        )
+    if message_class is AIMessage:
+        return AIMessage(
+            content=content,
+            name=name,
+            id=extra.get("id"),
+            tool_calls=[dict(call) for call in extra.get("tool_calls", ())],
+        )
+    result: BaseMessage = message_class(content=content, name=name)
+    return result
+
+
+def messages_to_langchain(messages: Iterable[Message]) -> list[BaseMessage]:
+    """Every message converted with `message_to_langchain`."""
+    return [message_to_langchain(message) for message in messages]
+
+
+def usage_of(message: Message) -> UsageMetadata | None:
+    """The token usage a message carries (LangChain `usage_metadata`, or an OpenAI-style
+    `usage` with prompt/completion or input/output tokens), as LangChain `UsageMetadata`."""
+    extra = message.__pydantic_extra__ or {}
+    usage = extra.get("usage_metadata") or extra.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    input_tokens = usage.get("input_tokens", usage.get("prompt_tokens"))
+    output_tokens = usage.get("output_tokens", usage.get("completion_tokens"))
+    if not isinstance(input_tokens, int) or not isinstance(output_tokens, int):
+        return None
+    total = usage.get("total_tokens", input_tokens + output_tokens)
+    return UsageMetadata(
+        input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=int(total)
+    )
+
+
+__all__ = [
+    "ACCEPTED_INPUT",
+    "input_to_messages",
+    "message_to_langchain",
+    "messages_to_langchain",
+    "usage_of",
+]

@@ -1,0 +1,60 @@
+"""Chain runs for agents triggered inside a LangChain run, so traces show the agent tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import (
+    get_async_callback_manager_for_config,
+    patch_config,
+    var_child_runnable_config,
+)
+
+from miniagents_lc.messages import MessageSequencePromise
+
+
+class AgentTrace:
+    """The chain run of one agent call; its config is what the agent passes on."""
+
+    def __init__(self, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig):
+        self.run_manager = run_manager
+        self.config = config
+
+    async def fail(self, error: BaseException) -> None:
+        """Report the agent's failure on its run."""
+        await self.run_manager.on_chain_error(error)
+
+    async def finish(self, replies: MessageSequencePromise) -> None:
+        """End the run with the agent's whole reply once it has resolved."""
+        try:
+            messages = await replies.acollect_messages()
+        except Exception as error:
+            await self.run_manager.on_chain_error(error)
+            return
+        text = "\n\n".join(str(message) for message in messages)
+        await self.run_manager.on_chain_end(AIMessage(content=text))
+
+
+async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> AgentTrace | None:
+    """Open a chain run named `alias` under the LangChain run active in this task, if any.
+
+    `run_config` is given when the call is itself the root of a run (`agent.astream(...)`),
+    which already has its run; then nothing is opened. Otherwise the new run's child config
+    becomes the task's config, so models and sub-agents called from here nest under it.
+    """
+    if run_config is not None:
+        return None
+    parent = var_child_runnable_config.get()
+    if parent is None:
+        return None
+    manager = get_async_callback_manager_for_config(parent)
+    if not manager.handlers:
+        return None
+    inputs: dict[str, Any] = {"input": ""}
+    run_manager = await manager.on_chain_start(None, inputs, name=alias)
+    config = patch_config(parent, callbacks=run_manager.get_child())
+    var_child_runnable_config.set(config)
+    return AgentTrace(run_manager, config)

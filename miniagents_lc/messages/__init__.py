@@ -1,0 +1,15 @@
+"""Messages: immutable `Message`s, the promises that stream them, and flattened sequences."""
+
+from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
+from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
+from miniagents_lc.messages.sequence import MessageSequence, MessageType
+
+__all__ = [
+    "FrozenDict",
+    "Message",
+    "MessagePromise",
+    "MessageSequence",
+    "MessageSequencePromise",
+    "MessageType",
+    "message_from_langchain",
+]

@@ -1,0 +1,148 @@
+"""`Message`: an immutable, hashable piece of conversation, and its conversion from LangChain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterable, Callable, Mapping, Set
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NoReturn, Self
+
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from miniagents_lc.promising import DEFAULT, Defaultable
+
+if TYPE_CHECKING:
+    from miniagents_lc.messages.promises import MessagePromise
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict that refuses every change and hashes by content: the frozen form of a mapping."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        raise TypeError("A Message is frozen all the way down: its mappings can't be changed.")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
+def freeze(value: Any) -> Any:
+    """`value` with every list, tuple and set made a tuple and every mapping a FrozenDict."""
+    if isinstance(value, str | int | float | bool | type(None) | BaseModel):
+        return value
+    if isinstance(value, Mapping):
+        if isinstance(value, FrozenDict):
+            return value
+        return FrozenDict({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(item) for item in value)
+    if isinstance(value, Set):
+        return tuple(sorted((freeze(item) for item in value), key=repr))
+    return value
+
+
+class Message(BaseModel):
+    """An immutable message: `text`, an optional `role`, and any extra fields.
+
+    Frozen all the way down (lists become tuples, dicts become `FrozenDict`s), so it can be
+    hashed and shared between agents. `str(message)` is its text; `hash_key` identifies its
+    content the way git identifies a blob.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    text: str | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _freeze_all_the_way_down(self) -> Self:
+        for name, value in self.__dict__.items():
+            frozen = freeze(value)
+            if frozen is not value:
+                self.__dict__[name] = frozen
+        extra = self.__pydantic_extra__
+        if extra:
+            for name, value in extra.items():
+                extra[name] = freeze(value)
+        return self
+
+    def __str__(self) -> str:
+        return self.text or ""
+
+    @cached_property
+    def hash_key(self) -> str:
+        """A sha256 of the message's canonical JSON: equal content, equal key."""
+        payload = {"class": type(self).__name__, **self.model_dump(mode="json")}
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def as_promise(self) -> MessagePromise:
+        """This message as an already-resolved MessagePromise (its text is its one token)."""
+        from miniagents_lc.messages.promises import MessagePromise
+
+        return MessagePromise(prefill_message=self)
+
+    @classmethod
+    def promise(
+        cls,
+        token_producer: AsyncIterable[str] | Callable[[Any], AsyncIterable[str]] | None = None,
+        *,
+        schedule_immediately: Defaultable = DEFAULT,
+        **fields: Any,
+    ) -> MessagePromise:
+        """A MessagePromise whose tokens come from `token_producer` and whose resolved message
+        is this class with `text` = the joined tokens and the other `fields` given here."""
+        from miniagents_lc.messages.promises import MessagePromise
+
+        if token_producer is None:
+            return MessagePromise(prefill_message=cls(**fields))
+        return MessagePromise(
+            producer=token_producer,
+            message_class=cls,
+            fields=fields,
+            schedule_immediately=schedule_immediately,
+        )
+
+
+_LANGCHAIN_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+_LANGCHAIN_KEPT_FIELDS = (
+    "id",
+    "name",
+    "tool_call_id",
+    "tool_calls",
+    "invalid_tool_calls",
+    "usage_metadata",
+    "response_metadata",
+    "additional_kwargs",
+)
+
+
+def role_of_langchain_message(message: BaseMessage) -> str:
+    """The chat role ("user", "assistant", "system", "tool" or a ChatMessage's own role)."""
+    role = getattr(message, "role", None)
+    if isinstance(role, str) and message.type == "chat":
+        return role
+    kind = message.type.removesuffix("Chunk").lower()
+    return _LANGCHAIN_ROLES.get(kind, kind)
+
+
+def message_from_langchain(message: BaseMessage) -> Message:
+    """A LangChain message as a `Message` with its role, text and non-empty metadata."""
+    fields: dict[str, Any] = {}
+    for name in _LANGCHAIN_KEPT_FIELDS:
+        value = getattr(message, name, None)
+        if value:
+            fields[name] = value
+    if not isinstance(message.content, str):
+        fields["content_blocks"] = message.content
+    return Message(text=message.text, role=role_of_langchain_message(message), **fields)

@@ -1,0 +1,75 @@
+"""`MessagePromise` (a message streamed token by token) and `MessageSequencePromise`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import Any, ClassVar
+
+from miniagents_lc.messages.message import Message
+from miniagents_lc.promising import DEFAULT, Defaultable, StreamedPromise
+
+
+class MessagePromise(StreamedPromise[str, Message]):
+    """A message whose text streams as `str` tokens: `async for token in promise`, and
+    `await promise` for the `Message` (text = the joined tokens, plus the given fields and
+    whatever the token producer added with `set_fields` before it ended)."""
+
+    _piece_type: ClassVar[type | None] = str
+
+    def __init__(
+        self,
+        *,
+        producer: AsyncIterable[str] | Callable[[Any], AsyncIterable[str]] | None = None,
+        message_class: type[Message] = Message,
+        fields: dict[str, Any] | None = None,
+        prefill_message: Message | None = None,
+        schedule_immediately: Defaultable = DEFAULT,
+    ) -> None:
+        self._message_class = message_class
+        self._fields: dict[str, Any] = dict(fields) if fields else {}
+        if prefill_message is not None:
+            text = prefill_message.text
+            super().__init__(prefill_pieces=(text,) if text else (), prefill_whole=prefill_message)
+        else:
+            super().__init__(producer=producer, schedule_immediately=schedule_immediately)
+
+    def set_fields(self, **fields: Any) -> None:
+        """Add metadata (usage, finish reason, ...) to the message being produced; for token
+        producers, before they end."""
+        if self.done:
+            raise RuntimeError(
+                "set_fields() after the MessagePromise was produced: the Message is already "
+                "fixed. Call it from the token producer before it ends."
+            )
+        self._fields.update(fields)
+
+    def _assemble(self, pieces: list[str]) -> Message:
+        return self._message_class(text="".join(pieces), **self._fields)
+
+
+class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromise, ...]]):
+    """A flat, ordered stream of MessagePromises: the reply of an agent, say.
+
+    The consumer gets each MessagePromise as soon as it is known and can read its tokens at
+    once, while later ones are still being produced.
+    """
+
+    _piece_type: ClassVar[type | None] = MessagePromise
+
+    async def acollect_messages(self) -> tuple[Message, ...]:
+        """Every message of the sequence, resolved, in order."""
+        return tuple([await promise async for promise in self])
+
+    def as_single_text_promise(self, separator: str = "\n\n") -> MessagePromise:
+        """One MessagePromise whose tokens stream continuously across every message of the
+        sequence, `separator` between messages."""
+        return MessagePromise(producer=self._joined_tokens(separator))
+
+    async def _joined_tokens(self, separator: str) -> AsyncIterator[str]:
+        first = True
+        async for promise in self:
+            if not first and separator:
+                yield separator
+            first = False
+            async for token in promise:
+                yield token

@@ -1,0 +1,167 @@
+"""`MessageSequence`: anything of `MessageType`, nested to any depth, flattened in the
+background into one ordered `MessageSequencePromise`."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, TypeAlias, Union
+
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel
+
+from miniagents_lc.messages.message import Message, message_from_langchain
+from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
+from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FlatSequence
+
+MessageType: TypeAlias = Union[
+    str,
+    dict[str, Any],
+    BaseModel,
+    Message,
+    MessagePromise,
+    MessageSequencePromise,
+    BaseMessage,
+    BaseException,
+    Iterable["MessageType"],
+    "AsyncIterable[MessageType]",
+]
+"""What may be appended, replied or sent: strings, dicts, pydantic models, Messages, promises,
+LangChain messages, exceptions (raised at their position), and (async) iterables of these."""
+
+_ACCEPTED = (
+    "str, dict, Message, a pydantic model, a LangChain BaseMessage, MessagePromise, "
+    "MessageSequencePromise, an exception, or a list / iterable / async iterable of these"
+)
+
+
+class MessageSequence(FlatSequence[MessageType, MessagePromise]):
+    """An append-only sequence of `MessageType` items and its flat `sequence_promise`.
+
+    Creating it and appending to it are synchronous; the flattening runs as a task (at the
+    next task switch when scheduled immediately, else when a consumer first iterates) and
+    resolves nested promises as it goes, keeping the order in which items were given.
+    """
+
+    sequence_promise: MessageSequencePromise
+
+    def __init__(
+        self,
+        *,
+        producer_capture_errors: Defaultable = DEFAULT,
+        schedule_immediately: Defaultable = DEFAULT,
+    ) -> None:
+        self.append_producer: AppendProducer[MessageType] = AppendProducer(
+            capture_errors=producer_capture_errors
+        )
+        super().__init__(
+            self.append_producer,
+            _flatten_into_message_promises,
+            schedule_immediately=schedule_immediately,
+        )
+
+    def _make_sequence_promise(
+        self,
+        producer: Callable[[Any], AsyncIterator[MessagePromise]],
+        schedule_immediately: Defaultable,
+    ) -> MessageSequencePromise:
+        return MessageSequencePromise(producer=producer, schedule_immediately=schedule_immediately)
+
+    @classmethod
+    def turn_into_sequence_promise(
+        cls, messages: MessageType, *, schedule_immediately: Defaultable = DEFAULT
+    ) -> MessageSequencePromise:
+        """`messages` as a flat MessageSequencePromise (returned as is if it already is one)."""
+        if isinstance(messages, MessageSequencePromise):
+            return messages
+        sequence = cls(schedule_immediately=schedule_immediately)
+        with sequence.append_producer:
+            sequence.append_producer.append(messages)
+        return sequence.sequence_promise
+
+    @classmethod
+    async def acollect_messages(cls, messages: MessageType) -> tuple[Message, ...]:
+        """Every message in `messages`, flattened and resolved, in order."""
+        return await cls.turn_into_sequence_promise(messages).acollect_messages()
+
+
+def _as_leaf(item: object) -> MessagePromise | None:
+    """The MessagePromise a single item stands for, or None if the item is a container."""
+    if isinstance(item, MessagePromise):
+        return item
+    if isinstance(item, str):
+        return Message(text=item).as_promise
+    if isinstance(item, Message):
+        return item.as_promise
+    if isinstance(item, BaseMessage):
+        return message_from_langchain(item).as_promise
+    if isinstance(item, BaseModel):
+        return Message(**item.model_dump()).as_promise
+    if isinstance(item, dict):
+        return Message(**item).as_promise
+    return None
+
+
+def _unsupported(item: object) -> TypeError:
+    kind = type(item).__name__
+    if inspect.iscoroutine(item):
+        hint = " It is a coroutine object: did you forget `await`?"
+    elif isinstance(item, bytes | bytearray | memoryview):
+        hint = " Decode bytes to str first."
+    else:
+        hint = ""
+    return TypeError(f"Unsupported message type {kind}: {item!r:.80}.{hint} Expected {_ACCEPTED}.")
+
+
+async def _flatten_into_message_promises(
+    _sequence: Any, item: MessageType
+) -> AsyncIterator[MessagePromise]:
+    """Depth-first flattening with an explicit stack: any depth of nesting, no recursion."""
+    # Each entry: an iterator over a container, whether it is async, and the container's id
+    # (to refuse a container that contains itself instead of looping forever).
+    stack: list[tuple[Iterator[Any] | AsyncIterator[Any], bool, int]] = []
+    on_stack: set[int] = set()
+    current: object = item
+    try:
+        while True:
+            leaf = _as_leaf(current)
+            if leaf is not None:
+                yield leaf
+            elif isinstance(current, MessageSequencePromise):
+                async for promise in current:
+                    yield promise
+            elif isinstance(current, BaseException):
+                raise current
+            elif hasattr(current, "__aiter__"):
+                stack.append((current.__aiter__(), True, id(current)))
+            elif isinstance(current, Iterable) and not isinstance(
+                current, bytes | bytearray | memoryview
+            ):
+                if id(current) in on_stack:
+                    raise ValueError(
+                        f"A {type(current).__name__} that contains itself can't be flattened "
+                        "into a message sequence."
+                    )
+                on_stack.add(id(current))
+                stack.append((iter(current), False, id(current)))
+            else:
+                raise _unsupported(current)
+
+            while stack:
+                iterator, is_async, ident = stack[-1]
+                try:
+                    if is_async:
+                        current = await iterator.__anext__()  # type: ignore[union-attr]
+                    else:
+                        current = next(iterator)  # type: ignore[arg-type]
+                    break
+                except (StopIteration, StopAsyncIteration):
+                    stack.pop()
+                    on_stack.discard(ident)
+            else:
+                return
+    finally:
+        for iterator, is_async, _ in reversed(stack):
+            aclose = getattr(iterator, "aclose", None)
+            if is_async and aclose is not None:
+                await aclose()

@@ -1,0 +1,130 @@
+"""The replay buffer behind every stream, and the cursor each consumer reads it with.
+
+A buffer is written by exactly one producer and read by any number of cursors. Reading what is
+already buffered costs no lock, no queue and no task switch; a cursor waits only when it has
+caught up with the producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Generic, Self, TypeVar
+
+PIECE = TypeVar("PIECE")
+
+
+class StreamBuffer(Generic[PIECE]):
+    """Pieces in production order, then an end marker and the error the stream ended with, if any.
+
+    An error can only stand at the end: a producer that raised produces nothing more.
+    """
+
+    __slots__ = ("_waiters", "done", "error", "on_first_demand", "pieces")
+
+    def __init__(self) -> None:
+        self.pieces: list[PIECE] = []
+        self.done = False
+        self.error: BaseException | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+        # Starts a deferred producer the first time a cursor has to wait; None once started.
+        self.on_first_demand: Callable[[], None] | None = None
+
+    def push(self, piece: PIECE) -> None:
+        """Add one piece and wake the cursors waiting for it."""
+        self.pieces.append(piece)
+        if self._waiters:
+            self._wake()
+
+    def end(self, error: BaseException | None = None) -> None:
+        """Mark the stream finished (with `error` at its end, if given); later calls are ignored."""
+        if self.done:
+            return
+        self.error = error
+        self.done = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_beyond(self, index: int) -> None:
+        """Return once a piece exists at `index` or the stream has ended."""
+        if self.on_first_demand is not None:
+            start, self.on_first_demand = self.on_first_demand, None
+            start()
+        while index >= len(self.pieces) and not self.done:
+            # One future per waiting cursor: a cancelled cursor cancels only its own future.
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if not waiter.done():
+                    self._waiters.remove(waiter)
+
+
+class StreamCursor(Generic[PIECE]):
+    """One consumer's position in a stream: an async iterator that replays from the start.
+
+    Besides `async for`, it offers batch reads in the manner of anyio's memory streams:
+    `read_nowait()` returns whatever is buffered, `read()` waits only when nothing is.
+    """
+
+    __slots__ = ("_buffer", "_index")
+
+    def __init__(self, buffer: StreamBuffer[PIECE]) -> None:
+        self._buffer = buffer
+        self._index = 0
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> PIECE:
+        pieces = self._buffer.pieces
+        index = self._index
+        if index < len(pieces):
+            self._index = index + 1
+            return pieces[index]
+        return await self._anext_slow()
+
+    async def _anext_slow(self) -> PIECE:
+        buffer = self._buffer
+        await buffer.wait_beyond(self._index)
+        if self._index < len(buffer.pieces):
+            piece = buffer.pieces[self._index]
+            self._index += 1
+            return piece
+        if buffer.error is not None:
+            raise buffer.error
+        raise StopAsyncIteration
+
+    def read_nowait(self) -> list[PIECE]:
+        """Every piece buffered past this cursor, possibly none; raises the stream's error once
+        the cursor has reached it."""
+        buffer = self._buffer
+        index = self._index
+        end = len(buffer.pieces)
+        if index < end:
+            self._index = end
+            return buffer.pieces[index:end]
+        if buffer.done and buffer.error is not None:
+            raise buffer.error
+        return []
+
+    async def read(self) -> list[PIECE]:
+        """At least one piece (all that are buffered), or `[]` once the stream has ended cleanly;
+        raises the stream's error at its position."""
+        pieces = self.read_nowait()
+        if pieces or self._buffer.done:
+            return pieces
+        await self._buffer.wait_beyond(self._index)
+        return self.read_nowait()
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the stream has ended and this cursor has read everything before the end."""
+        buffer = self._buffer
+        return buffer.done and self._index >= len(buffer.pieces)

@@ -1,0 +1,222 @@
+"""`StreamedPromise`: a stream of pieces produced once and replayed to every consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
+
+from miniagents_lc.promising.context import PromisingContext
+from miniagents_lc.promising.errors import NoActiveContextError
+from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
+from miniagents_lc.promising.stream_buffer import StreamBuffer, StreamCursor
+
+if TYPE_CHECKING:
+    from miniagents_lc.promising.append_producer import AppendProducer
+
+PIECE = TypeVar("PIECE")
+WHOLE = TypeVar("WHOLE")
+
+ProducerFunction: TypeAlias = Callable[["StreamedPromise[PIECE, Any]"], AsyncIterable[PIECE]]
+Producer: TypeAlias = "ProducerFunction[PIECE] | AsyncIterable[PIECE] | AppendProducer[PIECE]"
+Packager: TypeAlias = Callable[["StreamedPromise[Any, WHOLE]"], Awaitable[WHOLE]]
+
+_UNSET: Any = object()
+
+
+class StreamedPromise(Generic[PIECE, WHOLE]):
+    """A promise of a stream of pieces and of the whole they make up.
+
+    Every `async for` replays the stream from its start; each piece is produced once, however
+    many consumers there are. An exception from the producer is stored where it happened:
+    every replay raises it there, then ends. `await promise` gives the packaged whole, cached.
+    """
+
+    # Subclasses that accept only one type of piece name it here; anything else produced
+    # ends the stream with a TypeError.
+    _piece_type: ClassVar[type | None] = None
+
+    def __init__(
+        self,
+        *,
+        producer: Producer[PIECE] | None = None,
+        packager: Packager[WHOLE] | None = None,
+        prefill_pieces: Iterable[PIECE] | None = None,
+        prefill_whole: WHOLE = _UNSET,
+        schedule_immediately: Defaultable = DEFAULT,
+    ) -> None:
+        from miniagents_lc.promising.append_producer import AppendProducer
+
+        self._packager = packager
+        self._whole: WHOLE = prefill_whole
+        self._whole_error: BaseException | None = None
+        self._whole_task: asyncio.Task[WHOLE] | None = None
+        self._context = PromisingContext.get_current_or_none()
+
+        if prefill_pieces is not None:
+            if producer is not None:
+                raise ValueError("Give a StreamedPromise either `producer` or `prefill_pieces`.")
+            self._buffer: StreamBuffer[PIECE] = StreamBuffer()
+            self._buffer.pieces.extend(prefill_pieces)
+            self._buffer.done = True
+            self._notify_completed()
+            return
+        if isinstance(producer, AppendProducer):
+            # Appended pieces land straight in this promise's buffer: no task, no hop.
+            self._buffer = producer.buffer
+            return
+
+        self._producer = producer
+        self._buffer = StreamBuffer()
+        context = self._require_context()
+        if context.resolve_schedule_immediately(schedule_immediately):
+            context.schedule_task(self._produce(), name=self._task_name())
+        else:
+            self._buffer.on_first_demand = self._start_production
+
+    # -- consuming ------------------------------------------------------------------------
+
+    def __aiter__(self) -> StreamCursor[PIECE]:
+        return StreamCursor(self._buffer)
+
+    def cursor(self) -> StreamCursor[PIECE]:
+        """A new consumer position at the start of the stream (what `async for` uses)."""
+        return StreamCursor(self._buffer)
+
+    @property
+    def done(self) -> bool:
+        """Whether production has ended (cleanly or with an error)."""
+        return self._buffer.done
+
+    def __await__(self) -> Generator[Any, None, WHOLE]:
+        return self._await_whole().__await__()
+
+    async def acollect(self) -> WHOLE:
+        """The packaged whole (the same as `await promise`)."""
+        return await self._await_whole()
+
+    async def _await_whole(self) -> WHOLE:
+        if self._whole is not _UNSET:
+            return self._whole
+        if self._whole_error is not None:
+            raise self._whole_error
+        if self._packager is None:
+            # The built-in packaging is synchronous once the stream has ended, so each awaiter
+            # can wait on its own: nothing shared is cancelled with it.
+            pieces: list[PIECE] = []
+            cursor = StreamCursor(self._buffer)
+            while batch := await cursor.read():
+                pieces.extend(batch)
+            if self._whole is _UNSET:
+                self._whole = self._assemble(pieces)
+            return self._whole
+        if self._whole_task is None:
+            context = self._context or self._require_context()
+            self._whole_task = context.schedule_task(self._run_packager(self._packager))
+        return await asyncio.shield(self._whole_task)
+
+    async def _run_packager(self, packager: Packager[WHOLE]) -> WHOLE:
+        try:
+            if not callable(packager):
+                raise TypeError(
+                    f"The packager of {type(self).__name__} must be an async function taking "
+                    f"the promise, got {type(packager).__name__}."
+                )
+            awaitable = packager(self)
+            if not inspect.isawaitable(awaitable):
+                raise TypeError(
+                    f"The packager of {type(self).__name__} must be async (return an "
+                    f"awaitable), got {type(awaitable).__name__} from {packager!r}."
+                )
+            self._whole = await awaitable
+        except Exception as error:
+            self._whole_error = error
+            raise
+        return self._whole
+
+    def _assemble(self, pieces: list[PIECE]) -> WHOLE:
+        """The whole built from all pieces when no packager was given: a tuple of them."""
+        return cast(WHOLE, tuple(pieces))
+
+    # -- producing ------------------------------------------------------------------------
+
+    def _require_context(self) -> PromisingContext:
+        if self._context is None:
+            # Raises the error that names the fix.
+            self._context = PromisingContext.get_current()
+        return self._context
+
+    def _task_name(self) -> str:
+        return f"{type(self).__name__}-producer"
+
+    def _start_production(self) -> None:
+        context = self._context
+        if context is None or not context.is_active:
+            self._buffer.end(
+                NoActiveContextError(
+                    f"The {type(self).__name__} was first consumed after its context ended; "
+                    "consume it inside the `async with` block that created it."
+                )
+            )
+            return
+        context.schedule_task(self._produce(), name=self._task_name())
+
+    def _open_producer(self) -> AsyncIterator[PIECE]:
+        producer = self._producer
+        if producer is None:
+            raise TypeError(f"{type(self).__name__} was given neither a producer nor pieces.")
+        iterable: object = producer
+        if not hasattr(producer, "__aiter__"):
+            if not callable(producer):
+                raise TypeError(
+                    f"The producer of {type(self).__name__} must be an async iterable or a "
+                    f"function returning one, got {type(producer).__name__}."
+                )
+            iterable = producer(self)
+        if not hasattr(iterable, "__aiter__"):
+            raise TypeError(
+                f"The producer of {type(self).__name__} must return an async iterable "
+                f"(write it as an `async def` with `yield`), got {type(iterable).__name__}."
+            )
+        return cast(AsyncIterable[PIECE], iterable).__aiter__()
+
+    async def _produce(self) -> None:
+        buffer = self._buffer
+        pieces = buffer.pieces
+        iterator: AsyncIterator[PIECE] | None = None
+        piece_type = self._piece_type
+        try:
+            iterator = self._open_producer()
+            async for piece in iterator:
+                if piece_type is not None and not isinstance(piece, piece_type):
+                    raise TypeError(
+                        f"The producer of a {type(self).__name__} yielded a "
+                        f"{type(piece).__name__} ({piece!r:.80}); it must yield "
+                        f"{piece_type.__name__} pieces."
+                    )
+                pieces.append(piece)
+                if buffer._waiters:
+                    buffer._wake()
+        except Exception as error:
+            buffer.end(error)
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):
+                # A fresh instance: the one in flight belongs to this task's cancellation.
+                error = asyncio.CancelledError(
+                    f"the producer of this {type(self).__name__} was cancelled"
+                )
+            buffer.end(error)
+            raise
+        else:
+            buffer.end()
+            self._notify_completed()
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _notify_completed(self) -> None:
+        context = self._context
+        if context is not None and context._on_stream_completed is not None:
+            context._on_stream_completed(self)
