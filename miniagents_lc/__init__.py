@@ -11,6 +11,7 @@ from miniagents_lc.agents import (
     MiniAgents,
     miniagent,
 )
+from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from miniagents_lc.messages import (
     FrozenDict,
     Message,
@@ -48,6 +49,7 @@ __all__ = [
     "MessageSequencePromise",
     "MessageType",
     "MiniAgent",
+    "MiniAgentChatModel",
     "MiniAgents",
     "NoActiveContextError",
     "Promise",
@@ -55,5 +57,6 @@ __all__ = [
     "PromisingError",
     "StreamCursor",
     "StreamedPromise",
+    "chat_model_agent",
     "miniagent",
 ]

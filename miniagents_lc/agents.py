@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Protocol, Self, overload
+from typing import Any, Self, overload
 
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 
 from miniagents_lc.langchain.runnable import AgentRunnable
 from miniagents_lc.langchain.tracing import start_agent_trace
@@ -102,10 +103,8 @@ def _messages_within(message: Message) -> Iterator[Message]:
     yield from walk(message)
 
 
-class AgentFunction(Protocol):
-    """`async def agent(ctx: InteractionContext, **kwargs) -> None`."""
-
-    def __call__(self, ctx: InteractionContext, /, **kwargs: Any) -> Awaitable[None]: ...
+AgentFunction = Callable[..., Awaitable[None]]
+"""`async def agent(ctx: InteractionContext, **kwargs) -> None`."""
 
 
 class InteractionContext:
@@ -209,15 +208,27 @@ class AgentCall:
         agent = self._agent
         interaction = InteractionContext(agent, self._input.sequence_promise, self)
         trace = await start_agent_trace(agent.alias, self._run_config)
-        interaction.config = trace.config if trace is not None else self._run_config
-        with self._reply.append_producer:
+        interaction.config = (
+            trace.config
+            if trace is not None
+            else self._run_config or var_child_runnable_config.get()
+        )
+        replies = self._reply.append_producer
+        unreported: Exception | None = None
+        with replies:
             try:
                 await agent.func(interaction, **self._kwargs)
             except Exception as error:
                 _add_note_once(error, f"raised in agent {agent.alias!r}")
                 if trace is not None:
                     await trace.fail(error)
-                raise
+                if not replies.is_closed:
+                    raise  # ends the replies with it, where the caller sees it
+                unreported = error
+        if unreported is not None:
+            # finish_early() closed the replies, so no caller can see this error: fail the
+            # task instead, which the context logs with its traceback, rather than lose it.
+            raise unreported
         if trace is not None:
             await trace.finish(self._reply.sequence_promise)
 

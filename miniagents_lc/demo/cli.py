@@ -40,7 +40,9 @@ def openai_model_agent_factory(model: str) -> Any:
     return factory
 
 
-async def _stream_answer(chain: Runnable[Any, str], question: str, out: TextIO) -> tuple[float, float]:
+async def _stream_answer(
+    chain: Runnable[Any, str], question: str, out: TextIO
+) -> tuple[float, float]:
     start = time.perf_counter()
     first_token: float | None = None
     async for text in chain.astream({"question": question}):

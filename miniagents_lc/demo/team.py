@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from miniagents_lc.agents import InteractionContext, MiniAgent, miniagent
+from miniagents_lc.agents import InteractionContext, MiniAgent
 from miniagents_lc.messages import Message, MessageSequencePromise
 
 ModelAgentFactory = Callable[["Specialist"], MiniAgent]
@@ -86,14 +86,12 @@ def _specialist_agent(
         question = ctx.message_promises
         ctx.reply(Message(text=f"[{specialist.alias}]", role="assistant"))
         ctx.reply(
-            model_agent.trigger(
-                [Message(text=specialist.instructions, role="system"), question]
-            )
+            model_agent.trigger([Message(text=specialist.instructions, role="system"), question])
         )
         for helper in helpers:
             ctx.reply(helper.trigger(question))
 
-    return miniagent(answer, alias=specialist.alias, description=specialist.instructions)
+    return MiniAgent(answer, alias=specialist.alias, description=specialist.instructions)
 
 
 def build_team(model_agent_factory: ModelAgentFactory) -> MiniAgent:
@@ -114,4 +112,6 @@ def build_team(model_agent_factory: ModelAgentFactory) -> MiniAgent:
                 await replies.acollect_messages()
             ctx.reply(replies)
 
-    return miniagent(team, alias="team", description="Asks every specialist and replies with all answers.")
+    return MiniAgent(
+        team, alias="team", description="Asks every specialist and replies with all answers."
+    )

@@ -9,7 +9,8 @@ chunk while the consumer keeps up, more when it falls behind, and never a wait t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk
@@ -70,10 +71,13 @@ class AgentRunnable(Runnable[Any, AIMessage]):
 
     async def astream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[AIMessageChunk]:
+    ) -> AsyncGenerator[AIMessageChunk, None]:
         """Stream the reply of the whole agent tree as `AIMessageChunk`s sharing one id."""
-        async for chunk in self._arun(input, config, kwargs, want_chunks=True, result=[]):
-            yield chunk
+        async with aclosing(
+            self._arun(input, config, kwargs, want_chunks=True, result=[])
+        ) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def _arun(
         self,
@@ -83,7 +87,7 @@ class AgentRunnable(Runnable[Any, AIMessage]):
         *,
         want_chunks: bool,
         result: list[AIMessage],
-    ) -> AsyncIterator[AIMessageChunk]:
+    ) -> AsyncGenerator[AIMessageChunk, None]:
         """One traced run; yields chunks only when asked to or when a stream handler
         (astream_events, astream_log) needs them, and appends the whole reply to `result`."""
         messages = input_to_messages(input)
@@ -109,9 +113,13 @@ class AgentRunnable(Runnable[Any, AIMessage]):
             if want_chunks or stream_handler is not None:
                 chunks = run.chunks()
                 if stream_handler is not None:
-                    chunks = stream_handler.tap_output_aiter(run_manager.run_id, chunks)
-                async for chunk in chunks:
-                    yield chunk
+                    chunks = cast(
+                        AsyncGenerator[AIMessageChunk, None],
+                        stream_handler.tap_output_aiter(run_manager.run_id, chunks),
+                    )
+                async with aclosing(chunks):
+                    async for chunk in chunks:
+                        yield chunk
             else:
                 await run.await_text()
             final = run.final_message()
@@ -128,21 +136,25 @@ class AgentRunnable(Runnable[Any, AIMessage]):
         input: AsyncIterator[Any],
         config: RunnableConfig | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[AIMessageChunk]:
+    ) -> AsyncGenerator[AIMessageChunk, None]:
         """Gather the upstream output (summed with `+` where it supports it), then stream."""
         gathered: Any = None
         async for item in input:
             gathered = item if gathered is None else _combine(gathered, item)
-        async for chunk in self.astream(gathered, config, **kwargs):
-            yield chunk
+        async with aclosing(self.astream(gathered, config, **kwargs)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def ainvoke(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AIMessage:
         """The whole reply as one `AIMessage`, equal to the sum of `astream()`'s chunks."""
         result: list[AIMessage] = []
-        async for _chunk in self._arun(input, config, kwargs, want_chunks=False, result=result):
-            pass
+        async with aclosing(
+            self._arun(input, config, kwargs, want_chunks=False, result=result)
+        ) as chunks:
+            async for _chunk in chunks:
+                pass
         return result[0]
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:
@@ -176,7 +188,7 @@ class _AgentRun:
         config: RunnableConfig,
         kwargs: dict[str, Any],
         *,
-        message_id: str,
+        message_id: str | None = None,
     ) -> None:
         self._agent = agent
         self._messages = messages
@@ -193,14 +205,19 @@ class _AgentRun:
                 self._produce(), name=f"miniagents-run:{self._agent.alias}"
             )
 
-    async def chunks(self) -> AsyncIterator[AIMessageChunk]:
+    async def text_batches(self) -> AsyncGenerator[str, None]:
+        """The reply's text as it streams: all that was buffered since the previous batch,
+        joined; raises the run's error at its position."""
         self.start()
         cursor: StreamCursor[str] = StreamCursor(self.text)
-        message_id = self.message_id
         while batch := await cursor.read():
-            yield AIMessageChunk(
-                content=batch[0] if len(batch) == 1 else "".join(batch), id=message_id
-            )
+            yield batch[0] if len(batch) == 1 else "".join(batch)
+
+    async def chunks(self) -> AsyncGenerator[AIMessageChunk, None]:
+        message_id = self.message_id
+        async with aclosing(self.text_batches()) as batches:
+            async for text in batches:
+                yield AIMessageChunk(content=text, id=message_id)
         yield self._last_chunk()
 
     def _last_chunk(self) -> AIMessageChunk:

@@ -81,7 +81,9 @@ class Message(BaseModel):
     @cached_property
     def hash_key(self) -> str:
         """A sha256 of the message's canonical JSON: equal content, equal key."""
-        payload = {"class": type(self).__name__, **self.model_dump(mode="json")}
+        # `warnings=False`: a subclass's declared `list` / `dict` fields hold their frozen forms
+        # (tuple, FrozenDict), which serialize to the same JSON but make pydantic warn.
+        payload = {"class": type(self).__name__, **self.model_dump(mode="json", warnings=False)}
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

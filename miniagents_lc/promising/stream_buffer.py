@@ -93,24 +93,27 @@ class StreamCursor(Generic[PIECE]):
     async def _anext_slow(self) -> PIECE:
         buffer = self._buffer
         await buffer.wait_beyond(self._index)
-        if self._index < len(buffer.pieces):
-            piece = buffer.pieces[self._index]
-            self._index += 1
-            return piece
-        if buffer.error is not None:
+        index = self._index
+        if index < len(buffer.pieces):
+            self._index = index + 1
+            return buffer.pieces[index]
+        if buffer.error is not None and index == len(buffer.pieces):
+            # Past the error: this cursor has delivered it, and the stream ends after it.
+            self._index = index + 1
             raise buffer.error
         raise StopAsyncIteration
 
     def read_nowait(self) -> list[PIECE]:
-        """Every piece buffered past this cursor, possibly none; raises the stream's error once
-        the cursor has reached it."""
+        """Every piece buffered past this cursor, possibly none; raises the stream's error when
+        the cursor reaches it (once: after the error the stream has ended)."""
         buffer = self._buffer
         index = self._index
         end = len(buffer.pieces)
         if index < end:
             self._index = end
             return buffer.pieces[index:end]
-        if buffer.done and buffer.error is not None:
+        if buffer.done and buffer.error is not None and index == end:
+            self._index = end + 1
             raise buffer.error
         return []
 

@@ -62,8 +62,9 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             self._buffer.done = True
             self._notify_completed()
             return
-        if isinstance(producer, AppendProducer):
-            # Appended pieces land straight in this promise's buffer: no task, no hop.
+        if isinstance(producer, AppendProducer) and self._piece_type is None:
+            # Appended pieces land straight in this promise's buffer: no task, no hop. (A
+            # promise that checks the type of its pieces reads them through `_produce` instead.)
             self._buffer = producer.buffer
             return
 
@@ -175,6 +176,9 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
                 )
             iterable = producer(self)
         if not hasattr(iterable, "__aiter__"):
+            if inspect.iscoroutine(iterable):
+                # An `async def` without `yield`: never awaited, so close it (no warning).
+                iterable.close()
             raise TypeError(
                 f"The producer of {type(self).__name__} must return an async iterable "
                 f"(write it as an `async def` with `yield`), got {type(iterable).__name__}."

@@ -37,7 +37,11 @@ _FAILURES: dict[FailKind, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Pause:
-    """Wait `seconds` before the next step, as the network would between two reads."""
+    """Wait `seconds` before the next step, as the network would between two reads.
+
+    A pause longer than the request's read timeout ends in the transport's ReadTimeout once
+    that timeout has passed, as a real socket read would.
+    """
 
     seconds: float
 
@@ -53,8 +57,8 @@ class Fail:
 class Hang:
     """Send nothing more, then raise the transport's ReadTimeout.
 
-    The wait is `seconds`, else the request's read timeout; with neither it lasts until the
-    reader gives up (is cancelled), which is how a dead peer behaves under `timeout=None`.
+    The wait is `seconds` or the request's read timeout, whichever is shorter; with neither it
+    lasts until the reader gives up (is cancelled), as a dead peer does under `timeout=None`.
     """
 
     seconds: float | None = None
@@ -132,7 +136,8 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
                     self._before_send(index)
                     yield step
                 elif isinstance(step, Pause):
-                    await anyio.sleep(step.seconds)
+                    await anyio.sleep(self._bounded(step.seconds))
+                    self._check_timeout(step)
                 elif isinstance(step, Hang):
                     await self._hang_async(step)
                 else:
@@ -153,7 +158,8 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
                     self._before_send(index)
                     yield step
                 elif isinstance(step, Pause):
-                    time.sleep(step.seconds)
+                    time.sleep(self._bounded(step.seconds))
+                    self._check_timeout(step)
                 elif isinstance(step, Hang):
                     self._hang_sync(step)
                 else:
@@ -187,8 +193,17 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
     def _has_fault_after(self, index: int) -> bool:
         return any(isinstance(step, Fail | Hang) for step in self._steps[index + 1 :])
 
+    def _bounded(self, seconds: float) -> float:
+        return seconds if self._read_timeout is None else min(seconds, self._read_timeout)
+
+    def _check_timeout(self, step: Pause) -> None:
+        if self._read_timeout is not None and step.seconds > self._read_timeout:
+            raise self._error("read_timeout")
+
     def _hang_seconds(self, step: Hang) -> float | None:
-        return step.seconds if step.seconds is not None else self._read_timeout
+        if step.seconds is None:
+            return self._read_timeout
+        return self._bounded(step.seconds)
 
     async def _hang_async(self, step: Hang) -> None:
         seconds = self._hang_seconds(step)

@@ -64,8 +64,9 @@ class ResponseFailed:
 class Stall:
     """Stop sending after `after` payload events, then raise the transport's ReadTimeout.
 
-    The silence lasts `seconds`, by default the request's read timeout (what a real socket
-    would wait); the SDK raises `openai.APITimeoutError`.
+    The silence lasts the request's read timeout (what a real socket waits), or `seconds` if
+    that is shorter; the SDK raises `openai.APITimeoutError`. With no read timeout and no
+    `seconds` it never ends, for testing the caller's own watchdog.
     """
 
     after: int

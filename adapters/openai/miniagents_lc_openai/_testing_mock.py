@@ -8,39 +8,31 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import openai
 import respx
 from respx.models import AllMockedAssertionError, ResolvedRoute
 
-from ._testing_body import RecordedRequest, ScriptedBody, Step
-from ._testing_faults import ErrorEvent, Fault, ResponseFailed, compile_stream, delays_for
+from ._testing_body import RecordedRequest, ScriptedBody
+from ._testing_faults import Fault
 from ._testing_mocker import ANY_STACK_MOCKER, stack_of
-from ._testing_responses import ResponsesStreamBuilder
-from ._testing_sse import (
-    DEFAULT_MODEL,
-    ChatStreamBuilder,
-    StreamPlan,
-    ToolCall,
-    chat_error_event,
-    chat_usage,
-    encode_sse,
-    openai_error_body,
-    responses_usage,
-    split_sse,
+from ._testing_scripts import (
+    Build,
+    Delay,
+    SSEBody,
+    UsageSpec,
+    chat_script,
+    responses_script,
+    sse_script,
 )
+from ._testing_sse import ToolCall, openai_error_body
 
 __all__ = ["DEFAULT_BASE_URL", "OpenAIMock", "ScriptedReply", "UnscriptedRequestError"]
 
 #: Base URL of the pytest fixtures; the `.test` TLD can never resolve, so nothing leaks out.
 DEFAULT_BASE_URL = "https://api.openai.test/v1"
-#: Prompt size reported in generated usage when the script gives none.
-DEFAULT_PROMPT_TOKENS = 10
-
-UsageSpec = Mapping[str, int] | bool | Literal["auto"] | None
-SSEBody = bytes | str | Sequence[bytes | Mapping[str, Any]]
 Headers = Mapping[str, str]
 _SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
 _JSON_HEADERS = {"content-type": "application/json"}
@@ -62,7 +54,7 @@ class ScriptedReply:
     path: str
     status: int
     headers: dict[str, str]
-    build: Callable[[Mapping[str, Any]], list[Step]] = field(repr=False)
+    build: Build = field(repr=False)
     request: RecordedRequest | None = None
 
 
@@ -174,7 +166,7 @@ class OpenAIMock:
         self,
         tokens: Sequence[str] = (),
         *,
-        delay: float | Sequence[float] = 0.0,
+        delay: Delay = 0.0,
         tool_calls: Sequence[ToolCall] = (),
         finish_reason: str | None = "stop",
         usage: UsageSpec = "auto",
@@ -192,31 +184,23 @@ class OpenAIMock:
         it. A `fault` cuts the stream; a `status` of 400 or more answers with an OpenAI error
         body instead of a stream (add e.g. `headers={"retry-after-ms": "10"}`).
         """
-        if isinstance(fault, ResponseFailed):
-            raise ValueError("ResponseFailed applies to the Responses API only")
-        serial = self._next_serial()
-
-        def build(payload: Mapping[str, Any]) -> list[Step]:
-            builder = ChatStreamBuilder(
-                completion_id=f"chatcmpl-test{serial:04d}",
-                model=model or str(payload.get("model") or DEFAULT_MODEL),
-                with_usage_field=_wants_usage(usage, payload),
-            )
-            plan = builder.plan(
-                tokens,
-                tool_calls=tool_calls,
-                finish_reason=finish_reason,
-                usage=_chat_usage(usage, payload, tokens, tool_calls),
-            )
-            return _steps(plan, delay, fault, _chat_fault_event)
-
+        build = chat_script(
+            self._next_serial(),
+            tokens,
+            delay=delay,
+            tool_calls=tool_calls,
+            finish_reason=finish_reason,
+            usage=usage,
+            model=model,
+            fault=fault,
+        )
         return self._enqueue_api(path, status, headers, build)
 
     def responses(
         self,
         tokens: Sequence[str] = (),
         *,
-        delay: float | Sequence[float] = 0.0,
+        delay: Delay = 0.0,
         usage: Mapping[str, int] | None = None,
         model: str | None = None,
         fault: Fault | None = None,
@@ -228,26 +212,9 @@ class OpenAIMock:
         and part, one `response.output_text.delta` per token, the done events, and
         `response.completed` with `usage` (by default input 10, output = number of tokens).
         """
-        serial = self._next_serial()
-        counts = usage or {"input_tokens": DEFAULT_PROMPT_TOKENS, "output_tokens": len(tokens)}
-
-        def build(payload: Mapping[str, Any]) -> list[Step]:
-            builder = ResponsesStreamBuilder(
-                response_id=f"resp_test{serial:04d}",
-                model=model or str(payload.get("model") or DEFAULT_MODEL),
-            )
-            plan = builder.plan(tokens, usage=responses_usage(**counts))
-
-            def fault_event(cut: Fault, after: int) -> bytes:
-                number = len(plan.head) + after
-                if isinstance(cut, ResponseFailed):
-                    text = "".join(tokens[:after])
-                    return builder.failed_event(number, text, cut.code, cut.message)
-                assert isinstance(cut, ErrorEvent)
-                return builder.error_event(number, cut.code or cut.error_type, cut.message)
-
-            return _steps(plan, delay, fault, fault_event)
-
+        build = responses_script(
+            self._next_serial(), tokens, delay=delay, usage=usage, model=model, fault=fault
+        )
         return self._enqueue_api(path, status, headers, build)
 
     def sse(
@@ -255,7 +222,7 @@ class OpenAIMock:
         path: str,
         body: SSEBody,
         *,
-        delay: float | Sequence[float] = 0.0,
+        delay: Delay = 0.0,
         fault: Fault | None = None,
         status: int = 200,
         headers: Headers | None = None,
@@ -266,18 +233,8 @@ class OpenAIMock:
         Bytes or text are split on blank lines; a sequence holds raw event bytes or mappings
         (sent as `data:` JSON). `delay` comes before each event; a `fault` counts events.
         """
-        if isinstance(fault, ResponseFailed):
-            raise ValueError("ResponseFailed needs the Responses builder; use responses()")
-        events = _sse_events(body)
-        plan = StreamPlan(head=(), payload=tuple(events))
-        return self._enqueue(
-            method,
-            path,
-            status,
-            headers,
-            lambda _payload: _steps(plan, delay, fault, _chat_fault_event),
-            _SSE_HEADERS,
-        )
+        build = sse_script(body, delay=delay, fault=fault)
+        return self._enqueue(method, path, status, headers, build, _SSE_HEADERS)
 
     def json_reply(
         self,
@@ -328,12 +285,11 @@ class OpenAIMock:
         path: str,
         status: int,
         headers: Headers | None,
-        build: Callable[[Mapping[str, Any]], list[Step]],
+        build: Build,
         stream_headers: Mapping[str, str],
     ) -> ScriptedReply:
         method = method.upper()
         path = _normalize(path)
-        build({})  # Surface script mistakes (bad fault position, delays) at scripting time.
         reply = ScriptedReply(method, path, status, {**stream_headers, **(headers or {})}, build)
         key = (method, path)
         if key not in self._queues:
@@ -349,7 +305,7 @@ class OpenAIMock:
         path: str,
         status: int,
         headers: Headers | None,
-        build: Callable[[Mapping[str, Any]], list[Step]],
+        build: Build,
     ) -> ScriptedReply:
         if status < 400:
             return self._enqueue("POST", path, status, headers, build, _SSE_HEADERS)
@@ -403,46 +359,3 @@ def _json_payload(content: bytes) -> Mapping[str, Any]:
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}
-
-
-def _wants_usage(usage: UsageSpec, payload: Mapping[str, Any]) -> bool:
-    if usage == "auto":
-        options = payload.get("stream_options")
-        return isinstance(options, Mapping) and bool(options.get("include_usage"))
-    return usage is True or isinstance(usage, Mapping)
-
-
-def _chat_usage(
-    usage: UsageSpec,
-    payload: Mapping[str, Any],
-    tokens: Sequence[str],
-    tool_calls: Sequence[ToolCall],
-) -> dict[str, Any] | None:
-    if not _wants_usage(usage, payload):
-        return None
-    if isinstance(usage, Mapping):
-        return chat_usage(**usage)
-    pieces = len(tokens) + sum(len(call.fragments()) for call in tool_calls)
-    return chat_usage(DEFAULT_PROMPT_TOKENS, pieces)
-
-
-def _chat_fault_event(fault: Fault, after: int) -> bytes:
-    assert isinstance(fault, ErrorEvent)
-    return chat_error_event(fault.message, error_type=fault.error_type, code=fault.code)
-
-
-def _steps(
-    plan: StreamPlan,
-    delay: float | Sequence[float],
-    fault: Fault | None,
-    fault_event: Callable[[Fault, int], bytes],
-) -> list[Step]:
-    return compile_stream(plan, delays_for(delay, len(plan.payload)), fault, fault_event)
-
-
-def _sse_events(body: SSEBody) -> list[bytes]:
-    if isinstance(body, str):
-        return split_sse(body.encode())
-    if isinstance(body, bytes):
-        return split_sse(body)
-    return [item if isinstance(item, bytes) else encode_sse(item) for item in body]

@@ -1,0 +1,162 @@
+"""`MiniAgentChatModel`: a `MiniAgent` wherever LangChain expects a chat model.
+
+Being a real `BaseChatModel` is what makes an agent's tokens show in LangGraph's
+`stream_mode="messages"` and as `on_chat_model_stream` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextlib import aclosing
+from typing import Any, Self
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import ensure_config
+from pydantic import model_validator
+
+from miniagents_lc.agents import MiniAgent
+from miniagents_lc.langchain.runnable import _AgentRun
+from miniagents_lc.langchain.sync_bridge import iterate_sync
+from miniagents_lc.messages import Message, message_from_langchain
+
+_KNOWN_ROLES = frozenset({"user", "human", "assistant", "ai", "system", "developer", "tool"})
+
+# LangGraph's "messages" stream mode skips chat-model runs tagged so.
+_NOSTREAM_TAG = "nostream"
+
+
+class MiniAgentChatModel(BaseChatModel):
+    """A chat model whose replies come from `agent`: the input messages are sent to the agent
+    and its whole reply (every message, "\\n\\n" between them) streams back as one AI message.
+
+    `model` names the agent for tracing (`ls_model_name`) and defaults to its alias. Call
+    kwargs reach the agent function; stop sequences are not applied to the reply.
+    """
+
+    agent: MiniAgent
+    """The agent that answers."""
+
+    model: str = ""
+    """The model name reported in traces and `response_metadata`; the agent alias if empty."""
+
+    @model_validator(mode="after")
+    def _name_model_after_agent(self) -> Self:
+        if not self.model:
+            self.model = self.agent.alias
+        return self
+
+    @property
+    def _llm_type(self) -> str:
+        return "miniagent"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "agent": self.agent.alias}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "miniagents"
+        return params
+
+    # -- async ----------------------------------------------------------------------------
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncGenerator[ChatGenerationChunk, None]:
+        config = _agent_config()
+        async with aclosing(self._achunks(messages, config, kwargs)) as chunks:
+            async for chunk in chunks:
+                if run_manager is not None:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        config = _agent_config()
+        async with aclosing(self._achunks(messages, config, kwargs)) as chunks:
+            collected = [chunk async for chunk in chunks]
+        return generate_from_stream(iter(collected))
+
+    async def _achunks(
+        self, messages: Sequence[BaseMessage], config: RunnableConfig, kwargs: dict[str, Any]
+    ) -> AsyncGenerator[ChatGenerationChunk, None]:
+        """One run of the agent as chat-generation chunks: one per batch of text, then a last
+        chunk with the usage and response metadata."""
+        run = _AgentRun(self.agent, self._agent_input(messages), config, kwargs)
+        try:
+            async with aclosing(run.text_batches()) as batches:
+                async for text in batches:
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    usage_metadata=run.usage,
+                    response_metadata={"model_name": self.model},
+                    chunk_position="last",
+                )
+            )
+        finally:
+            await run.aclose()
+
+    def _agent_input(self, messages: Sequence[BaseMessage]) -> list[Message]:
+        converted = [message_from_langchain(message) for message in messages]
+        for message in converted:
+            if message.role not in _KNOWN_ROLES:
+                raise ValueError(
+                    f"MiniAgentChatModel can't pass a message with role {message.role!r} to "
+                    f"agent {self.agent.alias!r}: the roles it takes are user, assistant, "
+                    "system and tool."
+                )
+        return converted
+
+    # -- sync -----------------------------------------------------------------------------
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        config = _agent_config()
+        for chunk in iterate_sync(lambda: self._achunks(messages, config, kwargs)):
+            if run_manager is not None:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        config = _agent_config()
+        return generate_from_stream(iterate_sync(lambda: self._achunks(messages, config, kwargs)))
+
+
+def _agent_config() -> RunnableConfig:
+    """The config the agent runs with: the caller's. LLM runs have no children in LangChain,
+    so the agent's runs become siblings of this model's run."""
+    config = ensure_config()
+    # This model's run already streams the agent's text; the models the agent calls would
+    # stream it a second time.
+    config["tags"] = [*config.get("tags", []), _NOSTREAM_TAG]
+    return config
+
+
+__all__ = ["MiniAgentChatModel"]

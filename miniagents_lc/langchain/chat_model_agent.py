@@ -1,0 +1,118 @@
+"""`chat_model_agent`: any LangChain chat model (or Runnable streaming message chunks or
+strings) as a `MiniAgent` whose reply is one streamed assistant message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.runnables import Runnable
+
+from miniagents_lc.langchain.conversion import messages_to_langchain
+from miniagents_lc.messages import Message, MessagePromise
+
+if TYPE_CHECKING:
+    from miniagents_lc.agents import InteractionContext, MiniAgent
+
+
+def chat_model_agent(
+    model: Runnable[Any, Any],
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    **model_kwargs: Any,
+) -> MiniAgent:
+    """An agent that sends its input messages to `model.astream(...)` and replies with one
+    assistant message streamed token by token.
+
+    The model runs with the agent's `RunnableConfig`, so its run nests under the agent's in
+    traces and `astream_events`. The resolved `Message` has role "assistant" and keeps the
+    `id`, `usage_metadata`, `response_metadata` and `tool_calls` of the summed chunks.
+    `model_kwargs` are passed to every `astream` call; the alias defaults to the model's name.
+    """
+    from miniagents_lc.agents import MiniAgent
+
+    name = alias or model.get_name()
+
+    async def call_model(ctx: InteractionContext) -> None:
+        async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
+            messages = messages_to_langchain(await ctx.message_promises.acollect_messages())
+            total: AIMessageChunk | None = None
+            stream = model.astream(messages, config=ctx.config, **model_kwargs)
+            try:
+                async for chunk in stream:
+                    if isinstance(chunk, str):
+                        token = chunk
+                    elif isinstance(chunk, AIMessageChunk | AIMessage):
+                        token = chunk.text
+                        piece = chunk if isinstance(chunk, AIMessageChunk) else _as_chunk(chunk)
+                        total = piece if total is None else total + piece
+                    else:
+                        raise TypeError(
+                            f"The model of chat_model_agent {name!r} streamed a "
+                            f"{type(chunk).__name__}; expected AIMessageChunk or str chunks."
+                        )
+                    if token:
+                        yield token
+            finally:
+                # Ends the model's run now (reported as an error if cut short), not whenever
+                # the garbage collector finalizes the stream.
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            promise.set_fields(**_fields_of(total))
+
+        reply = Message.promise(tokens, role="assistant")
+        ctx.reply(reply)
+        # The agent's run lasts as long as the model's, and a model error fails the agent too.
+        await reply
+
+    return MiniAgent(
+        call_model,
+        alias=name,
+        description=description
+        if description is not None
+        else f"Replies with what the chat model {model.get_name()} streams.",
+    )
+
+
+def _as_chunk(message: AIMessage) -> AIMessageChunk:
+    """A whole `AIMessage` (from a Runnable that does not stream) as one chunk to sum."""
+    return AIMessageChunk(
+        content=message.content,
+        id=message.id,
+        name=message.name,
+        response_metadata=message.response_metadata,
+        usage_metadata=message.usage_metadata,
+        tool_call_chunks=[
+            tool_call_chunk(
+                name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index
+            )
+            for index, call in enumerate(message.tool_calls)
+        ],
+        chunk_position="last",
+    )
+
+
+def _fields_of(total: AIMessageChunk | None) -> dict[str, Any]:
+    """The metadata of the whole streamed reply that the resolved `Message` keeps."""
+    if total is None:
+        return {}
+    fields: dict[str, Any] = {}
+    if total.id:
+        fields["id"] = total.id
+    if total.usage_metadata:
+        fields["usage_metadata"] = dict(total.usage_metadata)
+    if total.response_metadata:
+        fields["response_metadata"] = dict(total.response_metadata)
+    if total.tool_calls:
+        fields["tool_calls"] = [dict(call) for call in total.tool_calls]
+    if total.invalid_tool_calls:
+        fields["invalid_tool_calls"] = [dict(call) for call in total.invalid_tool_calls]
+    return fields
+
+
+__all__ = ["chat_model_agent"]

@@ -1,0 +1,197 @@
+"""Replies: their order, their nesting across agents, and their streaming to the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
+
+EVENT_TIMEOUT = 5.0
+
+
+def texts(messages: tuple[Message, ...]) -> list[str]:
+    return [str(message) for message in messages]
+
+
+async def test_aggregator_replies_intro_then_each_sub_agent_then_closing_line(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    flag = scheduling.schedule_immediately
+
+    @miniagent
+    async def agent1(ctx: InteractionContext) -> None:
+        await asyncio.sleep(0.05)  # the slower one, replied first
+        ctx.reply("agent1: first")
+        ctx.reply(["agent1: second", "agent1: third"])
+
+    @miniagent
+    async def agent2(ctx: InteractionContext) -> None:
+        ctx.reply("agent2: only")
+
+    @miniagent
+    async def aggregator(ctx: InteractionContext) -> None:
+        ctx.reply(
+            [
+                "intro",
+                agent1.trigger(schedule_immediately=flag),
+                agent2.trigger(schedule_immediately=flag),
+            ]
+        )
+        ctx.reply("closing")
+
+    async with agents_context():
+        messages = await aggregator.trigger(schedule_immediately=flag).acollect_messages()
+
+    assert texts(messages) == [
+        "intro",
+        "agent1: first",
+        "agent1: second",
+        "agent1: third",
+        "agent2: only",
+        "closing",
+    ]
+
+
+async def test_reply_order_is_the_order_of_reply_calls_not_of_resolution(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    resolved: list[str] = []
+
+    async def tokens(name: str, delay: float) -> AsyncIterator[str]:
+        await asyncio.sleep(delay)
+        yield name
+        resolved.append(name)
+
+    @miniagent
+    async def agent(ctx: InteractionContext) -> None:
+        # Produced in the background whatever the mode, so the later replies resolve first.
+        ctx.reply(Message.promise(tokens("slow", 0.3), schedule_immediately=True))
+        ctx.reply(Message.promise(tokens("medium", 0.15), schedule_immediately=True))
+        ctx.reply(Message.promise(tokens("fast", 0.0), schedule_immediately=True))
+
+    async with agents_context():
+        messages = await agent.trigger(
+            schedule_immediately=scheduling.schedule_immediately
+        ).acollect_messages()
+
+    assert resolved == ["fast", "medium", "slow"]
+    assert texts(messages) == ["slow", "medium", "fast"]
+
+
+async def test_sub_agent_replies_keep_trigger_order_when_a_later_agent_finishes_first(
+    immediate_scheduling: Any,
+) -> None:
+    flag = immediate_scheduling.schedule_immediately
+    finished: list[str] = []
+
+    @miniagent
+    async def worker(ctx: InteractionContext, delay: float) -> None:
+        await asyncio.sleep(delay)
+        ctx.reply(ctx.this_agent.alias)
+        finished.append(ctx.this_agent.alias)
+
+    slow = worker.fork("slow", delay=0.3)
+    fast = worker.fork("fast", delay=0.0)
+
+    @miniagent
+    async def aggregator(ctx: InteractionContext) -> None:
+        ctx.reply(slow.trigger(schedule_immediately=flag))
+        ctx.reply(fast.trigger(schedule_immediately=flag))
+
+    async with MiniAgents(schedule_immediately_by_default=immediate_scheduling.context_default):
+        messages = await aggregator.trigger(schedule_immediately=flag).acollect_messages()
+
+    assert finished == ["fast", "slow"]
+    assert texts(messages) == ["slow", "fast"]
+
+
+async def test_consumer_reads_first_reply_tokens_while_later_replies_are_still_produced(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    first_token_seen = asyncio.Event()
+    log: list[str] = []
+
+    async def first_reply_tokens() -> AsyncIterator[str]:
+        yield "Hel"
+        # The rest of the first reply waits for the consumer to have read its first token.
+        await asyncio.wait_for(first_token_seen.wait(), EVENT_TIMEOUT)
+        yield "lo"
+
+    @miniagent
+    async def agent(ctx: InteractionContext) -> None:
+        ctx.reply(Message.promise(first_reply_tokens()))
+        # The second reply exists only once the consumer has streamed part of the first.
+        await asyncio.wait_for(first_token_seen.wait(), EVENT_TIMEOUT)
+        log.append("second replied")
+        ctx.reply("world")
+
+    async with agents_context():
+        replies = agent.trigger(schedule_immediately=scheduling.schedule_immediately)
+        received: list[list[str]] = []
+        async for message_promise in replies:
+            received.append([])
+            async for token in message_promise:
+                if not first_token_seen.is_set():
+                    log.append(f"consumer got {token!r}")
+                    first_token_seen.set()
+                received[-1].append(token)
+
+    assert log == ["consumer got 'Hel'", "second replied"]
+    assert received == [["Hel", "lo"], ["world"]]
+
+
+async def test_replies_are_replayed_to_every_consumer(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    runs: list[str] = []
+
+    @miniagent
+    async def agent(ctx: InteractionContext) -> None:
+        runs.append("run")
+        ctx.reply(["one", "two"])
+
+    async with agents_context():
+        replies = agent.trigger(schedule_immediately=scheduling.schedule_immediately)
+        first, second = await asyncio.gather(
+            replies.acollect_messages(), replies.acollect_messages()
+        )
+        third = await replies.acollect_messages()
+
+    assert texts(first) == texts(second) == texts(third) == ["one", "two"]
+    assert runs == ["run"]
+
+
+async def test_agent_reads_the_messages_it_was_triggered_with(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    @miniagent
+    async def echo(ctx: InteractionContext) -> None:
+        async for message_promise in ctx.message_promises:
+            ctx.reply(f"echo: {await message_promise}")
+
+    async with agents_context():
+        messages = await echo.trigger(
+            ["hello", Message(text="there")], schedule_immediately=scheduling.schedule_immediately
+        ).acollect_messages()
+
+    assert texts(messages) == ["echo: hello", "echo: there"]
+
+
+async def test_agent_without_replies_gives_an_empty_sequence(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    ran = asyncio.Event()
+
+    @miniagent
+    async def silent(ctx: InteractionContext) -> None:
+        ran.set()
+
+    async with agents_context():
+        messages = await silent.trigger(
+            schedule_immediately=scheduling.schedule_immediately
+        ).acollect_messages()
+
+    assert messages == ()
+    assert ran.is_set()

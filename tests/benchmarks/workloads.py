@@ -1,0 +1,218 @@
+"""The workloads every implementation runs, their sizes, and the helpers the measurements share.
+
+Each workload is described here once; `impl_*.py` implement it for one library each. A
+measurement returns a flat dict of numbers (seconds, counts, bytes); the runner adds the
+subprocess's peak RSS and picks the best of its repeats.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+TOKEN = "tok "
+"""Every token of every workload: one shared str, so no workload measures string allocation."""
+
+Result = dict[str, float]
+Measurement = Callable[["Sizes"], Result]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each workload is (`FULL` by default, `QUICK` for a smoke run)."""
+
+    # (a) one stream
+    stream_tokens: int
+    # (b) a tree of sequences read token by token
+    tree_depth: int
+    tree_fan_out: int
+    tree_leaf_tokens: int
+    # (c) the same tree through `.astream()` as AIMessageChunks
+    astream_leaf_tokens: int
+    # (d) latency: leaves wait, then emit tokens with gaps
+    latency_depth: int
+    latency_fan_out: int
+    latency_first_delay: float
+    latency_tokens: int
+    latency_token_gap: float
+    # (e) load: many concurrent calls, one consumer
+    load_calls: int
+    load_tokens: int
+    # (f) memory: objects held alive at once
+    memory_objects: int
+    memory_buffer_tokens: int
+
+    @property
+    def tree_leaves(self) -> int:
+        return int(self.tree_fan_out**self.tree_depth)
+
+    @property
+    def latency_leaves(self) -> int:
+        return int(self.latency_fan_out**self.latency_depth)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+FULL = Sizes(
+    stream_tokens=200_000,
+    tree_depth=3,
+    tree_fan_out=4,
+    tree_leaf_tokens=20_000,
+    astream_leaf_tokens=3_000,
+    latency_depth=2,
+    latency_fan_out=4,
+    latency_first_delay=0.2,
+    latency_tokens=20,
+    latency_token_gap=0.01,
+    load_calls=10_000,
+    load_tokens=100,
+    memory_objects=10_000,
+    memory_buffer_tokens=200_000,
+)
+
+QUICK = Sizes(
+    stream_tokens=20_000,
+    tree_depth=3,
+    tree_fan_out=4,
+    tree_leaf_tokens=500,
+    astream_leaf_tokens=100,
+    latency_depth=2,
+    latency_fan_out=4,
+    latency_first_delay=0.05,
+    latency_tokens=5,
+    latency_token_gap=0.01,
+    load_calls=1_000,
+    load_tokens=20,
+    memory_objects=1_000,
+    memory_buffer_tokens=20_000,
+)
+
+SIZES = {"full": FULL, "quick": QUICK}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload: its key, the letter of the brief, and what its numbers mean."""
+
+    key: str
+    letter: str
+    title: str
+    description: str
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        "stream",
+        "a",
+        "one stream",
+        "one MessagePromise (or its equivalent) of `stream_tokens` tokens, read by one consumer",
+    ),
+    Workload(
+        "tree",
+        "b",
+        "tree, token reads",
+        "depth `tree_depth`, fan-out `tree_fan_out`, `tree_leaf_tokens` tokens per leaf, "
+        "read through the top sequence, every token",
+    ),
+    Workload(
+        "astream",
+        "c",
+        "tree via .astream()",
+        "the same tree with `astream_leaf_tokens` per leaf, consumed as AIMessageChunks",
+    ),
+    Workload(
+        "latency",
+        "d",
+        "latency",
+        "depth `latency_depth`, fan-out `latency_fan_out`; each leaf waits "
+        "`latency_first_delay` s, then emits `latency_tokens` tokens `latency_token_gap` s apart",
+    ),
+    Workload(
+        "load",
+        "e",
+        "load",
+        "`load_calls` concurrent calls, each streaming `load_tokens` tokens with "
+        "`await asyncio.sleep(0)` before each, all read by one consumer",
+    ),
+    Workload(
+        "memory",
+        "f",
+        "memory",
+        "`memory_objects` idle stream objects / completed calls held at once (tracemalloc), "
+        "and the replay buffer cost per token",
+    ),
+)
+WORKLOADS_BY_KEY = {workload.key: workload for workload in WORKLOADS}
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+def peak_rss_mb() -> float:
+    """The peak resident set of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def check_count(what: str, got: int, expected: int) -> None:
+    """Fail the measurement loudly when an implementation did not do the whole workload."""
+    if got != expected:
+        raise AssertionError(f"{what}: got {got}, expected {expected}")
+
+
+class LatencyClock:
+    """Time to the first token and to the last one, from `start()`."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.first = 0.0
+        self.last = 0.0
+        self.tokens = 0
+
+    def start(self) -> None:
+        self.started = now()
+
+    def token(self, count: int = 1) -> None:
+        if count <= 0:
+            return
+        stamp = now()
+        if not self.tokens:
+            self.first = stamp
+        self.last = stamp
+        self.tokens += count
+
+    def result(self, expected_tokens: int) -> Result:
+        check_count("latency tokens", self.tokens, expected_tokens)
+        return {
+            "first_token_s": self.first - self.started,
+            "total_s": self.last - self.started,
+        }
+
+
+class AllocationProbe:
+    """Python allocations (tracemalloc) from entering the block: `measure()` gives the bytes
+    still allocated now and the peak since entering, after a full collection."""
+
+    def __enter__(self) -> AllocationProbe:
+        gc.collect()
+        tracemalloc.start()
+        self._before = tracemalloc.get_traced_memory()[0]
+        return self
+
+    def measure(self) -> tuple[int, int]:
+        gc.collect()
+        current, peak = tracemalloc.get_traced_memory()
+        return current - self._before, peak - self._before
+
+    def __exit__(self, *_exc: object) -> None:
+        tracemalloc.stop()

@@ -1,0 +1,49 @@
+"""langchain-tests' standard unit tests for `MiniAgentChatModel`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_tests.unit_tests import ChatModelUnitTests
+
+from miniagents_lc import InteractionContext, miniagent
+from miniagents_lc.langchain import MiniAgentChatModel
+
+
+@miniagent(alias="standard_echo")
+async def standard_echo(ctx: InteractionContext) -> None:
+    """Replies with the text of the last input message."""
+    messages = await ctx.message_promises.acollect_messages()
+    ctx.reply(str(messages[-1]) if messages else "")
+
+
+class TestMiniAgentChatModelStandard(ChatModelUnitTests):
+    """The standard suite; the model has no tools, structured output or multimodal input."""
+
+    # Standard tests that would only skip themselves here; tests/langchain/conftest.py
+    # deselects them (the suite refuses overrides).
+    not_applicable: ClassVar[dict[str, str]] = {
+        "test_init_from_env": "the model reads no environment variables",
+        "test_serdes": "an agent wraps a function, so the model is not serializable",
+    }
+
+    @property
+    def chat_model_class(self) -> type[BaseChatModel]:
+        return MiniAgentChatModel
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"agent": standard_echo}
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return False
+
+    @property
+    def has_structured_output(self) -> bool:
+        return False
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return False

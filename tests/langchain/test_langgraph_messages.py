@@ -1,0 +1,73 @@
+"""A LangGraph node calling `MiniAgentChatModel`: its tokens stream in `stream_mode="messages"`,
+once, and the node's final message is not emitted again after them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from miniagents_lc.langchain import MiniAgentChatModel
+from tests.langchain.scripted import Tree, three_leaf_tree
+
+
+def _graph(tree: Tree) -> CompiledStateGraph[Any, Any, Any, Any]:
+    model = MiniAgentChatModel(agent=tree.agent)
+
+    async def team(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("team", team)
+    builder.add_edge(START, "team")
+    builder.add_edge("team", END)
+    return builder.compile()
+
+
+async def _messages_mode(tree: Tree) -> list[tuple[BaseMessage, dict[str, Any]]]:
+    stream = _graph(tree).astream({"messages": [HumanMessage("hi")]}, stream_mode="messages")
+    received: list[tuple[BaseMessage, dict[str, Any]]] = []
+    async for message, metadata in stream:
+        assert isinstance(message, BaseMessage)
+        assert isinstance(metadata, dict)
+        received.append((message, metadata))
+    return received
+
+
+async def test_node_streams_the_agent_tokens_in_messages_mode() -> None:
+    tree = three_leaf_tree()
+    streamed = await _messages_mode(tree)
+    assert all(isinstance(message, AIMessageChunk) for message, _ in streamed)
+    assert "".join(message.text for message, _ in streamed) == tree.text
+    assert len([message for message, _ in streamed if message.text]) >= 6
+    assert {metadata["langgraph_node"] for _, metadata in streamed} == {"team"}
+    assert {metadata["ls_model_name"] for _, metadata in streamed} == {"aggregator"}
+
+
+async def test_no_whole_message_repeats_the_tokens_and_ids_match_the_state() -> None:
+    tree = three_leaf_tree()
+    graph = _graph(tree)
+    streamed: list[BaseMessage] = []
+    final: dict[str, Any] = {}
+    async for _mode, payload in graph.astream(
+        {"messages": [HumanMessage("hi")]}, stream_mode=["messages", "values"]
+    ):
+        assert isinstance(payload, tuple | dict)
+        if isinstance(payload, tuple):
+            streamed.append(payload[0])
+        else:
+            final = payload
+    assert not any(type(message) is AIMessage for message in streamed)
+    reply = final["messages"][-1]
+    assert isinstance(reply, AIMessage)
+    assert reply.text == tree.text
+    assert {message.id for message in streamed} == {reply.id}
+
+
+async def test_models_inside_the_agent_do_not_stream_the_text_a_second_time() -> None:
+    tree = three_leaf_tree()
+    streamed = await _messages_mode(tree)
+    assert {metadata["ls_provider"] for _, metadata in streamed} == {"miniagents"}
+    assert sum(len(model.calls) for model in tree.models.values()) == 3

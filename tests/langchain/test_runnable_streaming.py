@@ -1,0 +1,133 @@
+"""`astream()` of an agent tree: one continuous, early, parallel token stream whose sum is
+what `ainvoke()` returns."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import operator
+import uuid
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+from langchain_core.messages.utils import message_chunk_to_message
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from miniagents_lc import DEFAULT, MiniAgents
+from miniagents_lc.promising import Defaultable
+from tests.langchain.scripted import OuterContext, Tree, no_context, three_leaf_tree
+
+
+async def _timed_chunks(tree: Tree) -> tuple[float, list[tuple[float, str]]]:
+    """Stream `prompt | aggregator | StrOutputParser()`; the start time and every chunk with
+    its arrival time (loop time)."""
+    prompt = ChatPromptTemplate.from_messages([("system", "Be brief."), ("user", "{question}")])
+    chain = prompt | tree.agent | StrOutputParser()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    received = [(loop.time(), chunk) async for chunk in chain.astream({"question": "hi?"})]
+    return start, received
+
+
+async def test_first_chunk_arrives_with_the_first_leaf_token(outer_context: OuterContext) -> None:
+    tree = three_leaf_tree()
+    async with outer_context():
+        _start, received = await _timed_chunks(tree)
+    first_arrival = next(when for when, chunk in received if chunk)
+    first_token = tree.models["leaf_fast"].token_times[0]
+    assert first_arrival <= first_token + 0.05
+
+
+async def test_chunks_are_spread_over_the_streaming_time(outer_context: OuterContext) -> None:
+    tree = three_leaf_tree()
+    async with outer_context():
+        _start, received = await _timed_chunks(tree)
+    arrivals = [when for when, chunk in received if chunk]
+    assert len(arrivals) >= 6
+    assert arrivals[-1] - arrivals[0] >= 0.1
+
+
+@pytest.mark.parametrize(
+    ("context_default", "schedule_immediately", "parallel"),
+    [
+        (None, DEFAULT, True),
+        (True, DEFAULT, True),
+        (False, True, True),
+        (False, DEFAULT, False),
+    ],
+    ids=["no-context", "ctx-immediate", "ctx-deferred-trigger-now", "ctx-deferred-on-demand"],
+)
+async def test_total_time_is_the_slowest_leaf_when_leaves_start_at_once(
+    context_default: bool | None, schedule_immediately: Defaultable, parallel: bool
+) -> None:
+    """Leaves started at once run in parallel; leaves started on demand run as the consumer
+    reaches them, one after the other."""
+    tree = three_leaf_tree(schedule_immediately=schedule_immediately)
+    context = (
+        no_context()
+        if context_default is None
+        else MiniAgents(schedule_immediately_by_default=context_default)
+    )
+    async with context:
+        start, received = await _timed_chunks(tree)
+    elapsed = received[-1][0] - start
+    slowest, one_after_another = 4 * 0.05, 4 * (0.02 + 0.04 + 0.05)
+    if parallel:
+        assert slowest <= elapsed < slowest + 0.15
+    else:
+        assert one_after_another <= elapsed < one_after_another + 0.2
+
+
+async def test_streamed_text_equals_ainvoke_text(outer_context: OuterContext) -> None:
+    tree = three_leaf_tree()
+    prompt = ChatPromptTemplate.from_messages([("user", "{question}")])
+    chain = prompt | tree.agent | StrOutputParser()
+    async with outer_context():
+        streamed = "".join([chunk async for chunk in chain.astream({"question": "hi?"})])
+        invoked = await chain.ainvoke({"question": "hi?"})
+    assert streamed == invoked == tree.text
+
+
+async def test_sum_of_chunks_equals_ainvoke_given_the_same_run_id(
+    outer_context: OuterContext,
+) -> None:
+    tree = three_leaf_tree()
+    run_id = uuid.uuid4()
+    async with outer_context():
+        chunks = [chunk async for chunk in tree.agent.astream("hi", config={"run_id": run_id})]
+        invoked = await tree.agent.ainvoke("hi", config={"run_id": run_id})
+    total = functools.reduce(operator.add, chunks)
+    assert isinstance(total, AIMessageChunk)
+    assert message_chunk_to_message(total) == invoked
+    assert invoked.id == f"lc_run-{run_id}"
+
+
+async def test_metadata_is_carried_once_across_the_tree() -> None:
+    tree = three_leaf_tree()
+    chunks = [chunk async for chunk in tree.agent.astream("hi")]
+    total = functools.reduce(operator.add, chunks)
+    assert isinstance(total, AIMessageChunk)
+    assert total.usage_metadata == {"input_tokens": 30, "output_tokens": 12, "total_tokens": 42}
+    assert sum(1 for chunk in chunks if chunk.usage_metadata) == 1
+    assert total.response_metadata.get("finish_reason") in (None, "stop")
+    assert total.chunk_position == "last"
+    assert chunks[-1].chunk_position == "last"
+    assert all(chunk.chunk_position is None for chunk in chunks[:-1])
+
+
+async def test_early_break_leaves_no_task_alive_and_runs_leaf_finally_blocks(
+    outer_context: OuterContext,
+) -> None:
+    tree = three_leaf_tree()
+    async with outer_context():
+        async with contextlib.aclosing(tree.agent.astream("hi")) as stream:
+            async for chunk in stream:
+                if chunk.content:
+                    break
+        alive = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        assert alive == []
+    # On demand, only the leaves the consumer reached were started.
+    assert tree.started >= 1
+    assert tree.finished == ["interrupted"] * tree.started
