@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+)
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 
 from miniagents_lc.promising.context import PromisingContext
@@ -78,8 +86,26 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
 
     # -- consuming ------------------------------------------------------------------------
 
-    def __aiter__(self) -> StreamCursor[PIECE]:
-        return StreamCursor(self._buffer)
+    def __aiter__(self) -> AsyncIterator[PIECE]:
+        return self._replay()
+
+    async def _replay(self) -> AsyncGenerator[PIECE, None]:
+        # An async generator resumes without building a coroutine per piece, which makes it
+        # the cheapest way to hand out pieces that are already buffered.
+        buffer = self._buffer
+        pieces = buffer.pieces
+        index = 0
+        while True:
+            while index < len(pieces):
+                yield pieces[index]
+                index += 1
+            if buffer.done:
+                if index < len(pieces):
+                    continue
+                if buffer.error is not None:
+                    raise buffer.error
+                return
+            await buffer.wait_beyond(index)
 
     def cursor(self) -> StreamCursor[PIECE]:
         """A new consumer position at the start of the stream (what `async for` uses)."""

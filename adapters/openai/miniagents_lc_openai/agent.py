@@ -1,0 +1,184 @@
+"""`OpenAIAgent`: a `MiniAgent` that streams replies from `openai.AsyncOpenAI`.
+
+    agent = OpenAIAgent.fork(alias="writer", model="gpt-4o-mini")
+    reply = agent.trigger("Say hi", system="Be brief.")
+
+Tokens stream as they arrive (Chat Completions or, with `api="responses"`, the Responses API).
+The reply is one assistant `Message` carrying `model`, `finish_reason` (or `status`), `usage`
+and, for chat, any `tool_calls`. SDK exceptions reach the consumer unchanged, after the tokens
+already received; a stream that ends badly without one raises `OpenAIStreamError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal, cast
+
+import openai
+from miniagents_lc import InteractionContext, Message, MiniAgent
+from miniagents_lc.messages import MessagePromise
+
+__all__ = ["OpenAIAgent", "OpenAIStreamError"]
+
+Api = Literal["chat", "responses"]
+
+_default_client: openai.AsyncOpenAI | None = None
+
+
+class OpenAIStreamError(Exception):
+    """An OpenAI stream ended badly without an SDK exception: truncated (no finish reason),
+    or a Responses API `response.failed` / `error` event."""
+
+
+def _get_default_client() -> openai.AsyncOpenAI:
+    """The module-level `AsyncOpenAI()`, created on first use."""
+    global _default_client
+    if _default_client is None:
+        if not os.environ.get("OPENAI_API_KEY"):
+            raise RuntimeError(
+                "OpenAIAgent needs an API key: set the OPENAI_API_KEY environment variable, "
+                "or fork the agent with client=openai.AsyncOpenAI(api_key=...)."
+            )
+        _default_client = openai.AsyncOpenAI()
+    return _default_client
+
+
+def _chat_messages(messages: Sequence[Message], system: str | None) -> list[dict[str, str]]:
+    converted = [{"role": "system", "content": system}] if system is not None else []
+    converted += [{"role": m.role or "user", "content": str(m)} for m in messages]
+    return converted
+
+
+async def _chat_tokens(
+    promise: MessagePromise,
+    client: openai.AsyncOpenAI | None,
+    model: str,
+    messages: list[dict[str, str]],
+    create_kwargs: dict[str, Any],
+) -> AsyncIterator[str]:
+    client = client if client is not None else _get_default_client()
+    stream: Any = await client.chat.completions.create(  # type: ignore[call-overload]
+        model=model,
+        messages=messages,
+        stream=True,
+        stream_options={"include_usage": True},
+        **create_kwargs,
+    )
+    reply_model: str = model
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    tool_calls: dict[int, dict[str, str]] = {}
+    async for chunk in stream:
+        if chunk.model:
+            reply_model = chunk.model
+        if chunk.usage is not None:
+            usage = chunk.usage.model_dump()
+        for choice in chunk.choices:
+            delta = choice.delta
+            if delta is not None:
+                if delta.content:
+                    yield delta.content
+                for call in delta.tool_calls or []:
+                    entry = tool_calls.setdefault(
+                        call.index, {"id": "", "name": "", "arguments": ""}
+                    )
+                    if call.id:
+                        entry["id"] = call.id
+                    if call.function is not None:
+                        if call.function.name:
+                            entry["name"] = call.function.name
+                        if call.function.arguments:
+                            entry["arguments"] += call.function.arguments
+            if choice.finish_reason is not None:
+                finish_reason = choice.finish_reason
+    fields: dict[str, Any] = {"model": reply_model, "finish_reason": finish_reason, "usage": usage}
+    if tool_calls:
+        fields["tool_calls"] = [tool_calls[index] for index in sorted(tool_calls)]
+    promise.set_fields(**fields)
+    if finish_reason is None:
+        raise OpenAIStreamError(
+            f"The OpenAI chat stream from model {reply_model!r} was truncated: it ended "
+            "without a finish_reason."
+        )
+
+
+async def _responses_tokens(
+    promise: MessagePromise,
+    client: openai.AsyncOpenAI | None,
+    model: str,
+    input_items: list[dict[str, str]],
+    create_kwargs: dict[str, Any],
+) -> AsyncIterator[str]:
+    client = client if client is not None else _get_default_client()
+    stream: Any = await client.responses.create(
+        model=model, input=cast(Any, input_items), stream=True, **create_kwargs
+    )
+    completed = False
+    async for event in stream:
+        kind = getattr(event, "type", None)
+        if kind == "response.output_text.delta":
+            if event.delta:
+                yield event.delta
+        elif kind == "response.completed":
+            response = event.response
+            usage = response.usage.model_dump() if response.usage is not None else None
+            promise.set_fields(model=response.model or model, status=response.status, usage=usage)
+            completed = True
+        elif kind == "response.failed":
+            response = event.response
+            error = response.error
+            message = error.message if error is not None else "no error message"
+            code = f" ({error.code})" if error is not None and error.code else ""
+            promise.set_fields(model=response.model or model, status=response.status)
+            raise OpenAIStreamError(f"The OpenAI response failed{code}: {message}")
+        elif kind == "error":
+            code = f" ({event.code})" if getattr(event, "code", None) else ""
+            raise OpenAIStreamError(
+                f"The OpenAI response stream sent an error{code}: {event.message}"
+            )
+    if not completed:
+        raise OpenAIStreamError(
+            "The OpenAI response stream was truncated: it ended without `response.completed`."
+        )
+
+
+async def _openai_agent_function(
+    ctx: InteractionContext,
+    *,
+    model: str | None = None,
+    client: openai.AsyncOpenAI | None = None,
+    api: Api = "chat",
+    system: str | None = None,
+    **create_kwargs: Any,
+) -> None:
+    """Reply with one assistant message streamed from OpenAI."""
+    if model is None:
+        raise TypeError(
+            "OpenAIAgent needs a model: OpenAIAgent.fork(model='gpt-4o-mini') or "
+            "OpenAIAgent.trigger(..., model='gpt-4o-mini')."
+        )
+    if api not in ("chat", "responses"):
+        raise ValueError(f"OpenAIAgent api must be 'chat' or 'responses', got {api!r}.")
+    messages = await ctx.message_promises.acollect_messages()
+
+    items = _chat_messages(messages, system)  # Responses API input items look the same
+
+    def tokens(promise: MessagePromise) -> AsyncIterator[str]:
+        if api == "responses":
+            return _responses_tokens(promise, client, model, items, create_kwargs)
+        return _chat_tokens(promise, client, model, items, create_kwargs)
+
+    promise = Message.promise(tokens, role="assistant")
+    ctx.reply(promise)
+    await promise  # so an error fails the agent too
+
+
+OpenAIAgent = MiniAgent(
+    _openai_agent_function,
+    alias="openai",
+    description=(
+        "Streams a reply from the OpenAI API (Chat Completions or Responses). Fork it with "
+        "model=..., client=None, api='chat' | 'responses' and any create() kwargs."
+    ),
+)
