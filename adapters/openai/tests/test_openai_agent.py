@@ -1,0 +1,240 @@
+"""OpenAIAgent against the offline kit: the real SDK, scripted and recorded streams."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from miniagents_lc import InteractionContext, MiniAgents, miniagent
+from miniagents_lc.messages import MessagePromise
+
+import miniagents_lc_openai.agent as agent_module
+from miniagents_lc_openai import OpenAIAgent, OpenAIStreamError
+from miniagents_lc_openai.testing import ConnectionReset, ErrorEvent, OpenAIMock
+
+# shared/ sits next to the repository checkout (locally /work/shared, in CI beside the clone).
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "openai_sse"
+if not (FIXTURES / "expected.json").is_file():
+    raise FileNotFoundError(f"shared OpenAI SSE fixtures are missing: {FIXTURES}")
+EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
+REPO = Path(__file__).resolve().parents[3]
+
+
+async def consume(
+    reply: Any, tokens: list[str], promises: list[MessagePromise] | None = None
+) -> list[MessagePromise]:
+    """Read every reply promise token by token into `tokens`; errors propagate."""
+    promises = [] if promises is None else promises
+    async for promise in reply:
+        promises.append(promise)
+        await read_tokens(promise, tokens)
+    return promises
+
+
+async def read_tokens(promise: MessagePromise, tokens: list[str]) -> None:
+    async for token in promise:
+        tokens.append(token)
+
+
+# The fixtures that end well; the truncated and failing ones have tests of their own below.
+CLEAN_FIXTURES = sorted(
+    name
+    for name, expected in EXPECTED.items()
+    if expected.get("finish_reason") or expected.get("status") == "completed"
+)
+
+
+@pytest.mark.parametrize("name", CLEAN_FIXTURES)
+async def test_fixture_served_raw_gives_recorded_reply(name: str, openai_mock: OpenAIMock) -> None:
+    expected = EXPECTED[name]
+    api = expected["api"]
+    openai_mock.sse(
+        "/chat/completions" if api == "chat" else "/responses", (FIXTURES / name).read_bytes()
+    )
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client(), api=api)
+    tokens: list[str] = []
+    async with MiniAgents():
+        promises = await consume(agent.trigger("Hi"), tokens)
+    assert len(promises) == 1
+    message = await promises[0]
+    assert tokens == expected["tokens"]
+    assert message.text == expected["text"]
+    assert message.role == "assistant"
+    fields = message.model_dump()
+    usage = fields["usage"]
+    assert {key: usage[key] for key in expected["usage"]} == expected["usage"]
+    if "model" in expected:
+        assert fields["model"] == expected["model"]
+    if api == "chat":
+        assert fields["finish_reason"] == expected["finish_reason"]
+        calls = [dict(call) for call in fields.get("tool_calls") or ()]
+        assert calls == [
+            {key: call[key] for key in ("id", "name", "arguments")}
+            for call in expected.get("tool_calls", [])
+        ]
+    else:
+        assert fields["status"] == expected["status"]
+
+
+async def test_sends_system_then_messages_with_usage_requested(openai_mock: OpenAIMock) -> None:
+    reply = openai_mock.chat(["ok"])
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client())
+    async with MiniAgents():
+        replies = await agent.trigger("Hi", system="Be brief.", temperature=0).acollect_messages()
+    assert [str(message) for message in replies] == ["ok"]
+    assert reply.request is not None
+    sent = reply.request.json
+    assert sent["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}
+    assert sent["temperature"] == 0
+
+
+async def test_error_midstream_raises_api_error_after_tokens(openai_mock: OpenAIMock) -> None:
+    openai_mock.sse("/chat/completions", (FIXTURES / "chat_error_midstream.sse").read_bytes())
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client())
+    tokens: list[str] = []
+    promises: list[MessagePromise] = []
+    async with MiniAgents():
+        with pytest.raises(openai.APIError) as raised:
+            await consume(agent.trigger("Hi"), tokens, promises)
+        assert type(raised.value) is openai.APIError
+        assert tokens == EXPECTED["chat_error_midstream.sse"]["tokens"]
+        replayed: list[str] = []
+        with pytest.raises(openai.APIError):
+            await read_tokens(promises[0], replayed)
+        assert replayed == tokens
+
+
+async def test_truncated_stream_raises_stream_error_after_tokens(openai_mock: OpenAIMock) -> None:
+    openai_mock.sse("/chat/completions", (FIXTURES / "chat_truncated.sse").read_bytes())
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client())
+    tokens: list[str] = []
+    async with MiniAgents():
+        with pytest.raises(OpenAIStreamError, match="truncated"):
+            await consume(agent.trigger("Hi"), tokens)
+    assert tokens == ["This", " reply", " will", " be", " cut"]
+
+
+async def test_responses_failed_raises_stream_error_after_tokens(openai_mock: OpenAIMock) -> None:
+    openai_mock.sse("/responses", (FIXTURES / "responses_failed.sse").read_bytes())
+    agent = OpenAIAgent.fork(
+        model="gpt-4o-mini", client=openai_mock.async_client(), api="responses"
+    )
+    tokens: list[str] = []
+    async with MiniAgents():
+        with pytest.raises(OpenAIStreamError) as raised:
+            await consume(agent.trigger("Hi"), tokens)
+    assert tokens == ["Let", " me", " think"]
+    assert EXPECTED["responses_failed.sse"]["error"]["message"] in str(raised.value)
+
+
+async def test_http_500_raises_internal_server_error(openai_mock: OpenAIMock) -> None:
+    openai_mock.chat(status=500)
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client())
+    async with MiniAgents():
+        with pytest.raises(openai.InternalServerError):
+            await consume(agent.trigger("Hi"), [])
+
+
+async def test_missing_api_key_is_raised_when_consumed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setattr(agent_module, "_default_client", None)
+    agent = OpenAIAgent.fork(model="gpt-4o-mini")
+    async with MiniAgents():
+        reply = agent.trigger("Hi")  # no error yet
+        with pytest.raises(Exception, match="OPENAI_API_KEY"):
+            await consume(reply, [])
+
+
+async def test_missing_model_is_a_type_error() -> None:
+    async with MiniAgents():
+        with pytest.raises(TypeError, match="model"):
+            await consume(OpenAIAgent.trigger("Hi"), [])
+
+
+async def test_tokens_stream_continuously_across_parallel_agents(openai_mock: OpenAIMock) -> None:
+    a_tokens = [f" a{i}" for i in range(10)]
+    b_tokens = [f" b{i}" for i in range(30)]
+    # Separate paths, so which request comes first does not matter.
+    a_reply = openai_mock.chat(a_tokens, delay=0.04, path="/a/chat/completions")
+    b_reply = openai_mock.chat(b_tokens, delay=0.01, path="/b/chat/completions")
+    base = openai_mock.base_url
+    agent_a = OpenAIAgent.fork(
+        "A", model="m", client=openai_mock.async_client(base_url=base + "/a")
+    )
+    agent_b = OpenAIAgent.fork(
+        "B", model="m", client=openai_mock.async_client(base_url=base + "/b")
+    )
+
+    @miniagent
+    async def aggregator(ctx: InteractionContext) -> None:
+        ctx.reply([agent_a.trigger(ctx.message_promises), agent_b.trigger(ctx.message_promises)])
+
+    start = time.monotonic()
+    received: list[tuple[str, float]] = []
+    async for chunk in aggregator.astream("q"):
+        if isinstance(chunk.content, str) and chunk.content:
+            received.append((chunk.content, time.monotonic()))
+    total = time.monotonic() - start
+
+    # B's tokens, buffered while A streamed, may arrive merged; the order is what counts.
+    assert "".join(token for token, _ in received) == "".join(a_tokens) + "\n\n" + "".join(b_tokens)
+    assert [token for token, _ in received[: len(a_tokens)]] == a_tokens  # A's arrive one by one
+    a_request, b_request = a_reply.request, b_reply.request
+    assert a_request is not None
+    assert b_request is not None
+    assert a_request.finished_at is not None
+    assert received[0][1] < a_request.finished_at - 0.1  # A streamed, not delivered whole
+    assert b_request.started_at < a_request.finished_at  # B ran alongside A
+    assert total < 0.6  # ≈ A's 0.4 s, not A + B (0.7 s)
+
+
+def test_example_runs_offline_without_key() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env["PYTHONPATH"] = str(REPO)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "openai_agents.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "offline" in done.stdout
+    assert "Hello from the offline kit!" in done.stdout
+
+
+async def test_responses_error_event_raises_stream_error_after_tokens(
+    openai_mock: OpenAIMock,
+) -> None:
+    openai_mock.responses(["a", "b", "c"], fault=ErrorEvent(after=2, message="boom"))
+    agent = OpenAIAgent.fork(
+        model="gpt-4o-mini", client=openai_mock.async_client(), api="responses"
+    )
+    tokens: list[str] = []
+    async with MiniAgents():
+        with pytest.raises(OpenAIStreamError, match="boom"):
+            await consume(agent.trigger("Hi"), tokens)
+    assert tokens == ["a", "b"]
+
+
+async def test_connection_reset_raises_sdk_error_after_tokens(openai_mock: OpenAIMock) -> None:
+    openai_mock.chat(["a", "b", "c"], fault=ConnectionReset(after=2))
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client())
+    tokens: list[str] = []
+    async with MiniAgents():
+        with pytest.raises(openai.APIConnectionError):
+            await consume(agent.trigger("Hi"), tokens)
+    assert tokens == ["a", "b"]
