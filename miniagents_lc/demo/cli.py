@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from miniagents_lc.agents import MiniAgent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import DEFAULT_QUESTION, PROMPT, Specialist, build_team
 from miniagents_lc.langchain.chat_model_agent import chat_model_agent
+
+_HEADING = re.compile(r"\[[a-z]+\]")
 
 
 def scripted_model_agent(specialist: Specialist) -> MiniAgent:
@@ -42,17 +45,30 @@ def openai_model_agent_factory(model: str) -> Any:
 
 async def _stream_answer(
     chain: Runnable[Any, str], question: str, out: TextIO
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
+    """Stream the answer to `out`; returns the times of the first token, of the first token
+    a model wrote (the specialists' `[name]` headings exist at once) and of the end."""
     start = time.perf_counter()
     first_token: float | None = None
+    first_model_token: float | None = None
+    seen = ""
     async for text in chain.astream({"question": question}):
+        now = time.perf_counter() - start
         if first_token is None and text:
-            first_token = time.perf_counter() - start
+            first_token = now
+        if first_model_token is None:
+            seen += text
+            if _HEADING.sub("", seen).strip():
+                first_model_token = now
         out.write(text)
         out.flush()
     total = time.perf_counter() - start
     out.write("\n")
-    return (first_token if first_token is not None else total), total
+    return (
+        first_token if first_token is not None else total,
+        first_model_token if first_model_token is not None else total,
+        total,
+    )
 
 
 async def _time_silently(chain: Runnable[Any, str], question: str) -> float:
@@ -92,12 +108,13 @@ async def _run(args: argparse.Namespace, out: TextIO) -> int:
     where = f"OpenAI model {args.openai}" if args.openai else "the embedded scripted model"
     out.write(f"Question: {args.question}\nTeam answering on {where}:\n\n")
     parallel = PROMPT | team | StrOutputParser()
-    first_token, total = await _stream_answer(parallel, args.question, out)
+    first_token, first_model_token, total = await _stream_answer(parallel, args.question, out)
     sequential = PROMPT | team.fork(sequential=True) | StrOutputParser()
     sequential_total = await _time_silently(sequential, args.question)
     out.write(
         "\nMeasured in this run:\n"
         f"  time to first token       {first_token:7.3f} s\n"
+        f"  time to first model token {first_model_token:7.3f} s\n"
         f"  total, agents in parallel {total:7.3f} s\n"
         f"  total, one after another  {sequential_total:7.3f} s "
         f"({sequential_total / total:.1f}x slower)\n"
