@@ -35,19 +35,26 @@ class FrozenDict(dict[str, Any]):
         return f"FrozenDict({dict.__repr__(self)})"
 
 
-def freeze(value: Any) -> Any:
-    """`value` with every list, tuple and set made a tuple and every mapping a FrozenDict."""
-    if isinstance(value, str | int | float | bool | type(None) | BaseModel):
+def freeze(value: Any, _enclosing: frozenset[int] = frozenset()) -> Any:
+    """`value` with every list, tuple and set made a tuple and every mapping a FrozenDict.
+
+    A container that contains itself is a `ValueError`: a frozen message is a tree.
+    """
+    if isinstance(value, str | int | float | bool | type(None) | BaseModel | FrozenDict):
         return value
+    if not isinstance(value, Mapping | list | tuple | Set):
+        return value
+    if id(value) in _enclosing:
+        raise ValueError(
+            f"A {type(value).__name__} in a Message field contains itself; message content "
+            "must be a tree to be frozen and hashed."
+        )
+    enclosing = _enclosing | {id(value)}
     if isinstance(value, Mapping):
-        if isinstance(value, FrozenDict):
-            return value
-        return FrozenDict({key: freeze(item) for key, item in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(freeze(item) for item in value)
+        return FrozenDict({key: freeze(item, enclosing) for key, item in value.items()})
     if isinstance(value, Set):
-        return tuple(sorted((freeze(item) for item in value), key=repr))
-    return value
+        return tuple(sorted((freeze(item, enclosing) for item in value), key=repr))
+    return tuple(freeze(item, enclosing) for item in value)
 
 
 class Message(BaseModel):
@@ -65,6 +72,16 @@ class Message(BaseModel):
 
     @model_validator(mode="after")
     def _freeze_all_the_way_down(self) -> Self:
+        try:
+            self._freeze_fields()
+        except RecursionError:
+            raise ValueError(
+                "A Message field is nested too deeply to be frozen (Python's recursion limit); "
+                "flatten the data or store it as a string."
+            ) from None
+        return self
+
+    def _freeze_fields(self) -> None:
         for name, value in self.__dict__.items():
             frozen = freeze(value)
             if frozen is not value:
@@ -73,7 +90,6 @@ class Message(BaseModel):
         if extra:
             for name, value in extra.items():
                 extra[name] = freeze(value)
-        return self
 
     def __str__(self) -> str:
         return self.text or ""

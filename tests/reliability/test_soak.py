@@ -1,0 +1,78 @@
+"""Soak: many concurrent agent calls, several rounds in one process: no errors, correct text,
+no task left behind, and no memory growth from round to round."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
+
+from ._support import other_tasks
+
+ROUNDS = 3
+MAX_GROWTH = 1.10
+
+
+def expected_text(call: int, tokens: int) -> str:
+    return "".join(f"{call}.{index} " for index in range(tokens))
+
+
+async def _tokens(call: int, tokens: int) -> AsyncIterator[str]:
+    for index in range(tokens):
+        await asyncio.sleep(0)
+        yield f"{call}.{index} "
+
+
+@miniagent
+async def streamer(ctx: InteractionContext, call: int, tokens: int) -> None:
+    ctx.reply(Message.promise(_tokens(call, tokens)))
+
+
+async def one_round(calls: int, tokens: int) -> None:
+    async with MiniAgents():
+        replies = [streamer.trigger(call=call, tokens=tokens) for call in range(calls)]
+        results = await asyncio.gather(*(reply.acollect_messages() for reply in replies))
+    assert not other_tasks()
+    for call, messages in enumerate(results):
+        assert [message.text for message in messages] == [expected_text(call, tokens)]
+
+
+def _measured() -> int:
+    gc.collect()
+    current, _peak = tracemalloc.get_traced_memory()
+    return current
+
+
+@pytest.fixture
+def traced_memory() -> Iterator[None]:
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.usefixtures("traced_memory")
+@pytest.mark.parametrize(
+    ("calls", "tokens"),
+    [
+        pytest.param(2_000, 50, id="2000x50"),
+        pytest.param(
+            10_000, 100, id="10000x100", marks=[pytest.mark.soak, pytest.mark.timeout(3600)]
+        ),
+    ],
+)
+async def test_rounds_of_concurrent_calls_finish_correctly_without_memory_growth(
+    calls: int, tokens: int
+) -> None:
+    after_round: list[int] = []
+    for _ in range(ROUNDS):
+        await one_round(calls, tokens)
+        after_round.append(_measured())
+
+    assert after_round[-1] <= after_round[0] * MAX_GROWTH, after_round
