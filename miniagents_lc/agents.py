@@ -22,6 +22,7 @@ from miniagents_lc.messages import (
 from miniagents_lc.promising import (
     DEFAULT,
     AppendClosedError,
+    AppendProducer,
     Defaultable,
     PromisingContext,
 )
@@ -116,16 +117,15 @@ class InteractionContext:
     LangChain): pass it to models you call so they show up in traces.
     """
 
-    def __init__(
-        self,
-        this_agent: MiniAgent,
-        message_promises: MessageSequencePromise,
-        call: AgentCall,
-    ) -> None:
+    def __init__(self, this_agent: MiniAgent, call: AgentCall) -> None:
         self.this_agent = this_agent
-        self.message_promises = message_promises
         self._call = call
         self.config: RunnableConfig | None = None
+
+    @property
+    def message_promises(self) -> MessageSequencePromise:
+        """The input messages, flattened and streamed as the caller sends them."""
+        return self._call._input_promise()
 
     def reply(self, messages: MessageType) -> None:
         """Append to the reply sequence; the caller reads replies in the order given."""
@@ -163,9 +163,11 @@ class AgentCall:
         self._kwargs = kwargs
         self._run_config = run_config
         self._started = False
-        # The input is flattened only once the agent reads it.
-        self._input = MessageSequence(schedule_immediately=False)
-        self._input.append_producer.open()
+        # Input is only collected here; it is flattened once the agent reads it, and most
+        # agents of a large fan-out never build that machinery at all.
+        self._input: AppendProducer[MessageType] = AppendProducer()
+        self._input.open()
+        self._input_sequence: MessageSequencePromise | None = None
         self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
         self._reply.append_producer.open()
         self._context = context
@@ -180,7 +182,7 @@ class AgentCall:
     def send_message(self, messages: MessageType) -> Self:
         """Send more input (anything of `MessageType`) to the agent."""
         try:
-            self._input.append_producer.append(messages)
+            self._input.append(messages)
         except AppendClosedError as error:
             raise AppendClosedError(
                 f"send_message() to agent {self._agent.alias!r} after the call was finished "
@@ -190,7 +192,14 @@ class AgentCall:
 
     def finish(self) -> None:
         """Close the input: the agent's `message_promises` end after what was sent."""
-        self._input.append_producer.close()
+        self._input.close()
+
+    def _input_promise(self) -> MessageSequencePromise:
+        if self._input_sequence is None:
+            self._input_sequence = MessageSequence(
+                schedule_immediately=False, append_producer=self._input
+            ).sequence_promise
+        return self._input_sequence
 
     def reply_sequence(self, *, finish_call: bool = True) -> MessageSequencePromise:
         """The agent's replies, flat and in order; finishes the call unless told not to."""
@@ -206,7 +215,7 @@ class AgentCall:
 
     async def _run(self) -> None:
         agent = self._agent
-        interaction = InteractionContext(agent, self._input.sequence_promise, self)
+        interaction = InteractionContext(agent, self)
         trace = await start_agent_trace(agent.alias, self._run_config)
         interaction.config = (
             trace.config

@@ -50,9 +50,14 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
         *,
         producer_capture_errors: Defaultable = DEFAULT,
         schedule_immediately: Defaultable = DEFAULT,
+        append_producer: AppendProducer[MessageType] | None = None,
     ) -> None:
-        self.append_producer: AppendProducer[MessageType] = AppendProducer(
-            capture_errors=producer_capture_errors
+        # An existing `append_producer` lets items be collected before the sequence is made
+        # (its own `capture_errors` then applies).
+        self.append_producer: AppendProducer[MessageType] = (
+            append_producer
+            if append_producer is not None
+            else AppendProducer(capture_errors=producer_capture_errors)
         )
         super().__init__(
             self.append_producer,
