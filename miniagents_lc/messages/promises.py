@@ -14,6 +14,8 @@ class MessagePromise(StreamedPromise[str, Message]):
     `await promise` for the `Message` (text = the joined tokens, plus the given fields and
     whatever the token producer added with `set_fields` before it ended)."""
 
+    __slots__ = ("_fields", "_message_class")
+
     _piece_type: ClassVar[type | None] = str
 
     def __init__(
@@ -53,6 +55,8 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromis
     The consumer gets each MessagePromise as soon as it is known and can read its tokens at
     once, while later ones are still being produced.
     """
+
+    __slots__ = ()
 
     _piece_type: ClassVar[type | None] = MessagePromise
 

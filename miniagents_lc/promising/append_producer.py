@@ -25,6 +25,8 @@ class AppendProducer(Generic[PIECE]):
     consumer waits forever.
     """
 
+    __slots__ = ("_capture_errors", "_state", "buffer")
+
     def __init__(self, *, capture_errors: Defaultable = DEFAULT) -> None:
         self.buffer: StreamBuffer[PIECE] = StreamBuffer()
         self._state = _NEW

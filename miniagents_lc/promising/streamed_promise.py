@@ -41,6 +41,16 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
     every replay raises it there, then ends. `await promise` gives the packaged whole, cached.
     """
 
+    __slots__ = (
+        "_buffer",
+        "_context",
+        "_packager",
+        "_producer",
+        "_whole",
+        "_whole_error",
+        "_whole_task",
+    )
+
     # Subclasses that accept only one type of piece name it here; anything else produced
     # ends the stream with a TypeError.
     _piece_type: ClassVar[type | None] = None
