@@ -42,6 +42,7 @@ class StreamBuffer(Generic[PIECE]):
             return
         self.error = error
         self.done = True
+        self.on_first_demand = None
         self._wake()
 
     def _wake(self) -> None:

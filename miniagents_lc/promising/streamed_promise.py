@@ -219,6 +219,9 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
                 f"The producer of {type(self).__name__} must return an async iterable "
                 f"(write it as an `async def` with `yield`), got {type(iterable).__name__}."
             )
+        # The producer is often a bound method of the promise's owner: dropping it here keeps
+        # a finished promise out of a reference cycle.
+        self._producer = None
         return cast(AsyncIterable[PIECE], iterable).__aiter__()
 
     async def _produce(self) -> None:
