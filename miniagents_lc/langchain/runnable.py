@@ -27,7 +27,7 @@ from langchain_core.tracers._streaming import _StreamingCallbackHandler
 from miniagents_lc.langchain.conversion import input_to_messages, usage_of
 from miniagents_lc.messages import MessageSequencePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCursor
-from miniagents_lc.promising.context import open_task_scope
+from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 
 MESSAGE_SEPARATOR = "\n\n"
@@ -260,10 +260,7 @@ class _AgentRun:
                 try:
                     await self._pump()
                 except asyncio.CancelledError:
-                    for task in scope:
-                        task.cancel()
-                    if scope:
-                        await asyncio.wait(list(scope))
+                    await cancel_and_wait(scope)
                     raise
             else:
                 async with self._agent._new_context():

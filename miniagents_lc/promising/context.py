@@ -197,11 +197,7 @@ class PromisingContext:
             await asyncio.wait(pending)
 
     async def _acancel_all(self) -> None:
-        current = asyncio.current_task()
-        while pending := [task for task in self._tasks if task is not current]:
-            for task in pending:
-                task.cancel()
-            await asyncio.wait(pending)
+        await cancel_and_wait(self._tasks)
 
 
 async def _await(awaitable: Awaitable[_T]) -> _T:
@@ -214,3 +210,13 @@ def open_task_scope() -> set[asyncio.Task[Any]]:
     scope: set[asyncio.Task[Any]] = set()
     _current_task_scope.set(scope)
     return scope
+
+
+async def cancel_and_wait(tasks: set[asyncio.Task[Any]]) -> None:
+    """Cancel every task in the live set `tasks` (but the current one), including tasks added
+    while the others stop, and return once all of them are done."""
+    current = asyncio.current_task()
+    while pending := [task for task in tasks if task is not current and not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending)

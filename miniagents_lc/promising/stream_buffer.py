@@ -8,6 +8,7 @@ caught up with the producer.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from typing import Generic, Self, TypeVar
 
@@ -65,6 +66,10 @@ class StreamBuffer(Generic[PIECE]):
             finally:
                 if not waiter.done():
                     self._waiters.remove(waiter)
+
+    async def wait_for_end(self) -> None:
+        """Return once the stream has ended (starting a deferred producer if need be)."""
+        await self.wait_beyond(sys.maxsize)
 
 
 class StreamCursor(Generic[PIECE]):

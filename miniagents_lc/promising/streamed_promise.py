@@ -140,13 +140,15 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             raise self._whole_error
         if self._packager is None:
             # The built-in packaging is synchronous once the stream has ended, so each awaiter
-            # can wait on its own: nothing shared is cancelled with it.
-            pieces: list[PIECE] = []
-            cursor = StreamCursor(self._buffer)
-            while batch := await cursor.read():
-                pieces.extend(batch)
+            # waits on its own (nothing shared is cancelled with it) and the whole is built
+            # straight from the buffer, without copying the pieces first.
+            buffer = self._buffer
+            if not buffer.done:
+                await buffer.wait_for_end()
+            if buffer.error is not None:
+                raise buffer.error
             if self._whole is _UNSET:
-                self._whole = self._assemble(pieces)
+                self._whole = self._assemble(buffer.pieces)
             return self._whole
         if self._whole_task is None:
             context = self._context or self._require_context()

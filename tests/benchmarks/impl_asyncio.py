@@ -15,12 +15,9 @@ from tests.benchmarks.workloads import (
     check_count,
     now,
 )
-
-
-async def _tokens(count: int) -> AsyncIterator[str]:
-    for _ in range(count):
-        yield TOKEN
-
+from tests.benchmarks.workloads import (
+    tokens as _tokens,
+)
 
 # -- (a) one stream -------------------------------------------------------------------------
 

@@ -25,11 +25,9 @@ from tests.benchmarks.workloads import (
     check_count,
     now,
 )
-
-
-async def _tokens(count: int) -> AsyncIterator[str]:
-    for _ in range(count):
-        yield TOKEN
+from tests.benchmarks.workloads import (
+    tokens as _tokens,
+)
 
 
 async def _read_tokens(sequence: MessageSequencePromise) -> tuple[int, int]:

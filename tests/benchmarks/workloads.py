@@ -12,7 +12,7 @@ import gc
 import resource
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,3 +216,9 @@ class AllocationProbe:
 
     def __exit__(self, *_exc: object) -> None:
         tracemalloc.stop()
+
+
+async def tokens(count: int) -> AsyncIterator[str]:
+    """`count` copies of TOKEN, produced as fast as the consumer takes them."""
+    for _ in range(count):
+        yield TOKEN
