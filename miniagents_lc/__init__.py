@@ -30,6 +30,7 @@ from miniagents_lc.promising import (
     Promise,
     PromisingContext,
     PromisingError,
+    StreamCancelledError,
     StreamCursor,
     StreamedPromise,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "Promise",
     "PromisingContext",
     "PromisingError",
+    "StreamCancelledError",
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,7 +26,9 @@ from miniagents_lc.promising import (
     AppendProducer,
     Defaultable,
     PromisingContext,
+    StreamCancelledError,
 )
+from miniagents_lc.promising.ownership import TaskOwner, ensure_owner
 
 logger = logging.getLogger("miniagents_lc")
 
@@ -117,6 +120,8 @@ class InteractionContext:
     LangChain): pass it to models you call so they show up in traces.
     """
 
+    __slots__ = ("_call", "config", "this_agent")
+
     def __init__(self, this_agent: MiniAgent, call: AgentCall) -> None:
         self.this_agent = this_agent
         self._call = call
@@ -151,6 +156,19 @@ class AgentCall:
     when its replies are first consumed) and reads the messages as they are sent.
     """
 
+    __slots__ = (
+        "_agent",
+        "_context",
+        "_input",
+        "_input_finished",
+        "_input_sequence",
+        "_kwargs",
+        "_owner",
+        "_reply",
+        "_run_config",
+        "_started",
+    )
+
     def __init__(
         self,
         agent: MiniAgent,
@@ -163,10 +181,13 @@ class AgentCall:
         self._kwargs = kwargs
         self._run_config = run_config
         self._started = False
+        # The agent function and the work it starts for itself (its messages, say): they stop
+        # together once the replies' last readers are cancelled and nobody else reads them.
+        self._owner = _CallOwner(self)
         # Input is only collected here; it is flattened once the agent reads it, and most
         # agents of a large fan-out never build that machinery at all.
-        self._input: AppendProducer[MessageType] = AppendProducer()
-        self._input.open()
+        self._input: AppendProducer[MessageType] | None = None
+        self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
         self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
         self._reply.append_producer.open()
@@ -182,7 +203,7 @@ class AgentCall:
     def send_message(self, messages: MessageType) -> Self:
         """Send more input (anything of `MessageType`) to the agent."""
         try:
-            self._input.append(messages)
+            self._open_input().append(messages)
         except AppendClosedError as error:
             raise AppendClosedError(
                 f"send_message() to agent {self._agent.alias!r} after the call was finished "
@@ -192,12 +213,23 @@ class AgentCall:
 
     def finish(self) -> None:
         """Close the input: the agent's `message_promises` end after what was sent."""
-        self._input.close()
+        self._input_finished = True
+        if self._input is not None:
+            self._input.close()
+
+    def _open_input(self) -> AppendProducer[MessageType]:
+        if self._input is None:
+            self._input = AppendProducer()
+            if self._input_finished:
+                self._input.close()
+            else:
+                self._input.open()
+        return self._input
 
     def _input_promise(self) -> MessageSequencePromise:
         if self._input_sequence is None:
             self._input_sequence = MessageSequence(
-                schedule_immediately=False, append_producer=self._input
+                schedule_immediately=False, append_producer=self._open_input()
             ).sequence_promise
         return self._input_sequence
 
@@ -211,9 +243,22 @@ class AgentCall:
         if self._started:
             return
         self._started = True
-        self._context.schedule_task(self._run(), name=f"miniagent:{self._agent.alias}")
+        # Whoever starts this call does not own it (`_schedule` rather than `schedule_task`):
+        # the call stops only when its own replies are abandoned.
+        task = self._context._schedule(self._run(), f"miniagent:{self._agent.alias}")
+        self._owner.add(task)
 
     async def _run(self) -> None:
+        owner = self._owner
+        ensure_owner(owner)
+        try:
+            await self._run_function()
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                owner.discard(task)
+
+    async def _run_function(self) -> None:
         agent = self._agent
         interaction = InteractionContext(agent, self)
         trace = await start_agent_trace(agent.alias, self._run_config)
@@ -242,29 +287,65 @@ class AgentCall:
             await trace.finish(self._reply.sequence_promise)
 
 
+class _CallOwner(TaskOwner):
+    """What one agent call started for itself; it stops once nobody reads the call's replies."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, call: AgentCall) -> None:
+        super().__init__()
+        self._call = call
+
+    def _is_wanted(self) -> bool:
+        return self._call._reply.is_read
+
+    def _on_stop(self) -> None:
+        self._call._reply.stop(
+            StreamCancelledError(
+                f"Agent {self._call.agent.alias!r} was cancelled before it finished replying: "
+                "the only consumer of its replies was cancelled. Keep another consumer reading "
+                "the replies (or shield the await with asyncio.shield) to let it finish."
+            )
+        )
+
+
 def _add_note_once(error: BaseException, note: str) -> None:
     if note not in getattr(error, "__notes__", ()):
         error.add_note(note)
 
 
 class _ReplySequence(MessageSequence):
-    """The reply sequence of one call: starts the agent on first demand and names the agent
-    on every error that passes through it."""
+    """The reply sequence of one call: starts the agent on first demand, names the agent on
+    every error that passes through it, and stops with the call."""
+
+    __slots__ = ("_call",)
 
     def __init__(self, call: AgentCall, *, schedule_immediately: Defaultable) -> None:
         self._call = call
         super().__init__(producer_capture_errors=True, schedule_immediately=schedule_immediately)
 
-    async def _produce_flat(self, promise: Any) -> Any:
+    def _on_demand(self) -> None:
         self._call._ensure_started()
-        try:
-            async for piece in super()._produce_flat(promise):
-                yield piece
-        except Exception as error:
-            alias = self._call.agent.alias
-            if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
-                _add_note_once(error, f"passed through the replies of agent {alias!r}")
-            raise
+
+    def _on_error(self, error: BaseException) -> None:
+        alias = self._call.agent.alias
+        if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
+            _add_note_once(error, f"passed through the replies of agent {alias!r}")
+
+    def _work_owner(self) -> TaskOwner:
+        return self._call._owner
+
+    def _output_owner(self) -> TaskOwner:
+        return self._call._owner
+
+    @property
+    def is_read(self) -> bool:
+        """Whether anybody reads the replies or waits for them."""
+        return self._feed.out.is_read
+
+    def stop(self, error: BaseException) -> None:
+        """End the replies with `error` now (if they have not ended) and stop flattening."""
+        self._feed.stop(error)
 
 
 class MiniAgent(AgentRunnable):

@@ -26,7 +26,7 @@ from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
 from miniagents_lc.langchain.conversion import input_to_messages, usage_of
 from miniagents_lc.messages import MessageSequencePromise, MessageType
-from miniagents_lc.promising import PromisingContext, StreamCursor
+from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 
@@ -268,7 +268,7 @@ class _AgentRun:
         except Exception as error:
             self.text.end(error)
         except asyncio.CancelledError:
-            self.text.end(asyncio.CancelledError("the agent run was cancelled"))
+            self.text.end(StreamCancelledError("The agent run was cancelled before the end."))
             raise
         else:
             self.text.end()

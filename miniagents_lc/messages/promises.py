@@ -62,7 +62,12 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromis
 
     async def acollect_messages(self) -> tuple[Message, ...]:
         """Every message of the sequence, resolved, in order."""
-        return tuple([await promise async for promise in self])
+        # A plain loop, not a comprehension: when this is cancelled, the replay it holds must be
+        # released with the frame (so the agents behind it can stop), not kept by the traceback.
+        messages = []
+        async for promise in self:
+            messages.append(await promise)
+        return tuple(messages)
 
     def as_single_text_promise(self, separator: str = "\n\n") -> MessagePromise:
         """One MessagePromise whose tokens stream continuously across every message of the

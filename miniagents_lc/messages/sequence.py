@@ -4,7 +4,7 @@ background into one ordered `MessageSequencePromise`."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any, TypeAlias, Union
 
 from langchain_core.messages import BaseMessage
@@ -38,11 +38,16 @@ _ACCEPTED = (
 class MessageSequence(FlatSequence[MessageType, MessagePromise]):
     """An append-only sequence of `MessageType` items and its flat `sequence_promise`.
 
-    Creating it and appending to it are synchronous; the flattening runs as a task (at the
-    next task switch when scheduled immediately, else when a consumer first iterates) and
-    resolves nested promises as it goes, keeping the order in which items were given.
+    Creating it and appending to it are synchronous. A message (a `MessagePromise`, a
+    `Message` or a str) appended with nothing queued ahead of it takes its place in the
+    sequence at once; anything else is flattened by a task (at the next task switch when
+    scheduled immediately, else when a consumer first iterates) that resolves nested promises
+    as it goes, keeping the order in which items were given.
     """
 
+    __slots__ = ()
+
+    _promise_class = MessageSequencePromise
     sequence_promise: MessageSequencePromise
 
     def __init__(
@@ -53,24 +58,24 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
         append_producer: AppendProducer[MessageType] | None = None,
     ) -> None:
         # An existing `append_producer` lets items be collected before the sequence is made
-        # (its own `capture_errors` then applies).
-        self.append_producer: AppendProducer[MessageType] = (
-            append_producer
-            if append_producer is not None
-            else AppendProducer(capture_errors=producer_capture_errors)
-        )
+        # (its own `capture_errors` then applies); the sequence then reads it with a task.
         super().__init__(
-            self.append_producer,
+            append_producer,
             _flatten_into_message_promises,
             schedule_immediately=schedule_immediately,
+            capture_errors=producer_capture_errors,
         )
+        if append_producer is not None:
+            self.append_producer = append_producer
 
-    def _make_sequence_promise(
-        self,
-        producer: Callable[[Any], AsyncIterator[MessagePromise]],
-        schedule_immediately: Defaultable,
-    ) -> MessageSequencePromise:
-        return MessageSequencePromise(producer=producer, schedule_immediately=schedule_immediately)
+    def _pass_through(self, item: MessageType) -> MessagePromise | None:
+        if isinstance(item, MessagePromise):
+            return item
+        if isinstance(item, str):
+            return Message(text=item).as_promise
+        if isinstance(item, Message):
+            return item.as_promise
+        return None
 
     @classmethod
     def turn_into_sequence_promise(

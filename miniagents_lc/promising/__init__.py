@@ -7,6 +7,7 @@ from miniagents_lc.promising.errors import (
     AppendNotOpenError,
     NoActiveContextError,
     PromisingError,
+    StreamCancelledError,
 )
 from miniagents_lc.promising.flat_sequence import FlatSequence
 from miniagents_lc.promising.promise import Promise
@@ -25,6 +26,7 @@ __all__ = [
     "Promise",
     "PromisingContext",
     "PromisingError",
+    "StreamCancelledError",
     "StreamCursor",
     "StreamedPromise",
 ]

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from miniagents_lc.promising.errors import NoActiveContextError
+from miniagents_lc.promising.ownership import current_owner
 from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 
 _T = TypeVar("_T")
@@ -160,6 +161,17 @@ class PromisingContext:
         self, awaitable: Coroutine[Any, Any, _T] | Awaitable[_T], *, name: str | None = None
     ) -> asyncio.Task[_T]:
         """Run `awaitable` as a task owned by this context; it starts at the next task switch."""
+        task = self._schedule(awaitable, name)
+        owner = current_owner()
+        if owner is not None:
+            owner.add(task)
+        return task
+
+    def _schedule(
+        self, awaitable: Coroutine[Any, Any, _T] | Awaitable[_T], name: str | None
+    ) -> asyncio.Task[_T]:
+        """`schedule_task` without giving the task to the current owner (for work whose owner
+        is decided by the caller)."""
         if not self._active:
             raise NoActiveContextError(
                 f"This {type(self).__name__} is not active (finalized, or never activated); "

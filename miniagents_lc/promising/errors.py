@@ -17,3 +17,9 @@ class AppendNotOpenError(PromisingError, RuntimeError):
 
 class AppendClosedError(PromisingError, RuntimeError):
     """`AppendProducer.append` was called after the producer was closed."""
+
+
+class StreamCancelledError(PromisingError):
+    """A stream's production was cancelled before its end: its only consumer was cancelled
+    while waiting for it, or its context was cancelled. Consumers that read the stream later
+    get this error at the point where production stopped."""

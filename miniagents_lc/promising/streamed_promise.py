@@ -13,10 +13,12 @@ from collections.abc import (
     Generator,
     Iterable,
 )
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeAlias, TypeVar, cast
 
 from miniagents_lc.promising.context import PromisingContext
-from miniagents_lc.promising.errors import NoActiveContextError
+from miniagents_lc.promising.errors import NoActiveContextError, StreamCancelledError
+from miniagents_lc.promising.ownership import TaskOwner, current_owner, ensure_owner
 from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 from miniagents_lc.promising.stream_buffer import StreamBuffer, StreamCursor
 
@@ -89,10 +91,26 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         self._producer = producer
         self._buffer = StreamBuffer()
         context = self._require_context()
+        owner = current_owner()
         if context.resolve_schedule_immediately(schedule_immediately):
-            context.schedule_task(self._produce(), name=self._task_name())
+            self._schedule_production(context, owner)
         else:
-            self._buffer.on_first_demand = self._start_production
+            # Started later by whoever reads first, but on behalf of the owner creating it now.
+            self._buffer.on_first_demand = (
+                self._start_production if owner is None else partial(self._start_production, owner)
+            )
+
+    @classmethod
+    def _over_buffer(cls, buffer: StreamBuffer[PIECE]) -> Self:
+        """A promise of the pieces its owner writes into `buffer` itself (no producer)."""
+        promise = cls.__new__(cls)
+        promise._packager = None
+        promise._whole = _UNSET
+        promise._whole_error = None
+        promise._whole_task = None
+        promise._context = PromisingContext.get_current_or_none()
+        promise._buffer = buffer
+        return promise
 
     # -- consuming ------------------------------------------------------------------------
 
@@ -105,17 +123,26 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         buffer = self._buffer
         pieces = buffer.pieces
         index = 0
-        while True:
-            while index < len(pieces):
-                yield pieces[index]
-                index += 1
-            if buffer.done:
-                if index < len(pieces):
-                    continue
-                if buffer.error is not None:
-                    raise buffer.error
-                return
-            await buffer.wait_beyond(index)
+        reader = asyncio.current_task()
+        buffer.add_reader(reader)
+        finished = False
+        try:
+            while True:
+                while index < len(pieces):
+                    yield pieces[index]
+                    index += 1
+                if buffer.done:
+                    if index < len(pieces):
+                        continue
+                    finished = True
+                    if buffer.error is not None:
+                        raise buffer.error
+                    return
+                await buffer.wait_beyond(index)
+        finally:
+            # Left early by a reader being cancelled: through this wait, or through a wait
+            # elsewhere while this replay was open.
+            buffer.remove_reader(reader, early=not finished)
 
     def cursor(self) -> StreamCursor[PIECE]:
         """A new consumer position at the start of the stream (what `async for` uses)."""
@@ -144,7 +171,12 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             # straight from the buffer, without copying the pieces first.
             buffer = self._buffer
             if not buffer.done:
-                await buffer.wait_for_end()
+                reader = asyncio.current_task()
+                buffer.add_reader(reader)
+                try:
+                    await buffer.wait_for_end()
+                finally:
+                    buffer.remove_reader(reader, early=not buffer.done)
             if buffer.error is not None:
                 raise buffer.error
             if self._whole is _UNSET:
@@ -186,10 +218,7 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             self._context = PromisingContext.get_current()
         return self._context
 
-    def _task_name(self) -> str:
-        return f"{type(self).__name__}-producer"
-
-    def _start_production(self) -> None:
+    def _start_production(self, owner: TaskOwner | None = None) -> None:
         context = self._context
         if context is None or not context.is_active:
             self._buffer.end(
@@ -199,7 +228,17 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
                 )
             )
             return
-        context.schedule_task(self._produce(), name=self._task_name())
+        self._schedule_production(context, owner)
+
+    def _schedule_production(self, context: PromisingContext, owner: TaskOwner | None) -> None:
+        buffer = self._buffer
+        # The owner gets the stream rather than the task, so that it stops the producer only
+        # when nobody reads the stream.
+        # Named for the class alone: a name built per promise would cost memory per task.
+        buffer.producer_task = context._schedule(self._produce(owner), type(self).__name__)
+        if owner is not None:
+            buffer.owner = owner
+            owner.add(buffer)
 
     def _open_producer(self) -> AsyncIterator[PIECE]:
         producer = self._producer
@@ -226,7 +265,8 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         self._producer = None
         return cast(AsyncIterable[PIECE], iterable).__aiter__()
 
-    async def _produce(self) -> None:
+    async def _produce(self, owner: TaskOwner | None) -> None:
+        ensure_owner(owner)
         buffer = self._buffer
         pieces = buffer.pieces
         iterator: AsyncIterator[PIECE] | None = None
@@ -246,12 +286,15 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         except Exception as error:
             buffer.end(error)
         except BaseException as error:
-            if isinstance(error, asyncio.CancelledError):
-                # A fresh instance: the one in flight belongs to this task's cancellation.
-                error = asyncio.CancelledError(
-                    f"the producer of this {type(self).__name__} was cancelled"
+            # Not the CancelledError in flight: raised in a consumer's task, it would read as
+            # that task's own cancellation.
+            buffer.end(
+                StreamCancelledError(
+                    f"The producer of this {type(self).__name__} was cancelled before the end."
                 )
-            buffer.end(error)
+                if isinstance(error, asyncio.CancelledError)
+                else error
+            )
             raise
         else:
             buffer.end()

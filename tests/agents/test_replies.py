@@ -195,3 +195,25 @@ async def test_agent_without_replies_gives_an_empty_sequence(
 
     assert messages == ()
     assert ran.is_set()
+
+
+async def test_an_agent_replying_only_messages_runs_no_task_besides_its_own(
+    scheduling: Any, agents_context: Callable[[], MiniAgents]
+) -> None:
+    seen_tasks: set[str] = set()
+
+    @miniagent
+    async def plain(ctx: InteractionContext) -> None:
+        ctx.reply("one")
+        ctx.reply(Message(text="two"))
+        await asyncio.sleep(0)
+        seen_tasks.update(task.get_name() for task in asyncio.all_tasks())
+
+    async with agents_context():
+        replies = plain.trigger(schedule_immediately=scheduling.schedule_immediately)
+        async with asyncio.timeout(EVENT_TIMEOUT):
+            messages = await replies.acollect_messages()
+
+    assert texts(messages) == ["one", "two"]
+    assert "miniagent:plain" in seen_tasks
+    assert not any("Flat" in name or "Sequence" in name for name in seen_tasks), seen_tasks

@@ -336,6 +336,31 @@ async def test_flattening_is_scheduled_not_done_when_appending(scheduling):
     assert stepped == ["stepped"]
 
 
+async def test_a_message_with_nothing_queued_ahead_takes_its_place_at_once(scheduling):
+    async with scheduling.context():
+        streamed = Message.promise(generate(["stre", "amed"]))
+        sequence = sequence_of(scheduling, "text", Message(text="message"), streamed)
+        cursor = sequence.sequence_promise.cursor()
+
+        placed = cursor.read_nowait()
+        assert [type(promise) for promise in placed] == [MessagePromise] * 3
+        assert placed[2] is streamed, "a MessagePromise is passed on, not copied or awaited"
+        assert sequence.sequence_promise.done
+        async with asyncio.timeout(5):
+            assert await texts_of(sequence.sequence_promise) == ["text", "message", "streamed"]
+
+
+async def test_messages_appended_behind_a_queued_container_wait_their_turn(scheduling):
+    async with scheduling.context():
+        sequence = sequence_of(scheduling, "first", generate(["second", "third"]), "fourth")
+        cursor = sequence.sequence_promise.cursor()
+
+        assert len(cursor.read_nowait()) == 1, "only the message ahead of the container"
+        async with asyncio.timeout(5):
+            texts = await texts_of(sequence.sequence_promise)
+    assert texts == ["first", "second", "third", "fourth"]
+
+
 async def test_the_sequence_replays_the_same_message_promises_to_every_consumer(scheduling):
     async with scheduling.context():
         sequence = sequence_of(scheduling, ["a", generate(["b"])]).sequence_promise
