@@ -23,12 +23,13 @@ Flattener = Callable[["FlatSequence[IN, OUT]", IN], AsyncIterator[OUT]]
 
 class FlatSequence(Generic[IN, OUT]):
     """`sequence_promise` streams `flattener(self, item)`'s output for every incoming item, in
-    order. The flattening runs as a task of the context (at the next task switch when scheduled
+    order. The flattener runs in a task of the context (at the next task switch when scheduled
     immediately, else when the sequence is first consumed), never on the spot.
 
-    Given no `incoming_producer`, the sequence is fed through its own `append_producer`; then an
-    item that `_pass_through` turns into a single piece, with nothing queued ahead of it, is
-    placed at once, and a flattening task runs only while there are other items to flatten.
+    Given no `incoming_producer`, the sequence is fed through its own `append_producer` (with
+    `capture_errors`); then an item that `_pass_through` turns into a single piece, with nothing
+    queued ahead of it, is placed at once without the flattener, and the flattening task runs
+    only while there are other items to flatten.
     """
 
     __slots__ = ("_feed", "_flattener", "_incoming", "append_producer", "sequence_promise")

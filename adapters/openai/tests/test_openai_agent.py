@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -238,3 +239,58 @@ async def test_connection_reset_raises_sdk_error_after_tokens(openai_mock: OpenA
         with pytest.raises(openai.APIConnectionError):
             await consume(agent.trigger("Hi"), tokens)
     assert tokens == ["a", "b"]
+
+
+async def test_a_429_is_retried_by_the_sdk_then_the_reply_streams(openai_mock: OpenAIMock) -> None:
+    openai_mock.chat(status=429, headers={"retry-after-ms": "10"})
+    openai_mock.chat(["after", " retry"])
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(max_retries=2))
+    tokens: list[str] = []
+    async with MiniAgents():
+        await consume(agent.trigger("Hi"), tokens)
+
+    assert tokens == ["after", " retry"]
+    assert openai_mock.route("/chat/completions").call_count == 2
+
+
+async def test_429_until_the_retries_run_out_raises_rate_limit_error(
+    openai_mock: OpenAIMock,
+) -> None:
+    for _ in range(3):
+        openai_mock.chat(status=429, headers={"retry-after-ms": "10"})
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(max_retries=2))
+    started = time.monotonic()
+    async with MiniAgents():
+        with pytest.raises(openai.RateLimitError):
+            await consume(agent.trigger("Hi"), [])
+
+    assert openai_mock.route("/chat/completions").call_count == 3  # the first try + 2 retries
+    assert time.monotonic() - started < 2.0
+
+
+async def test_cancelling_the_only_reader_closes_the_http_stream(openai_mock: OpenAIMock) -> None:
+    reply = openai_mock.chat([f" t{i}" for i in range(50)], delay=0.02)
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client())
+    tokens: list[str] = []
+    three_read = asyncio.Event()
+
+    async def read_on(replies: Any) -> None:
+        async for promise in replies:
+            async for token in promise:
+                tokens.append(token)
+                if len(tokens) == 3:
+                    three_read.set()
+
+    async with MiniAgents():
+        reader = asyncio.create_task(read_on(agent.trigger("Hi")))
+        await asyncio.wait_for(three_read.wait(), timeout=5)
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        # The context's end waits for the agent's tasks: they stop instead of streaming on.
+    request = reply.request
+
+    assert request is not None
+    assert request.outcome == "closed"
+    assert request.finished_at is not None
+    assert request.finished_at - request.started_at < 0.5  # not the whole 1 s stream
