@@ -69,13 +69,7 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
             self.append_producer = append_producer
 
     def _pass_through(self, item: MessageType) -> MessagePromise | None:
-        if isinstance(item, MessagePromise):
-            return item
-        if isinstance(item, str):
-            return Message(text=item).as_promise
-        if isinstance(item, Message):
-            return item.as_promise
-        return None
+        return _ready_message(item)
 
     @classmethod
     def turn_into_sequence_promise(
@@ -95,14 +89,23 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
         return await cls.turn_into_sequence_promise(messages).acollect_messages()
 
 
-def _as_leaf(item: object) -> MessagePromise | None:
-    """The MessagePromise a single item stands for, or None if the item is a container."""
+def _ready_message(item: object) -> MessagePromise | None:
+    """The MessagePromise of an item that is a message already, with nothing to convert that
+    could fail: a MessagePromise, a Message or a str."""
     if isinstance(item, MessagePromise):
         return item
     if isinstance(item, str):
         return Message(text=item).as_promise
     if isinstance(item, Message):
         return item.as_promise
+    return None
+
+
+def _as_leaf(item: object) -> MessagePromise | None:
+    """The MessagePromise a single item stands for, or None if the item is a container."""
+    ready = _ready_message(item)
+    if ready is not None:
+        return ready
     if isinstance(item, BaseMessage):
         return message_from_langchain(item).as_promise
     if isinstance(item, BaseModel):

@@ -117,6 +117,24 @@ CONSUMERS: dict[str, Callable[[MessageSequencePromise], Awaitable[None]]] = {
 EVERY_PART = {"parent-tokens", "parent-function", "child-tokens", "child-function"}
 
 
+def trigger_parent(parent: MiniAgent, scheduling: Any) -> MessageSequencePromise:
+    """`parent`'s replies, with it and its child scheduled in `scheduling`'s mode."""
+    return parent.trigger(
+        schedule_immediately=scheduling.schedule_immediately,
+        child_scheduling=scheduling.schedule_immediately,
+    )
+
+
+async def cancel_when(reader: asyncio.Task[Any], ready: asyncio.Event, after: float = 0.0) -> None:
+    """Cancel `reader` `after` seconds once `ready` is set, and see it end cancelled."""
+    async with asyncio.timeout(5):
+        await ready.wait()
+        await asyncio.sleep(after)
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+
+
 async def seconds_until_stopped(work: Work, parts: set[str]) -> float:
     """How long until `parts` all stopped and no task is left but the caller's."""
     start = time.perf_counter()
@@ -138,17 +156,8 @@ async def test_cancelling_the_only_consumer_stops_the_agents_it_was_waiting_for(
     work = Work()
     parent, _child = agents(work)
     async with MiniAgents(schedule_immediately_by_default=scheduling.context_default):
-        replies = parent.trigger(
-            schedule_immediately=scheduling.schedule_immediately,
-            child_scheduling=scheduling.schedule_immediately,
-        )
-        consumer = asyncio.create_task(consume(replies))
-        async with asyncio.timeout(5):
-            await work.working.wait()
-            await asyncio.sleep(TOKEN_DELAY * 5)
-            consumer.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await consumer
+        consumer = asyncio.create_task(consume(trigger_parent(parent, scheduling)))
+        await cancel_when(consumer, work.working, after=TOKEN_DELAY * 5)
 
         latency = await seconds_until_stopped(work, work.started)
 
@@ -164,12 +173,7 @@ async def test_a_reply_abandoned_that_way_ends_with_stream_cancelled_error_namin
     parent, _child = agents(work)
     async with MiniAgents():
         replies = parent.trigger(child_scheduling=True)
-        consumer = asyncio.create_task(read_tokens(replies))
-        async with asyncio.timeout(5):
-            await work.first_tokens.wait()
-            consumer.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await consumer
+        await cancel_when(asyncio.create_task(read_tokens(replies)), work.first_tokens)
         await seconds_until_stopped(work, EVERY_PART)
 
         promises: list[MessagePromise] = []
@@ -184,18 +188,11 @@ async def test_a_reply_still_read_elsewhere_keeps_going(scheduling: Any) -> None
     work = Work()
     parent, _child = agents(work)
     async with MiniAgents(schedule_immediately_by_default=scheduling.context_default):
-        replies = parent.trigger(
-            schedule_immediately=scheduling.schedule_immediately,
-            child_scheduling=scheduling.schedule_immediately,
-        )
+        replies = trigger_parent(parent, scheduling)
         cancelled = asyncio.create_task(read_tokens(replies))
         survivor = asyncio.create_task(replies.acollect_messages())
-        async with asyncio.timeout(5):
-            await work.first_tokens.wait()
-            cancelled.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await cancelled
-            messages = await survivor
+        await cancel_when(cancelled, work.first_tokens)
+        messages = await asyncio.wait_for(survivor, timeout=5)
 
     assert [len(str(message).split()) for message in messages] == [TOKENS, TOKENS]
     assert work.completed == EVERY_PART
@@ -220,14 +217,10 @@ async def test_a_nested_reply_read_elsewhere_keeps_going_while_its_parent_stops(
     async with MiniAgents():
         replies = parent.trigger()
         cancelled = asyncio.create_task(read_tokens(replies))
-        async with asyncio.timeout(5):
-            await work.first_tokens.wait()
-            survivor = asyncio.create_task(child_replies[0].acollect_messages())
-            await asyncio.sleep(0)
-            cancelled.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await cancelled
-            (message,) = await survivor
+        await asyncio.wait_for(work.first_tokens.wait(), timeout=5)
+        survivor = asyncio.create_task(child_replies[0].acollect_messages())
+        await cancel_when(cancelled, work.first_tokens, after=0.0)
+        (message,) = await asyncio.wait_for(survivor, timeout=5)
 
     assert len(str(message).split()) == TOKENS
     assert work.completed == {"child-tokens"}
@@ -250,13 +243,8 @@ async def test_cancelling_a_consumer_leaves_agents_it_did_not_wait_for_running(
     async with MiniAgents():
         waited_for = streamer.trigger(label="waited-for")
         other = streamer.trigger(label="other")
-        consumer = asyncio.create_task(consume(waited_for))
-        async with asyncio.timeout(5):
-            await work.first_tokens.wait()
-            consumer.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await consumer
-            (message,) = await other.acollect_messages()
+        await cancel_when(asyncio.create_task(consume(waited_for)), work.first_tokens)
+        (message,) = await asyncio.wait_for(other.acollect_messages(), timeout=5)
 
     assert len(str(message).split()) == TOKENS
     assert work.completed == {"other"}
