@@ -83,9 +83,10 @@ class StreamBuffer(Generic[PIECE]):
 
     @property
     def is_read(self) -> bool:
-        """Whether a task that is not being cancelled reads the stream or waits for it."""
+        """Whether a running task that is not being cancelled reads the stream or waits for
+        it."""
         return self.readers is not None and any(
-            task is None or not task.cancelling() for task in self.readers
+            task is None or not (task.cancelling() or task.done()) for task in self.readers
         )
 
     def abandon_if_unwanted(self) -> None:
