@@ -18,7 +18,14 @@ from miniagents_lc.messages import MessagePromise
 
 import miniagents_lc_openai.agent as agent_module
 from miniagents_lc_openai import OpenAIAgent, OpenAIStreamError
-from miniagents_lc_openai.testing import ConnectionReset, ErrorEvent, OpenAIMock
+from miniagents_lc_openai.testing import (
+    ConnectionReset,
+    ErrorEvent,
+    MalformedLine,
+    OpenAIMock,
+    Stall,
+    Truncate,
+)
 
 # shared/ sits next to the repository checkout (locally /work/shared, in CI beside the clone).
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "openai_sse"
@@ -231,16 +238,6 @@ async def test_responses_error_event_raises_stream_error_after_tokens(
     assert tokens == ["a", "b"]
 
 
-async def test_connection_reset_raises_sdk_error_after_tokens(openai_mock: OpenAIMock) -> None:
-    openai_mock.chat(["a", "b", "c"], fault=ConnectionReset(after=2))
-    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client())
-    tokens: list[str] = []
-    async with MiniAgents():
-        with pytest.raises(openai.APIConnectionError):
-            await consume(agent.trigger("Hi"), tokens)
-    assert tokens == ["a", "b"]
-
-
 async def test_a_429_is_retried_by_the_sdk_then_the_reply_streams(openai_mock: OpenAIMock) -> None:
     openai_mock.chat(status=429, headers={"retry-after-ms": "10"})
     openai_mock.chat(["after", " retry"])
@@ -294,3 +291,33 @@ async def test_cancelling_the_only_reader_closes_the_http_stream(openai_mock: Op
     assert request.outcome == "closed"
     assert request.finished_at is not None
     assert request.finished_at - request.started_at < 0.5  # not the whole 1 s stream
+
+
+FAULTS = {
+    "error-event": (ErrorEvent(after=2, message="boom"), openai.APIError),
+    "truncated": (Truncate(after=2), OpenAIStreamError),
+    "stall": (Stall(after=2), openai.APITimeoutError),
+    "connection-reset": (ConnectionReset(after=2), openai.APIConnectionError),
+    "malformed-line": (MalformedLine(after=2), json.JSONDecodeError),
+}
+
+
+@pytest.mark.parametrize(("fault", "error"), list(FAULTS.values()), ids=list(FAULTS))
+async def test_a_fault_mid_stream_surfaces_after_the_partial_tokens_which_stay_replayable(
+    fault: Any, error: type[BaseException], openai_mock: OpenAIMock
+) -> None:
+    openai_mock.chat(["par", "tial", " lost", " too"], fault=fault)
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(timeout=0.3))
+    tokens: list[str] = []
+    promises: list[MessagePromise] = []
+    started = time.monotonic()
+    async with MiniAgents():
+        with pytest.raises(error):
+            await consume(agent.trigger("Hi"), tokens, promises)
+        elapsed = time.monotonic() - started
+        replayed: list[str] = []
+        with pytest.raises(error):
+            await read_tokens(promises[0], replayed)
+
+    assert tokens == replayed == ["par", "tial"]
+    assert elapsed < 2.0
