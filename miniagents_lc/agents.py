@@ -68,7 +68,8 @@ class MiniAgents(PromisingContext):
 
     def _message_resolved(self, promise: object) -> None:
         if isinstance(promise, MessagePromise) and self.is_active:
-            self.schedule_task(self._apersist(promise), name="MiniAgents-persist")
+            # Not `schedule_task`: persisting a resolved message is nobody's work to stop.
+            self._schedule(self._apersist(promise), "MiniAgents-persist")
 
     async def _apersist(self, promise: MessagePromise) -> None:
         fresh: list[Message] = []

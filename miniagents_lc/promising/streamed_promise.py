@@ -184,7 +184,8 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             return self._whole
         if self._whole_task is None:
             context = self._context or self._require_context()
-            self._whole_task = context.schedule_task(self._run_packager(self._packager))
+            # Shared by every awaiter, so owned by none of them (see `_schedule`).
+            self._whole_task = context._schedule(self._run_packager(self._packager), None)
         return await asyncio.shield(self._whole_task)
 
     async def _run_packager(self, packager: Packager[WHOLE]) -> WHOLE:

@@ -242,3 +242,33 @@ async def test_sync_persist_handler_is_refused() -> None:
     async with MiniAgents() as context:
         with pytest.raises(TypeError, match="async"):
             context.on_persist_messages(not_async)  # type: ignore[arg-type]
+
+
+async def test_a_message_resolved_before_its_agent_is_stopped_is_still_persisted() -> None:
+    persisted: list[str] = []
+
+    async def slow_handler(messages: tuple[Message, ...]) -> None:
+        await asyncio.sleep(0.05)  # still persisting when the agent is stopped
+        persisted.extend(str(message) for message in messages)
+
+    @miniagent
+    async def lingering(ctx: InteractionContext) -> None:
+        ctx.reply(Message.promise(tokens("kept ", "anyway")))
+        await asyncio.sleep(3600)
+
+    async def read_first_message(replies: Any, read: asyncio.Event) -> None:
+        async for promise in replies:
+            await promise
+            read.set()
+
+    async with MiniAgents() as context:
+        context.on_persist_messages(slow_handler)
+        read = asyncio.Event()
+        reader = asyncio.create_task(read_first_message(lingering.trigger(), read))
+        async with asyncio.timeout(5):
+            await read.wait()
+            reader.cancel()  # the only reader: the agent is stopped
+            with pytest.raises(asyncio.CancelledError):
+                await reader
+
+    assert persisted == ["kept anyway"]
