@@ -255,9 +255,7 @@ class AgentCall:
         try:
             await self._run_function()
         finally:
-            task = asyncio.current_task()
-            if task is not None:
-                owner.discard(task)
+            owner.discard(asyncio.current_task())
 
     async def _run_function(self) -> None:
         agent = self._agent

@@ -210,6 +210,9 @@ class _Feed(AppendProducer[IN]):
             raise
         finally:
             self._drain = out.producer_task = None
+            if self._owner is not None:
+                # A finished task needs no stopping; the owner would only keep it in memory.
+                self._owner.discard(asyncio.current_task())
         if self._state == _CLOSED:
             self._finish()
 

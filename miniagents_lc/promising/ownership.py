@@ -41,9 +41,9 @@ class TaskOwner:
             owned[:] = [item for item in owned if not _finished(item)]
         owned.append(work)
 
-    def discard(self, work: asyncio.Task[Any] | StreamBuffer[Any]) -> None:
+    def discard(self, work: asyncio.Task[Any] | StreamBuffer[Any] | None) -> None:
         """Forget `work` (it has finished)."""
-        if work in self._work:
+        if work is not None and work in self._work:
             self._work.remove(work)
 
     def stop_if_unwanted(self) -> None:
