@@ -3,36 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from tests.benchmarks.workloads import (
+    QUEUE_END,
     TOKEN,
-    AllocationProbe,
     LatencyClock,
     Measurement,
     Result,
     Sizes,
+    bytes_per_call,
+    bytes_per_object,
     check_count,
-    now,
+    measure_chunks,
+    measure_latency,
+    measure_tokens,
+    read_queued_calls,
 )
 from tests.benchmarks.workloads import (
     tokens as _tokens,
 )
 
+
+async def _count(items: AsyncIterator[Any]) -> int:
+    count = 0
+    async for _item in items:
+        count += 1
+    return count
+
+
 # -- (a) one stream -------------------------------------------------------------------------
 
 
 def stream(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
-        count = 0
-        async for _token in _tokens(sizes.stream_tokens):
-            count += 1
-        elapsed = now() - started
-        check_count("tokens", count, sizes.stream_tokens)
-        return {"wall_s": elapsed, "tokens": count}
-
-    return asyncio.run(main())
+    return measure_tokens(lambda: _count(_tokens(sizes.stream_tokens)), sizes.stream_tokens)
 
 
 # -- (b) the tree ---------------------------------------------------------------------------
@@ -69,32 +74,22 @@ async def _nested_messages(
 
 
 def tree(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
-        count = 0
-        async for _token in _nested_tokens(0, sizes, sizes.tree_leaf_tokens):
-            count += 1
-        elapsed = now() - started
-        check_count("tokens", count, sizes.tree_leaves * sizes.tree_leaf_tokens)
-        return {"wall_s": elapsed, "tokens": count}
-
-    return asyncio.run(main())
+    return measure_tokens(
+        lambda: _count(_nested_tokens(0, sizes, sizes.tree_leaf_tokens)),
+        sizes.tree_leaves * sizes.tree_leaf_tokens,
+    )
 
 
 def tree_messages(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
+    async def count_tokens() -> int:
         count = messages = 0
         async for message in _nested_messages(0, sizes, sizes.tree_leaf_tokens):
             messages += 1
-            async for _token in message:
-                count += 1
-        elapsed = now() - started
+            count += await _count(message)
         check_count("messages", messages, sizes.tree_leaves)
-        check_count("tokens", count, sizes.tree_leaves * sizes.tree_leaf_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+        return count
 
-    return asyncio.run(main())
+    return measure_tokens(count_tokens, sizes.tree_leaves * sizes.tree_leaf_tokens)
 
 
 # -- (c) the tree as AIMessageChunks ----------------------------------------------------------
@@ -103,20 +98,11 @@ def tree_messages(sizes: Sizes) -> Result:
 def _astream(sizes: Sizes, *, yielding: bool) -> Result:
     from langchain_core.messages import AIMessageChunk
 
-    async def main() -> Result:
-        started = now()
-        chunks = chars = 0
-        stream = _nested_tokens(0, sizes, sizes.astream_leaf_tokens, yielding=yielding)
-        async for token in stream:
-            chunk = AIMessageChunk(content=token, id="run")
-            chunks += 1
-            chars += len(chunk.content)
-        elapsed = now() - started
-        check_count("chars", chars, sizes.tree_leaves * sizes.astream_leaf_tokens * len(TOKEN))
-        tokens = sizes.tree_leaves * sizes.astream_leaf_tokens
-        return {"wall_s": elapsed, "tokens": tokens, "chunks": chunks}
+    async def chunks() -> AsyncIterator[AIMessageChunk]:
+        async for token in _nested_tokens(0, sizes, sizes.astream_leaf_tokens, yielding=yielding):
+            yield AIMessageChunk(content=token, id="run")
 
-    return asyncio.run(main())
+    return measure_chunks(chunks, sizes)
 
 
 def astream(sizes: Sizes) -> Result:
@@ -129,8 +115,6 @@ def astream_yielding(sizes: Sizes) -> Result:
 
 # -- (d) latency: tasks and queues ------------------------------------------------------------
 
-_END = None
-
 
 async def _latency_leaf(queue: asyncio.Queue[str | None], sizes: Sizes) -> None:
     await asyncio.sleep(sizes.latency_first_delay)
@@ -138,7 +122,7 @@ async def _latency_leaf(queue: asyncio.Queue[str | None], sizes: Sizes) -> None:
         if index:
             await asyncio.sleep(sizes.latency_token_gap)
         queue.put_nowait(TOKEN)
-    queue.put_nowait(_END)
+    queue.put_nowait(QUEUE_END)
 
 
 def _start_latency_node(level: int, sizes: Sizes, tasks: set[asyncio.Task[None]]) -> list[object]:
@@ -156,53 +140,37 @@ def _start_latency_node(level: int, sizes: Sizes, tasks: set[asyncio.Task[None]]
 
 
 def latency(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        clock = LatencyClock()
+    async def read(clock: LatencyClock) -> None:
         tasks: set[asyncio.Task[None]] = set()
-        clock.start()
-        queues = _start_latency_node(0, sizes, tasks)
-        for queue in queues:
+        for queue in _start_latency_node(0, sizes, tasks):
             assert isinstance(queue, asyncio.Queue)
-            while (await queue.get()) is not _END:
+            while (await queue.get()) is not QUEUE_END:
                 clock.token()
-        result = clock.result(sizes.latency_leaves * sizes.latency_tokens)
         if tasks:
             await asyncio.wait(tasks)
-        result["wall_s"] = now() - clock.started
-        return result
 
-    return asyncio.run(main())
+    return measure_latency(read, sizes)
 
 
 # -- (e) load: a task and a queue per call ------------------------------------------------------
 
 
-async def _load_call(queue: asyncio.Queue[str | None], tokens: int) -> None:
-    for _ in range(tokens):
-        await asyncio.sleep(0)
-        queue.put_nowait(TOKEN)
-    queue.put_nowait(_END)
+def _load_call(tokens: int) -> Callable[[asyncio.Queue[Any]], Coroutine[Any, Any, None]]:
+    async def call(queue: asyncio.Queue[Any]) -> None:
+        for _ in range(tokens):
+            await asyncio.sleep(0)
+            queue.put_nowait(TOKEN)
+        queue.put_nowait(QUEUE_END)
+
+    return call
 
 
 def load(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
-        queues: list[asyncio.Queue[str | None]] = []
-        tasks: list[asyncio.Task[None]] = []
-        for _ in range(sizes.load_calls):
-            queue: asyncio.Queue[str | None] = asyncio.Queue()
-            queues.append(queue)
-            tasks.append(asyncio.create_task(_load_call(queue, sizes.load_tokens)))
-        count = 0
-        for queue in queues:
-            while (await queue.get()) is not _END:
-                count += 1
-        await asyncio.gather(*tasks)
-        elapsed = now() - started
-        check_count("tokens", count, sizes.load_calls * sizes.load_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+    async def count_tokens() -> int:
+        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(sizes.load_calls)]
+        return await read_queued_calls(queues, _load_call(sizes.load_tokens))
 
-    return asyncio.run(main())
+    return measure_tokens(count_tokens, sizes.load_calls * sizes.load_tokens)
 
 
 # -- (f) memory ---------------------------------------------------------------------------------
@@ -212,28 +180,18 @@ def memory(sizes: Sizes) -> Result:
     """An idle stream is an unstarted async generator; a call is a task and its queue."""
     count = sizes.memory_objects
 
+    async def calls(count: int) -> list[asyncio.Queue[Any]]:
+        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(count)]
+        await read_queued_calls(queues, _load_call(1))
+        return queues
+
     async def main() -> Result:
-        with AllocationProbe() as probe:
-            idle = [_tokens(sizes.load_tokens) for _ in range(count)]
-            idle_bytes, _ = probe.measure()
-        del idle
-        with AllocationProbe() as probe:
-            queues: list[asyncio.Queue[str | None]] = []
-            tasks = []
-            for _ in range(count):
-                queue: asyncio.Queue[str | None] = asyncio.Queue()
-                queues.append(queue)
-                tasks.append(asyncio.create_task(_load_call(queue, 1)))
-            for queue in queues:
-                while (await queue.get()) is not _END:
-                    pass
-            await asyncio.gather(*tasks)
-            del tasks
-            retained, peak = probe.measure()
+        idle = bytes_per_object(count, lambda: _tokens(sizes.load_tokens))
+        retained, peak = await bytes_per_call(count, calls)
         return {
-            "idle_stream_bytes": idle_bytes / count,
-            "call_peak_bytes": peak / count,
-            "call_retained_bytes": retained / count,
+            "idle_stream_bytes": idle,
+            "call_peak_bytes": peak,
+            "call_retained_bytes": retained,
         }
 
     return asyncio.run(main())

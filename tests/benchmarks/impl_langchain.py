@@ -5,21 +5,25 @@ miniagents_lc). Children are read one after another, as nested generators do."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
 
 from tests.benchmarks.workloads import (
+    QUEUE_END,
     TOKEN,
-    AllocationProbe,
     LatencyClock,
     Measurement,
     Result,
     Sizes,
-    check_count,
-    now,
+    bytes_per_call,
+    bytes_per_object,
+    measure_chunks,
+    measure_latency,
+    measure_tokens,
+    read_queued_calls,
 )
 
 Chunk = str | AIMessageChunk
@@ -76,55 +80,38 @@ def _chunk_tokens(count: int, *, yielding: bool = False) -> LeafBody:
 # -- (a) one stream -------------------------------------------------------------------------
 
 
-def stream(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        runnable = _leaf(_str_tokens(sizes.stream_tokens))
-        started = now()
-        count = 0
-        async for _chunk in runnable.astream("go"):
-            count += 1
-        elapsed = now() - started
-        check_count("tokens", count, sizes.stream_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+async def _count(runnable: Runnable[Any, Any]) -> int:
+    count = 0
+    async for _chunk in runnable.astream("go"):
+        count += 1
+    return count
 
-    return asyncio.run(main())
+
+def stream(sizes: Sizes) -> Result:
+    runnable = _leaf(_str_tokens(sizes.stream_tokens))
+    return measure_tokens(lambda: _count(runnable), sizes.stream_tokens)
 
 
 # -- (b) the tree, str chunks ---------------------------------------------------------------
 
 
 def tree(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
-        top = _tree(0, sizes.tree_depth, sizes.tree_fan_out, _str_tokens(sizes.tree_leaf_tokens))
-        count = 0
-        async for _chunk in top.astream("go"):
-            count += 1
-        elapsed = now() - started
-        check_count("tokens", count, sizes.tree_leaves * sizes.tree_leaf_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+    def count_tokens() -> Awaitable[int]:
+        body = _str_tokens(sizes.tree_leaf_tokens)
+        return _count(_tree(0, sizes.tree_depth, sizes.tree_fan_out, body))
 
-    return asyncio.run(main())
+    return measure_tokens(count_tokens, sizes.tree_leaves * sizes.tree_leaf_tokens)
 
 
 # -- (c) the tree, AIMessageChunks ------------------------------------------------------------
 
 
 def _astream(sizes: Sizes, *, yielding: bool) -> Result:
-    async def main() -> Result:
-        started = now()
+    def chunks() -> AsyncIterator[Any]:
         body = _chunk_tokens(sizes.astream_leaf_tokens, yielding=yielding)
-        top = _tree(0, sizes.tree_depth, sizes.tree_fan_out, body)
-        chunks = chars = 0
-        async for chunk in top.astream("go"):
-            chunks += 1
-            chars += len(chunk.content)
-        elapsed = now() - started
-        check_count("chars", chars, sizes.tree_leaves * sizes.astream_leaf_tokens * len(TOKEN))
-        tokens = sizes.tree_leaves * sizes.astream_leaf_tokens
-        return {"wall_s": elapsed, "tokens": tokens, "chunks": chunks}
+        return _tree(0, sizes.tree_depth, sizes.tree_fan_out, body).astream("go")
 
-    return asyncio.run(main())
+    return measure_chunks(chunks, sizes)
 
 
 def astream(sizes: Sizes) -> Result:
@@ -150,18 +137,14 @@ def _delayed_chunks(sizes: Sizes) -> LeafBody:
 
 
 def latency(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        top = _tree(0, sizes.latency_depth, sizes.latency_fan_out, _delayed_chunks(sizes))
-        clock = LatencyClock()
-        clock.start()
+    top = _tree(0, sizes.latency_depth, sizes.latency_fan_out, _delayed_chunks(sizes))
+
+    async def read(clock: LatencyClock) -> None:
         async for chunk in top.astream("go"):
             if chunk.content:
                 clock.token()
-        result = clock.result(sizes.latency_leaves * sizes.latency_tokens)
-        result["wall_s"] = now() - clock.started
-        return result
 
-    return asyncio.run(main())
+    return measure_latency(read, sizes)
 
 
 # -- (e) load: a task per call, streaming into a queue ------------------------------------------
@@ -176,35 +159,25 @@ def _yielding_tokens(count: int) -> LeafBody:
     return body
 
 
-_END = None
+def _pump(
+    runnable: Runnable[Any, Any],
+) -> Callable[[asyncio.Queue[Any]], Coroutine[Any, Any, None]]:
+    async def call(queue: asyncio.Queue[Any]) -> None:
+        async for chunk in runnable.astream("go"):
+            queue.put_nowait(chunk)
+        queue.put_nowait(QUEUE_END)
 
-
-async def _pump(runnable: Runnable[Any, Any], queue: asyncio.Queue[Any]) -> None:
-    async for chunk in runnable.astream("go"):
-        queue.put_nowait(chunk)
-    queue.put_nowait(_END)
+    return call
 
 
 def load(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        runnable = _leaf(_yielding_tokens(sizes.load_tokens))
-        started = now()
-        queues: list[asyncio.Queue[Any]] = []
-        tasks = []
-        for _ in range(sizes.load_calls):
-            queue: asyncio.Queue[Any] = asyncio.Queue()
-            queues.append(queue)
-            tasks.append(asyncio.create_task(_pump(runnable, queue)))
-        count = 0
-        for queue in queues:
-            while (await queue.get()) is not _END:
-                count += 1
-        await asyncio.gather(*tasks)
-        elapsed = now() - started
-        check_count("tokens", count, sizes.load_calls * sizes.load_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+    runnable = _leaf(_yielding_tokens(sizes.load_tokens))
 
-    return asyncio.run(main())
+    async def count_tokens() -> int:
+        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(sizes.load_calls)]
+        return await read_queued_calls(queues, _pump(runnable))
+
+    return measure_tokens(count_tokens, sizes.load_calls * sizes.load_tokens)
 
 
 # -- (f) memory -------------------------------------------------------------------------------
@@ -215,28 +188,18 @@ def memory(sizes: Sizes) -> Result:
     count = sizes.memory_objects
     runnable = _leaf(_str_tokens(1))
 
+    async def calls(count: int) -> list[asyncio.Queue[Any]]:
+        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(count)]
+        await read_queued_calls(queues, _pump(runnable))
+        return queues
+
     async def main() -> Result:
-        with AllocationProbe() as probe:
-            idle = [runnable.astream("go") for _ in range(count)]
-            idle_bytes, _ = probe.measure()
-        del idle
-        with AllocationProbe() as probe:
-            queues: list[asyncio.Queue[Any]] = []
-            tasks = []
-            for _ in range(count):
-                queue: asyncio.Queue[Any] = asyncio.Queue()
-                queues.append(queue)
-                tasks.append(asyncio.create_task(_pump(runnable, queue)))
-            for queue in queues:
-                while (await queue.get()) is not _END:
-                    pass
-            await asyncio.gather(*tasks)
-            del tasks
-            retained, peak = probe.measure()
+        idle = bytes_per_object(count, lambda: runnable.astream("go"))
+        retained, peak = await bytes_per_call(count, calls)
         return {
-            "idle_stream_bytes": idle_bytes / count,
-            "call_peak_bytes": peak / count,
-            "call_retained_bytes": retained / count,
+            "idle_stream_bytes": idle,
+            "call_peak_bytes": peak,
+            "call_retained_bytes": retained,
         }
 
     return asyncio.run(main())

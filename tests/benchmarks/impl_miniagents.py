@@ -27,8 +27,12 @@ from tests.benchmarks.workloads import (
     Measurement,
     Result,
     Sizes,
+    bytes_per_call,
+    bytes_per_object,
     check_count,
-    now,
+    measure_chunks,
+    measure_latency,
+    measure_tokens,
 )
 
 
@@ -57,17 +61,26 @@ async def _read_tokens(sequence: MessageSequencePromise) -> tuple[int, int]:
 
 
 def stream(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
+    async def count_tokens() -> int:
         count = 0
         async with MiniAgents():
             async for _token in _message(sizes.stream_tokens):
                 count += 1
-        elapsed = now() - started
-        check_count("tokens", count, sizes.stream_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+        return count
 
-    return asyncio.run(main())
+    return measure_tokens(count_tokens, sizes.stream_tokens)
+
+
+def _count_tree_tokens(sizes: Sizes, make_top: Any) -> Result:
+    """(b): the tree `make_top()` builds inside a context, read token by token."""
+
+    async def count_tokens() -> int:
+        async with MiniAgents():
+            messages, tokens = await _read_tokens(make_top())
+        check_count("messages", messages, sizes.tree_leaves)
+        return int(tokens)
+
+    return measure_tokens(count_tokens, sizes.tree_leaves * sizes.tree_leaf_tokens)
 
 
 # -- (b) the tree ---------------------------------------------------------------------------
@@ -94,17 +107,9 @@ def _tree_kwargs(sizes: Sizes, leaf_tokens: int) -> dict[str, int]:
 
 
 def tree(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
-        async with MiniAgents():
-            top = tree_node.trigger(**_tree_kwargs(sizes, sizes.tree_leaf_tokens))
-            messages, tokens = await _read_tokens(top)
-        elapsed = now() - started
-        check_count("messages", messages, sizes.tree_leaves)
-        check_count("tokens", tokens, sizes.tree_leaves * sizes.tree_leaf_tokens)
-        return {"wall_s": elapsed, "tokens": tokens}
-
-    return asyncio.run(main())
+    return _count_tree_tokens(
+        sizes, lambda: tree_node.trigger(**_tree_kwargs(sizes, sizes.tree_leaf_tokens))
+    )
 
 
 def _tree_sequence(level: int, sizes: Sizes, leaf_tokens: int) -> MessageSequencePromise:
@@ -121,17 +126,7 @@ def _tree_sequence(level: int, sizes: Sizes, leaf_tokens: int) -> MessageSequenc
 
 
 def tree_sequences(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
-        async with MiniAgents():
-            top = _tree_sequence(0, sizes, sizes.tree_leaf_tokens)
-            messages, tokens = await _read_tokens(top)
-        elapsed = now() - started
-        check_count("messages", messages, sizes.tree_leaves)
-        check_count("tokens", tokens, sizes.tree_leaves * sizes.tree_leaf_tokens)
-        return {"wall_s": elapsed, "tokens": tokens}
-
-    return asyncio.run(main())
+    return _count_tree_tokens(sizes, lambda: _tree_sequence(0, sizes, sizes.tree_leaf_tokens))
 
 
 # -- (c) the tree, tokens turned into AIMessageChunks by the consumer -------------------------
@@ -140,22 +135,14 @@ def tree_sequences(sizes: Sizes) -> Result:
 def astream(sizes: Sizes) -> Result:
     from langchain_core.messages import AIMessageChunk
 
-    async def main() -> Result:
-        started = now()
-        chunks = chars = 0
+    async def chunks() -> AsyncIterator[AIMessageChunk]:
         async with MiniAgents():
             top = tree_node.trigger(**_tree_kwargs(sizes, sizes.astream_leaf_tokens))
             async for message_promise in top:
                 async for token in message_promise:
-                    chunk = AIMessageChunk(content=token, id="run")
-                    chunks += 1
-                    chars += len(chunk.content)
-        elapsed = now() - started
-        check_count("chars", chars, sizes.tree_leaves * sizes.astream_leaf_tokens * len(TOKEN))
-        tokens = sizes.tree_leaves * sizes.astream_leaf_tokens
-        return {"wall_s": elapsed, "tokens": tokens, "chunks": chunks}
+                    yield AIMessageChunk(content=token, id="run")
 
-    return asyncio.run(main())
+    return measure_chunks(chunks, sizes)
 
 
 # -- (d) latency ------------------------------------------------------------------------------
@@ -201,9 +188,7 @@ async def latency_node(
 
 
 def latency(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        clock = LatencyClock()
-        clock.start()
+    async def read(clock: LatencyClock) -> None:
         async with MiniAgents():
             top = latency_node.trigger(
                 level=0,
@@ -216,11 +201,8 @@ def latency(sizes: Sizes) -> Result:
             async for message_promise in top:
                 async for _token in message_promise:
                     clock.token()
-            result = clock.result(sizes.latency_leaves * sizes.latency_tokens)
-        result["wall_s"] = now() - clock.started
-        return result
 
-    return asyncio.run(main())
+    return measure_latency(read, sizes)
 
 
 # -- (e) load ---------------------------------------------------------------------------------
@@ -241,19 +223,16 @@ async def load_call(ctx: InteractionContext, tokens: int) -> None:
 
 
 def load(sizes: Sizes) -> Result:
-    async def main() -> Result:
-        started = now()
+    async def count_tokens() -> int:
+        count = 0
         async with MiniAgents():
             replies = [load_call.trigger(tokens=sizes.load_tokens) for _ in range(sizes.load_calls)]
-            count = 0
             for reply in replies:
                 _messages, tokens = await _read_tokens(reply)
                 count += tokens
-        elapsed = now() - started
-        check_count("tokens", count, sizes.load_calls * sizes.load_tokens)
-        return {"wall_s": elapsed, "tokens": count}
+        return count
 
-    return asyncio.run(main())
+    return measure_tokens(count_tokens, sizes.load_calls * sizes.load_tokens)
 
 
 # -- (f) memory -------------------------------------------------------------------------------
@@ -268,40 +247,32 @@ def memory(sizes: Sizes) -> Result:
     count = sizes.memory_objects
     shared_streamer = _streamer(1)
 
+    async def calls(count: int) -> list[MessageSequencePromise]:
+        replies = [one_message.trigger() for _ in range(count)]
+        for reply in replies:
+            await _read_tokens(reply)
+        return replies
+
     async def main() -> Result:
         async with MiniAgents():
-            with AllocationProbe() as probe:
-                idle = [
-                    TextMessage.promise(start_soon=False, message_token_streamer=shared_streamer)
-                    for _ in range(count)
-                ]
-                idle_bytes, _ = probe.measure()
-            del idle
-
-            with AllocationProbe() as probe:
-                scheduled = [
-                    TextMessage.promise(message_token_streamer=shared_streamer)
-                    for _ in range(count)
-                ]
-                scheduled_bytes, _ = probe.measure()
-                await asyncio.gather(*scheduled)
-            del scheduled
-
-            with AllocationProbe() as probe:
-                replies = [one_message.trigger() for _ in range(count)]
-                for reply in replies:
-                    await _read_tokens(reply)
-                await asyncio.sleep(0)
-                call_retained, call_peak = probe.measure()
-            del replies
-
+            idle = bytes_per_object(
+                count,
+                lambda: TextMessage.promise(
+                    start_soon=False, message_token_streamer=shared_streamer
+                ),
+            )
+            scheduled = bytes_per_object(
+                count, lambda: TextMessage.promise(message_token_streamer=shared_streamer)
+            )
+            await asyncio.sleep(0)
+            call_retained, call_peak = await bytes_per_call(count, calls)
             buffer_shared = await _buffer_bytes(sizes.memory_buffer_tokens, unique=False)
             buffer_unique = await _buffer_bytes(sizes.memory_buffer_tokens, unique=True)
         return {
-            "idle_stream_bytes": idle_bytes / count,
-            "scheduled_stream_bytes": scheduled_bytes / count,
-            "call_peak_bytes": call_peak / count,
-            "call_retained_bytes": call_retained / count,
+            "idle_stream_bytes": idle,
+            "scheduled_stream_bytes": scheduled,
+            "call_peak_bytes": call_peak,
+            "call_retained_bytes": call_retained,
             "buffer_bytes_per_token": buffer_shared,
             "buffer_bytes_per_unique_token": buffer_unique,
         }

@@ -7,12 +7,13 @@ subprocess's peak RSS and picks the best of its repeats.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import resource
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,3 +223,99 @@ async def tokens(count: int) -> AsyncIterator[str]:
     """`count` copies of TOKEN, produced as fast as the consumer takes them."""
     for _ in range(count):
         yield TOKEN
+
+
+# -- measurements: each runs its own event loop and checks the work was all done -------------
+
+
+def measure_tokens(count_tokens: Callable[[], Awaitable[int]], expected: int) -> Result:
+    """Time `count_tokens()` on a new event loop; it returns the tokens it read, which must be
+    `expected`."""
+
+    async def main() -> Result:
+        started = now()
+        count = await count_tokens()
+        elapsed = now() - started
+        check_count("tokens", count, expected)
+        return {"wall_s": elapsed, "tokens": count}
+
+    return asyncio.run(main())
+
+
+def measure_chunks(
+    chunks: Callable[[], AsyncIterator[Any]],
+    sizes: Sizes,
+    *,
+    separator_chars: int = 0,
+) -> Result:
+    """Time reading every chunk of `chunks()` (objects with a str `content`) for workload (c):
+    all the tree's text must arrive, plus `separator_chars` between messages."""
+
+    async def main() -> Result:
+        started = now()
+        count = chars = 0
+        async for chunk in chunks():
+            count += 1
+            chars += len(chunk.content)
+        elapsed = now() - started
+        tokens = sizes.tree_leaves * sizes.astream_leaf_tokens
+        check_count("chars", chars, tokens * len(TOKEN) + separator_chars)
+        return {"wall_s": elapsed, "tokens": tokens, "chunks": count}
+
+    return asyncio.run(main())
+
+
+def measure_latency(read: Callable[[LatencyClock], Awaitable[None]], sizes: Sizes) -> Result:
+    """Workload (d) on a new event loop: `read(clock)` ticks the clock for every token and
+    returns once all work is done."""
+
+    async def main() -> Result:
+        clock = LatencyClock()
+        clock.start()
+        await read(clock)
+        result = clock.result(sizes.latency_leaves * sizes.latency_tokens)
+        result["wall_s"] = now() - clock.started
+        return result
+
+    return asyncio.run(main())
+
+
+QUEUE_END = None
+"""What a queued call puts in its queue after its last item."""
+
+
+async def read_queued_calls(
+    queues: list[asyncio.Queue[Any]],
+    call: Callable[[asyncio.Queue[Any]], Coroutine[Any, Any, None]],
+) -> int:
+    """Start a task per queue at once, each running `call(queue)` (which ends the queue with
+    QUEUE_END); read the queues one after another; the number of items read."""
+    tasks = [asyncio.create_task(call(queue)) for queue in queues]
+    count = 0
+    for queue in queues:
+        while (await queue.get()) is not QUEUE_END:
+            count += 1
+    await asyncio.gather(*tasks)
+    return count
+
+
+def bytes_per_object(count: int, make: Callable[[], Any]) -> float:
+    """The Python allocations each of `count` objects made by `make()` holds, all alive."""
+    with AllocationProbe() as probe:
+        objects = [make() for _ in range(count)]
+        retained, _ = probe.measure()
+    del objects
+    return retained / count
+
+
+async def bytes_per_call(
+    count: int, run_calls: Callable[[int], Awaitable[object]]
+) -> tuple[float, float]:
+    """Retained and peak allocations per call of `run_calls(count)`, which makes `count` calls,
+    reads them all and returns what it keeps of them (kept alive while measuring)."""
+    with AllocationProbe() as probe:
+        kept = await run_calls(count)
+        await asyncio.sleep(0)
+        retained, peak = probe.measure()
+    del kept
+    return retained / count, peak / count
