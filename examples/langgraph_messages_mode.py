@@ -2,9 +2,9 @@
 
 The graph has one node, "team", that calls `MiniAgentChatModel(agent=team)`: to LangGraph it is
 a chat model, so `stream_mode="messages"` streams its tokens. Behind it, the `team` agent asks
-two `chat_model_agent`s in parallel (a researcher and a writer, each a scripted chat model
-streaming word by word, no API key) and replies with both answers, in that order. The tokens
-print as they arrive; at the end the graph state holds the same text once:
+two `chat_model_agent`s in parallel (a researcher and a writer, each the embedded scripted
+chat model streaming word by word, no API key) and replies with both answers, in that order.
+The tokens print as they arrive; at the end the graph state holds the same text once:
 
     researcher: LangGraph streams chat-model tokens in messages mode.
 
@@ -21,60 +21,28 @@ Run it with `python examples/langgraph_messages_mode.py`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from miniagents_lc import InteractionContext, miniagent
+from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 
-
-class ScriptedChatModel(BaseChatModel):
-    """A stand-in for a real chat model: streams `answer` word by word, `delay` s apart."""
-
-    answer: str
-    delay: float = 0.04
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        words = self.answer.split(" ")
-        for number, word in enumerate(words):
-            await asyncio.sleep(self.delay)
-            yield ChatGenerationChunk(
-                message=AIMessageChunk(content=word if number == 0 else f" {word}")
-            )
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.answer))])
-
-
 researcher = chat_model_agent(
-    ScriptedChatModel(answer="researcher: LangGraph streams chat-model tokens in messages mode."),
+    ScriptedChatModel(
+        reply="researcher: LangGraph streams chat-model tokens in messages mode.",
+        first_token_delay=0.04,
+        token_delay=0.04,
+    ),
     alias="researcher",
 )
 writer = chat_model_agent(
     ScriptedChatModel(
-        answer="writer: An agent tree looks like one chat model to the graph.", delay=0.03
+        reply="writer: An agent tree looks like one chat model to the graph.",
+        first_token_delay=0.03,
+        token_delay=0.03,
     ),
     alias="writer",
 )
