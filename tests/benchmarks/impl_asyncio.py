@@ -13,12 +13,11 @@ from tests.benchmarks.workloads import (
     Measurement,
     Result,
     Sizes,
-    bytes_per_call,
-    bytes_per_object,
     check_count,
     measure_chunks,
     measure_latency,
     measure_tokens,
+    queued_call_memory,
     read_queued_calls,
 )
 from tests.benchmarks.workloads import (
@@ -180,21 +179,7 @@ def memory(sizes: Sizes) -> Result:
     """An idle stream is an unstarted async generator; a call is a task and its queue."""
     count = sizes.memory_objects
 
-    async def calls(count: int) -> list[asyncio.Queue[Any]]:
-        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(count)]
-        await read_queued_calls(queues, _load_call(1))
-        return queues
-
-    async def main() -> Result:
-        idle = bytes_per_object(count, lambda: _tokens(sizes.load_tokens))
-        retained, peak = await bytes_per_call(count, calls)
-        return {
-            "idle_stream_bytes": idle,
-            "call_peak_bytes": peak,
-            "call_retained_bytes": retained,
-        }
-
-    return asyncio.run(main())
+    return queued_call_memory(count, lambda: _tokens(sizes.load_tokens), _load_call(1))
 
 
 MEASUREMENTS: dict[str, Measurement] = {

@@ -18,11 +18,10 @@ from tests.benchmarks.workloads import (
     Measurement,
     Result,
     Sizes,
-    bytes_per_call,
-    bytes_per_object,
     measure_chunks,
     measure_latency,
     measure_tokens,
+    queued_call_memory,
     read_queued_calls,
 )
 
@@ -188,21 +187,7 @@ def memory(sizes: Sizes) -> Result:
     count = sizes.memory_objects
     runnable = _leaf(_str_tokens(1))
 
-    async def calls(count: int) -> list[asyncio.Queue[Any]]:
-        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(count)]
-        await read_queued_calls(queues, _pump(runnable))
-        return queues
-
-    async def main() -> Result:
-        idle = bytes_per_object(count, lambda: runnable.astream("go"))
-        retained, peak = await bytes_per_call(count, calls)
-        return {
-            "idle_stream_bytes": idle,
-            "call_peak_bytes": peak,
-            "call_retained_bytes": retained,
-        }
-
-    return asyncio.run(main())
+    return queued_call_memory(count, lambda: runnable.astream("go"), _pump(runnable))
 
 
 MEASUREMENTS: dict[str, Measurement] = {

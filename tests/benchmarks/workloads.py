@@ -319,3 +319,28 @@ async def bytes_per_call(
         retained, peak = probe.measure()
     del kept
     return retained / count, peak / count
+
+
+def queued_call_memory(
+    count: int,
+    make_idle: Callable[[], Any],
+    call: Callable[[asyncio.Queue[Any]], Coroutine[Any, Any, None]],
+) -> Result:
+    """Workload (f) for a library without replay: an idle stream is `make_idle()`, a call is a
+    task running `call(queue)` into a queue of its own (the queues are what is kept)."""
+
+    async def calls(count: int) -> list[asyncio.Queue[Any]]:
+        queues: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(count)]
+        await read_queued_calls(queues, call)
+        return queues
+
+    async def main() -> Result:
+        idle = bytes_per_object(count, make_idle)
+        retained, peak = await bytes_per_call(count, calls)
+        return {
+            "idle_stream_bytes": idle,
+            "call_peak_bytes": peak,
+            "call_retained_bytes": retained,
+        }
+
+    return asyncio.run(main())
