@@ -13,6 +13,7 @@ from miniagents_lc.agents import (
 )
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from miniagents_lc.messages import (
+    AssistantMessage,
     FrozenDict,
     Message,
     MessagePromise,
@@ -41,6 +42,7 @@ __all__ = [
     "AppendClosedError",
     "AppendNotOpenError",
     "AppendProducer",
+    "AssistantMessage",
     "FlatSequence",
     "FrozenDict",
     "InteractionContext",

@@ -1,10 +1,12 @@
 """Messages: immutable `Message`s, the promises that stream them, and flattened sequences."""
 
+from miniagents_lc.messages.assistant import AssistantMessage, thaw
 from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
 from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
 from miniagents_lc.messages.sequence import MessageSequence, MessageType
 
 __all__ = [
+    "AssistantMessage",
     "FrozenDict",
     "Message",
     "MessagePromise",
@@ -12,4 +14,5 @@ __all__ = [
     "MessageSequencePromise",
     "MessageType",
     "message_from_langchain",
+    "thaw",
 ]
