@@ -11,7 +11,6 @@ already received; a stream that ends badly without one raises `OpenAIStreamError
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal, cast
 
@@ -19,29 +18,16 @@ import openai
 from miniagents_lc import InteractionContext, Message, MiniAgent
 from miniagents_lc.messages import MessagePromise
 
+from miniagents_lc_openai._default_client import default_client
+
 __all__ = ["OpenAIAgent", "OpenAIStreamError"]
 
 Api = Literal["chat", "responses"]
-
-_default_client: openai.AsyncOpenAI | None = None
 
 
 class OpenAIStreamError(Exception):
     """An OpenAI stream ended badly without an SDK exception: truncated (no finish reason),
     or a Responses API `response.failed` / `error` event."""
-
-
-def _get_default_client() -> openai.AsyncOpenAI:
-    """The module-level `AsyncOpenAI()`, created on first use."""
-    global _default_client
-    if _default_client is None:
-        if not os.environ.get("OPENAI_API_KEY"):
-            raise RuntimeError(
-                "OpenAIAgent needs an API key: set the OPENAI_API_KEY environment variable, "
-                "or fork the agent with client=openai.AsyncOpenAI(api_key=...)."
-            )
-        _default_client = openai.AsyncOpenAI()
-    return _default_client
 
 
 def _chat_messages(messages: Sequence[Message], system: str | None) -> list[dict[str, str]]:
@@ -57,7 +43,7 @@ async def _chat_tokens(
     messages: list[dict[str, str]],
     create_kwargs: dict[str, Any],
 ) -> AsyncIterator[str]:
-    client = client if client is not None else _get_default_client()
+    client = client if client is not None else await default_client()
     stream: Any = await client.chat.completions.create(  # type: ignore[call-overload]
         model=model,
         messages=messages,
@@ -110,7 +96,7 @@ async def _responses_tokens(
     input_items: list[dict[str, str]],
     create_kwargs: dict[str, Any],
 ) -> AsyncIterator[str]:
-    client = client if client is not None else _get_default_client()
+    client = client if client is not None else await default_client()
     stream: Any = await client.responses.create(
         model=model, input=cast(Any, input_items), stream=True, **create_kwargs
     )
