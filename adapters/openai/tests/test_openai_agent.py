@@ -296,7 +296,7 @@ FAULTS = {
     "truncated": (Truncate(after=2), OpenAIStreamError),
     "stall": (Stall(after=2), openai.APITimeoutError),
     "connection-reset": (ConnectionReset(after=2), openai.APIConnectionError),
-    "malformed-line": (MalformedLine(after=2), json.JSONDecodeError),
+    "malformed-line": (MalformedLine(after=2), OpenAIStreamError),
 }
 
 
