@@ -5,8 +5,10 @@
 
 Tokens stream as they arrive (Chat Completions or, with `api="responses"`, the Responses API).
 The reply is one assistant `Message` carrying `model`, `finish_reason` (or `status`), `usage`
-and, for chat, any `tool_calls`. SDK exceptions reach the consumer unchanged, after the tokens
-already received; a stream that ends badly without one raises `OpenAIStreamError`.
+and, for chat, any `tool_calls`. Without a `client`, each event loop gets a default client of
+its own, closed when the loop shuts down. SDK exceptions reach the consumer unchanged, after
+the tokens already received; a stream that ends badly without one (truncated, malformed, or
+failed) raises `OpenAIStreamError`.
 """
 
 from __future__ import annotations
