@@ -1,11 +1,11 @@
-"""How an OpenAIAgent reply ends when the stream does not end well: a stream cut before the
-usage it was asked for, and a line that is not JSON, both raise `OpenAIStreamError` after the
-tokens already received, which stay replayable."""
+"""How an OpenAIAgent reply ends when its stream ends badly without an SDK exception: cut before
+the usage chunk it asked for, or with a line that is not JSON. It raises `OpenAIStreamError`
+after the tokens already received, which stay replayable."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from miniagents_lc import MiniAgents
@@ -21,52 +21,74 @@ PLAN = ChatStreamBuilder("chatcmpl-ends", with_usage_field=True).plan(
 FINISH, USAGE, DONE = PLAN.tail
 
 
-async def read_reply(reply: Any) -> tuple[list[str], Exception, MessagePromise]:
-    """Read `reply` token by token until it fails; return the tokens, the error, the promise."""
-    tokens: list[str] = []
-    promises: list[MessagePromise] = []
-    try:
-        async for promise in reply:
-            promises.append(promise)
-            async for token in promise:
-                tokens.append(token)
-    except Exception as error:
-        return tokens, error, promises[0]
-    raise AssertionError(f"the reply ended well after {tokens}")
-
-
-async def replay(promise: MessagePromise) -> tuple[list[str], Exception]:
-    """Read `promise` again from its first token until it fails; return the tokens, the error."""
+async def tokens_until_error(promise: MessagePromise) -> tuple[list[str], Exception]:
+    """Read `promise` from its first token until it fails; return the tokens and the error."""
     tokens: list[str] = []
     try:
         async for token in promise:
             tokens.append(token)
     except Exception as error:
         return tokens, error
-    raise AssertionError(f"the replay ended well after {tokens}")
+    raise AssertionError(f"the tokens ended well after {tokens}")
 
 
-# Streams that had their finish chunk but not the usage chunk include_usage asks for.
-WITHOUT_USAGE = {
-    "cut-after-finish": [*PLAN.head, *PLAN.payload, FINISH],
-    "done-without-usage": [*PLAN.head, *PLAN.payload, FINISH, DONE],
+def serve(events: list[bytes]) -> Callable[[OpenAIMock], object]:
+    return lambda mock: mock.sse("/chat/completions", events)
+
+
+NO_CAUSE = type(None)
+INCLUDE_USAGE_OFF = "stream_options={'include_usage': False}"  # what the message says to do
+
+# (api, how the mock answers, what the error says, the type of its __cause__)
+ENDINGS = {
+    "chat-cut-after-finish": (
+        "chat",
+        serve([*PLAN.head, *PLAN.payload, FINISH]),
+        INCLUDE_USAGE_OFF,
+        NO_CAUSE,
+    ),
+    "chat-done-without-usage": (
+        "chat",
+        serve([*PLAN.head, *PLAN.payload, FINISH, DONE]),
+        INCLUDE_USAGE_OFF,
+        NO_CAUSE,
+    ),
+    "chat-malformed-line": (
+        "chat",
+        lambda mock: mock.chat([*TOKENS, " lost"], fault=MalformedLine(after=2)),
+        "malformed",
+        json.JSONDecodeError,
+    ),
+    "responses-malformed-line": (
+        "responses",
+        lambda mock: mock.responses([*TOKENS, " lost"], fault=MalformedLine(after=2)),
+        "malformed",
+        json.JSONDecodeError,
+    ),
 }
 
 
-@pytest.mark.parametrize("events", list(WITHOUT_USAGE.values()), ids=list(WITHOUT_USAGE))
-async def test_a_chat_stream_without_the_requested_usage_raises_after_its_tokens(
-    events: list[bytes], openai_mock: OpenAIMock
+@pytest.mark.parametrize(
+    ("api", "answer", "says", "cause"), list(ENDINGS.values()), ids=list(ENDINGS)
+)
+async def test_a_stream_ending_badly_raises_stream_error_after_its_replayable_tokens(
+    api: str,
+    answer: Callable[[OpenAIMock], object],
+    says: str,
+    cause: type[BaseException] | None,
+    openai_mock: OpenAIMock,
 ) -> None:
-    openai_mock.sse("/chat/completions", events)
-    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client())
+    answer(openai_mock)
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(), api=api)
     async with MiniAgents():
-        tokens, error, promise = await read_reply(agent.trigger("Hi"))
-        replayed, replay_error = await replay(promise)
+        promise = await anext(aiter(agent.trigger("Hi")))
+        tokens, error = await tokens_until_error(promise)
+        replayed, replay_error = await tokens_until_error(promise)
 
     assert tokens == replayed == TOKENS
     assert type(error) is type(replay_error) is OpenAIStreamError
-    assert "usage" in str(error)
-    assert "stream_options={'include_usage': False}" in str(error)  # names the fix
+    assert says in str(error)
+    assert type(error.__cause__) is cause
 
 
 async def test_without_include_usage_a_chat_stream_may_end_at_its_finish_chunk(
@@ -82,20 +104,3 @@ async def test_without_include_usage_a_chat_stream_may_end_at_its_finish_chunk(
     assert str(message) == "partial"
     assert message.model_dump()["finish_reason"] == "stop"
     assert message.model_dump()["usage"] is None
-
-
-@pytest.mark.parametrize("api", ["chat", "responses"])
-async def test_a_malformed_line_raises_stream_error_from_the_decode_error_after_the_tokens(
-    api: str, openai_mock: OpenAIMock
-) -> None:
-    script = openai_mock.chat if api == "chat" else openai_mock.responses
-    script(["par", "tial", " lost"], fault=MalformedLine(after=2))
-    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(), api=api)
-    async with MiniAgents():
-        tokens, error, promise = await read_reply(agent.trigger("Hi"))
-        replayed, replay_error = await replay(promise)
-
-    assert tokens == replayed == TOKENS
-    assert type(error) is type(replay_error) is OpenAIStreamError
-    assert "malformed" in str(error)
-    assert isinstance(error.__cause__, json.JSONDecodeError)
