@@ -27,7 +27,7 @@ STREAM_OPTIONS = {
 }
 
 
-@pytest.mark.parametrize("where", ["fork", "trigger"])
+@pytest.mark.parametrize("where", ["fork", "trigger", "ainvoke"])
 @pytest.mark.parametrize(
     ("api", "given", "sent"), list(STREAM_OPTIONS.values()), ids=list(STREAM_OPTIONS)
 )
@@ -40,10 +40,14 @@ async def test_stream_options_are_sent_merged_with_the_usage_request(
     options: dict[str, Any] = {"stream_options": given}
     if where == "fork":
         agent, options = agent.fork(**options), {}
-    async with MiniAgents():
-        (message,) = await agent.trigger("Hi", **options).acollect_messages()
+    if where == "ainvoke":
+        text = (await agent.ainvoke("Hi", **options)).content
+    else:
+        async with MiniAgents():
+            (message,) = await agent.trigger("Hi", **options).acollect_messages()
+        text = str(message)
 
-    assert str(message) == "ok"
+    assert text == "ok"
     assert reply.request is not None
     assert reply.request.json["stream"] is True
     assert reply.request.json["stream_options"] == sent
