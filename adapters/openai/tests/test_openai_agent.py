@@ -16,7 +16,6 @@ import pytest
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
 from miniagents_lc.messages import MessagePromise
 
-import miniagents_lc_openai.agent as agent_module
 from miniagents_lc_openai import OpenAIAgent, OpenAIStreamError
 from miniagents_lc_openai.testing import (
     ConnectionReset,
@@ -157,7 +156,6 @@ async def test_http_500_raises_internal_server_error(openai_mock: OpenAIMock) ->
 
 async def test_missing_api_key_is_raised_when_consumed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.setattr(agent_module, "_default_client", None)
     agent = OpenAIAgent.fork(model="gpt-4o-mini")
     async with MiniAgents():
         reply = agent.trigger("Hi")  # no error yet
@@ -298,7 +296,7 @@ FAULTS = {
     "truncated": (Truncate(after=2), OpenAIStreamError),
     "stall": (Stall(after=2), openai.APITimeoutError),
     "connection-reset": (ConnectionReset(after=2), openai.APIConnectionError),
-    "malformed-line": (MalformedLine(after=2), json.JSONDecodeError),
+    "malformed-line": (MalformedLine(after=2), OpenAIStreamError),
 }
 
 
