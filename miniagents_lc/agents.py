@@ -359,6 +359,13 @@ class MiniAgent(AgentRunnable):
         description: str | None = None,
         bound_kwargs: dict[str, Any] | None = None,
     ) -> None:
+        if inspect.isclass(func):
+            raise TypeError(
+                f"@miniagent can't make an agent of the class {func.__name__}: calling a class "
+                "builds an instance, it does not run an agent. Write the agent as an `async "
+                "def` function, or give the class `async def __call__(self, ctx, **kwargs)` "
+                f"and make an agent of an instance: `MiniAgent({func.__name__}())`."
+            )
         if not _is_async_callable(func):
             raise TypeError(
                 f"@miniagent needs an `async def` function, got {func!r}. Write the agent as "
