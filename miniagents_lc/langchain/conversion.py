@@ -133,10 +133,25 @@ def usage_of(message: Message) -> UsageMetadata | None:
     )
 
 
+def response_metadata_of(message: Message) -> dict[str, Any]:
+    """The response metadata a message carries, as a chat model's `response_metadata`: its
+    own `response_metadata` field, with `finish_reason` and `model_name` taken from
+    OpenAI-style `finish_reason` and `model` fields when it has none."""
+    extra = message.__pydantic_extra__ or {}
+    found = extra.get("response_metadata")
+    metadata: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
+    for key, source in (("finish_reason", "finish_reason"), ("model_name", "model")):
+        value = extra.get(source)
+        if key not in metadata and isinstance(value, str):
+            metadata[key] = value
+    return metadata
+
+
 __all__ = [
     "ACCEPTED_INPUT",
     "input_to_messages",
     "message_to_langchain",
     "messages_to_langchain",
+    "response_metadata_of",
     "usage_of",
 ]

@@ -24,7 +24,7 @@ from langchain_core.runnables.config import (
 )
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
-from miniagents_lc.langchain.conversion import input_to_messages, usage_of
+from miniagents_lc.langchain.conversion import input_to_messages, response_metadata_of, usage_of
 from miniagents_lc.messages import MessageSequencePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
@@ -197,6 +197,7 @@ class _AgentRun:
         self.message_id = message_id
         self.text: StreamBuffer[str] = StreamBuffer()
         self.usage: UsageMetadata | None = None
+        self.response_metadata: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -225,6 +226,7 @@ class _AgentRun:
             content="",
             id=self.message_id,
             usage_metadata=self.usage,
+            response_metadata=self.response_metadata,
             chunk_position="last",
         )
 
@@ -238,7 +240,10 @@ class _AgentRun:
     def final_message(self) -> AIMessage:
         """The run's whole reply, built once from the buffered text."""
         return AIMessage(
-            content="".join(self.text.pieces), id=self.message_id, usage_metadata=self.usage
+            content="".join(self.text.pieces),
+            id=self.message_id,
+            usage_metadata=self.usage,
+            response_metadata=self.response_metadata,
         )
 
     async def aclose(self) -> None:
@@ -284,9 +289,12 @@ class _AgentRun:
             cursor = message_promise.cursor()
             while batch := await cursor.read():
                 text.push(batch[0] if len(batch) == 1 else "".join(batch))
-            usage = usage_of(await message_promise)
+            message = await message_promise
+            usage = usage_of(message)
             if usage is not None:
                 self.usage = usage if self.usage is None else add_usage(self.usage, usage)
+            # As a chat model's: why the reply ended, and which model wrote its end.
+            self.response_metadata = response_metadata_of(message) or self.response_metadata
         # The consumer may now finish while the context (if the run owns it) still waits for
         # background work; the end of the text is the end of the reply.
         text.end()

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import operator
 import uuid
+from collections.abc import Callable
 
 import pytest
 from langchain_core.messages import AIMessageChunk
@@ -15,9 +16,17 @@ from langchain_core.messages.utils import message_chunk_to_message
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from miniagents_lc import DEFAULT, MiniAgents
+from miniagents_lc import DEFAULT, InteractionContext, Message, MiniAgent, MiniAgents, miniagent
+from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.promising import Defaultable
-from tests.langchain.scripted import OuterContext, Tree, no_context, three_leaf_tree
+from tests.langchain.scripted import (
+    OuterContext,
+    ScriptedChatModel,
+    Tree,
+    no_context,
+    three_leaf_tree,
+    usage,
+)
 
 
 async def _timed_chunks(tree: Tree) -> tuple[float, list[tuple[float, str]]]:
@@ -131,3 +140,43 @@ async def test_early_break_leaves_no_task_alive_and_runs_leaf_finally_blocks(
     # On demand, only the leaves the consumer reached were started.
     assert tree.started >= 1
     assert tree.finished == ["interrupted"] * tree.started
+
+
+def _single_model_agent() -> MiniAgent:
+    return chat_model_agent(
+        ScriptedChatModel(tokens=["a", "b"], model_name="scripted-1", usage=usage(2, 2)),
+        alias="single",
+    )
+
+
+def _openai_style_agent() -> MiniAgent:
+    @miniagent(alias="openai_style")
+    async def openai_style(ctx: InteractionContext) -> None:
+        ctx.reply(Message(text="ab", role="assistant", model="scripted-1", finish_reason="stop"))
+
+    return openai_style
+
+
+@pytest.mark.parametrize(
+    "make_agent", [_single_model_agent, _openai_style_agent], ids=["chat-model", "openai-style"]
+)
+async def test_ainvoke_and_astream_carry_the_reply_response_metadata(
+    make_agent: Callable[[], MiniAgent],
+) -> None:
+    agent = make_agent()
+    invoked = await agent.ainvoke("hi")
+    chunks = [chunk async for chunk in agent.astream("hi")]
+    total = functools.reduce(operator.add, chunks)
+    expected = {"finish_reason": "stop", "model_name": "scripted-1"}
+    assert {key: invoked.response_metadata.get(key) for key in expected} == expected
+    assert {key: total.response_metadata.get(key) for key in expected} == expected
+    assert [bool(chunk.response_metadata) for chunk in chunks] == [False] * (len(chunks) - 1) + [
+        True
+    ]
+
+
+async def test_the_response_metadata_of_a_tree_is_that_of_its_last_reply_message() -> None:
+    tree = three_leaf_tree()
+    invoked = await tree.agent.ainvoke("hi")
+    assert invoked.response_metadata["model_name"] == "model-leaf_slow"
+    assert invoked.response_metadata["finish_reason"] == "stop"
