@@ -52,6 +52,10 @@ def chat_model_agent(
                     elif isinstance(chunk, AIMessageChunk | AIMessage):
                         token = chunk.text
                         piece = chunk if isinstance(chunk, AIMessageChunk) else _as_chunk(chunk)
+                        if chunk.id and "id" not in promise.fields:
+                            # Known before the first token: a LangChain run of the agent adopts
+                            # the id its tokens stream under in the model's own run.
+                            promise.set_fields(id=chunk.id)
                         total = piece if total is None else total + piece
                     else:
                         raise TypeError(

@@ -1,5 +1,5 @@
-"""A LangGraph node calling `MiniAgentChatModel`: its tokens stream in `stream_mode="messages"`,
-once, and the node's final message is not emitted again after them."""
+"""A LangGraph node calling `MiniAgentChatModel`, or awaiting an agent itself: its tokens stream
+in `stream_mode="messages"`, once, and the node's final message is not emitted again after them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from miniagents_lc.langchain import MiniAgentChatModel
-from tests.langchain.scripted import Tree, three_leaf_tree
+from miniagents_lc import MiniAgent
+from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
+from tests.langchain.scripted import ScriptedChatModel, Tree, three_leaf_tree
 
 
 def _graph(tree: Tree) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -71,3 +72,58 @@ async def test_models_inside_the_agent_do_not_stream_the_text_a_second_time() ->
     streamed = await _messages_mode(tree)
     assert {metadata["ls_provider"] for _, metadata in streamed} == {"miniagents"}
     assert sum(len(model.calls) for model in tree.models.values()) == 3
+
+
+def _agent_node_graph(agent: MiniAgent) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """A graph whose node calls the agent itself, as a Runnable, not through a chat model."""
+
+    async def respond(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        return {"messages": [await agent.ainvoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("respond", respond)
+    builder.add_edge(START, "respond")
+    builder.add_edge("respond", END)
+    return builder.compile()
+
+
+async def _streamed_and_final(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+) -> tuple[list[BaseMessage], AIMessage]:
+    streamed: list[BaseMessage] = []
+    final: dict[str, Any] = {}
+    async for mode, payload in graph.astream(
+        {"messages": [HumanMessage("hi")]}, stream_mode=["messages", "values"]
+    ):
+        if mode == "messages":
+            assert isinstance(payload, tuple)
+            streamed.append(payload[0])
+        else:
+            assert isinstance(payload, dict)
+            final = payload
+    reply = final["messages"][-1]
+    assert isinstance(reply, AIMessage)
+    return streamed, reply
+
+
+async def test_a_node_awaiting_a_model_agent_streams_its_reply_once_under_the_state_id() -> None:
+    """Like a chat model called in a node: tokens stream, the whole does not come again, and
+    the message in the state has the id the tokens streamed under."""
+    model = ScriptedChatModel(tokens=["Hel", "lo", "!"], delay=0.001)
+    streamed, reply = await _streamed_and_final(
+        _agent_node_graph(chat_model_agent(model, alias="writer"))
+    )
+    assert all(isinstance(message, AIMessageChunk) for message in streamed)
+    assert "".join(message.text for message in streamed) == reply.text == "Hello!"
+    assert {message.id for message in streamed} == {reply.id}
+
+
+async def test_a_node_awaiting_an_agent_tree_does_not_send_the_whole_reply_again() -> None:
+    tree = three_leaf_tree()
+    streamed, reply = await _streamed_and_final(_agent_node_graph(tree.agent))
+    assert reply.text == tree.text
+    assert not any(type(message) is AIMessage for message in streamed)
+    assert sorted(
+        "".join(m.text for m in streamed if m.id == i) for i in {m.id for m in streamed}
+    ) == sorted("".join(model.tokens) for model in tree.models.values())
+    assert reply.id in {message.id for message in streamed}

@@ -99,18 +99,53 @@ async def test_streamed_text_equals_ainvoke_text(outer_context: OuterContext) ->
     assert streamed == invoked == tree.text
 
 
-async def test_sum_of_chunks_equals_ainvoke_given_the_same_run_id(
-    outer_context: OuterContext,
-) -> None:
+async def test_sum_of_chunks_equals_ainvoke(outer_context: OuterContext) -> None:
     tree = three_leaf_tree()
-    run_id = uuid.uuid4()
     async with outer_context():
-        chunks = [chunk async for chunk in tree.agent.astream("hi", config={"run_id": run_id})]
-        invoked = await tree.agent.ainvoke("hi", config={"run_id": run_id})
+        chunks = [chunk async for chunk in tree.agent.astream("hi")]
+        invoked = await tree.agent.ainvoke("hi")
     total = functools.reduce(operator.add, chunks)
     assert isinstance(total, AIMessageChunk)
+    assert {chunk.id for chunk in chunks} == {total.id}
+    # Each run has its own id; everything else is the same.
+    streamed = message_chunk_to_message(total)
+    assert streamed.model_copy(update={"id": None}) == invoked.model_copy(update={"id": None})
+
+
+def _replier() -> MiniAgent:
+    @miniagent(alias="replier")
+    async def replier(ctx: InteractionContext) -> None:
+        ctx.reply(["first", Message(text="second", role="assistant")])
+
+    return replier
+
+
+async def test_a_reply_not_streamed_by_a_model_has_the_run_id(outer_context: OuterContext) -> None:
+    agent = _replier()
+    run_id = uuid.uuid4()
+    async with outer_context():
+        chunks = [chunk async for chunk in agent.astream("hi", config={"run_id": run_id})]
+        invoked = await agent.ainvoke("hi", config={"run_id": run_id})
+    total = functools.reduce(operator.add, chunks)
+    assert {chunk.id for chunk in chunks} == {f"lc_run-{run_id}"}
     assert message_chunk_to_message(total) == invoked
     assert invoked.id == f"lc_run-{run_id}"
+
+
+async def test_a_run_takes_the_id_its_first_model_streamed_its_tokens_under() -> None:
+    """Whoever watched the model stream (LangGraph's "messages" mode, say) then knows the
+    run's whole reply as that same message."""
+    tree = three_leaf_tree()
+    model_ids: dict[str, set[str | None]] = {}
+    agent_ids: set[str | None] = set()
+    async for event in tree.agent.astream_events("hi", version="v2"):
+        if event["event"] == "on_chat_model_stream":
+            model = event["metadata"]["ls_model_name"]
+            model_ids.setdefault(model, set()).add(event["data"]["chunk"].id)
+        elif event["event"] == "on_chain_stream" and event["name"] == "aggregator":
+            agent_ids.add(event["data"]["chunk"].id)
+    assert len(model_ids["model-leaf_fast"]) == 1
+    assert agent_ids == model_ids["model-leaf_fast"]
 
 
 async def test_metadata_is_carried_once_across_the_tree() -> None:
