@@ -91,7 +91,8 @@ def test_demo_events_print_every_run_under_its_parent() -> None:
     result = _run("--events")
     assert result.returncode == 0, result.stderr
     rows = _tree(result.stdout)
-    assert rows[0] == (0, rows[0][1]) and rows[0][1].startswith("chain RunnableSequence")
+    assert rows[0][0] == 0
+    assert rows[0][1].startswith("chain RunnableSequence")
     team = _subtree(rows, "chain team")
     top = [text.split(" (")[0] for depth, text in team if depth == team[0][0]]
     assert top == ["chain researcher", "chain skeptic", "chain planner"]
@@ -111,16 +112,16 @@ def test_demo_events_print_every_run_under_its_parent() -> None:
 
 
 @pytest.fixture
-def refused_url() -> Iterator[str]:
+def refused_url() -> str:
     """An OpenAI base URL on a loopback port nothing listens on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    yield f"http://127.0.0.1:{port}/v1"
+    return f"http://127.0.0.1:{port}/v1"
 
 
 class _Unauthorized(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+    def do_POST(self) -> None:
         body = json.dumps(
             {
                 "error": {

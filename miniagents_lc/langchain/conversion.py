@@ -39,7 +39,9 @@ def input_to_messages(value: Any) -> MessageType:
         return value.to_messages()
     if isinstance(value, dict):
         return _dict_to_message(value)
-    if isinstance(value, BaseMessage | Message | MessagePromise | MessageSequencePromise | BaseModel):
+    if isinstance(
+        value, BaseMessage | Message | MessagePromise | MessageSequencePromise | BaseModel
+    ):
         return value
     if isinstance(value, AsyncIterable):
         return value
@@ -68,7 +70,7 @@ def _dict_to_message(value: dict[Any, Any]) -> MessageType:
     raise TypeError(
         f"A MiniAgent got a dict with neither `text` nor `content` ({keys}): it would be an "
         "empty message. If these are prompt variables, put a prompt template in front, e.g. "
-        "`ChatPromptTemplate.from_template(\"...{topic}...\") | agent`."
+        '`ChatPromptTemplate.from_template("...{topic}...") | agent`.'
     )
 
 

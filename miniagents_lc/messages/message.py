@@ -80,8 +80,8 @@ class Message(BaseModel):
     """An immutable message: `text`, an optional `role`, and any extra fields.
 
     Frozen all the way down (lists become tuples, sets frozensets, dicts `FrozenDict`s), so
-    it can be hashed and shared between agents. `str(message)` is its text; `hash_key` identifies its
-    content the way git identifies a blob.
+    it can be hashed and shared between agents. `str(message)` is its text; `hash_key`
+    identifies its content the way git identifies a blob.
     """
 
     model_config = ConfigDict(frozen=True, extra="allow")
