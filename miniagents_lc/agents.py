@@ -127,7 +127,7 @@ def _messages_within(message: Message) -> Iterator[Message]:
             ):
                 yield from walk(field_value)
             yield value
-        elif isinstance(value, tuple):
+        elif isinstance(value, tuple | frozenset):
             for item in value:
                 yield from walk(item)
         elif isinstance(value, dict):

@@ -61,8 +61,10 @@ def freeze(value: Any, _enclosing: frozenset[int] = frozenset()) -> Any:
 
 
 def _canonical(value: Any) -> Any:
-    """`value` (a python-mode dump) as JSON data whose form depends on content only: sets
-    become lists sorted by their items' canonical JSON."""
+    """`value` as JSON data whose form depends on content only: a message is the mapping of
+    its fields, and sets become lists sorted by their items' canonical JSON."""
+    if isinstance(value, Message):
+        return _canonical({**value.__dict__, **(value.__pydantic_extra__ or {})})
     if isinstance(value, Mapping):
         return {str(key): _canonical(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -116,10 +118,7 @@ class Message(BaseModel):
     @cached_property
     def hash_key(self) -> str:
         """A sha256 of the message's canonical JSON: equal content, equal key."""
-        # `warnings=False`: a subclass's declared `list` / `dict` fields hold their frozen forms
-        # (tuple, FrozenDict), which serialize to the same JSON but make pydantic warn.
-        dump = self.model_dump(mode="python", warnings=False)
-        payload = _canonical({"class": type(self).__name__, **dump})
+        payload = {"class": type(self).__name__, **_canonical(self)}
         return hashlib.sha256(_canonical_json(payload).encode("utf-8")).hexdigest()
 
     @property
