@@ -137,14 +137,17 @@ def usage_of(message: Message) -> UsageMetadata | None:
 
 def response_metadata_of(message: Message) -> dict[str, Any]:
     """The response metadata a message carries, as a chat model's `response_metadata`: its
-    own `response_metadata` field, with `finish_reason` and `model_name` taken from
-    OpenAI-style `finish_reason` and `model` fields when it has none."""
-    extra = message.__pydantic_extra__ or {}
-    found = extra.get("response_metadata")
+    own `response_metadata` field, with `finish_reason` and `model_name` taken from fields of
+    those names (declared or extra), or from an OpenAI-style `model`, when it has none."""
+    fields = {**message.__dict__, **(message.__pydantic_extra__ or {})}
+    found = fields.get("response_metadata")
     metadata: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
-    for key, source in (("finish_reason", "finish_reason"), ("model_name", "model")):
-        value = extra.get(source)
-        if key not in metadata and isinstance(value, str):
+    for key, sources in (
+        ("finish_reason", ("finish_reason",)),
+        ("model_name", ("model_name", "model")),
+    ):
+        value = next((fields[name] for name in sources if isinstance(fields.get(name), str)), None)
+        if key not in metadata and value is not None:
             metadata[key] = value
     return metadata
 

@@ -192,8 +192,25 @@ def _openai_style_agent() -> MiniAgent:
     return openai_style
 
 
+class _ModelReply(Message):
+    """A reply shape that declares its metadata as fields."""
+
+    model_name: str | None = None
+    finish_reason: str | None = None
+
+
+def _declared_fields_agent() -> MiniAgent:
+    @miniagent(alias="declared")
+    async def declared(ctx: InteractionContext) -> None:
+        ctx.reply(_ModelReply(text="ab", model_name="scripted-1", finish_reason="stop"))
+
+    return declared
+
+
 @pytest.mark.parametrize(
-    "make_agent", [_single_model_agent, _openai_style_agent], ids=["chat-model", "openai-style"]
+    "make_agent",
+    [_single_model_agent, _openai_style_agent, _declared_fields_agent],
+    ids=["chat-model", "openai-style", "declared-fields"],
 )
 async def test_ainvoke_and_astream_carry_the_reply_response_metadata(
     make_agent: Callable[[], MiniAgent],
