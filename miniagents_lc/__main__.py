@@ -2,7 +2,10 @@
 
 import sys
 
-from miniagents_lc.demo.cli import main
-
 if __name__ == "__main__":
+    try:
+        from miniagents_lc.demo.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while the libraries load
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
     sys.exit(main())

@@ -54,6 +54,35 @@ class MiniAgents(PromisingContext):
         )
         self._persist_handlers: list[PersistHandler] = []
         self._persisted_keys: set[str] = set()
+        # Calls whose input is still open (an ordered set), each with the task that opened it.
+        self._open_calls: dict[AgentCall, asyncio.Task[Any] | None] = {}
+
+    async def afinalize(self) -> None:
+        """Finish the calls nobody can send to any more, wait for every task, then
+        deactivate (see `PromisingContext.afinalize`).
+
+        A call left open (`initiate_call` without `finish()` or `reply_sequence()`) is
+        finished once the task that opened it is done, or at once when the code finalizing
+        the context opened it: its agent then sees its input end instead of waiting forever.
+        """
+        try:
+            await self._afinish_abandoned_calls()
+        except BaseException:
+            await self._acancel_all()
+            self._deactivate()
+            raise
+        await super().afinalize()
+
+    async def _afinish_abandoned_calls(self) -> None:
+        current = asyncio.current_task()
+        while True:
+            for call, opener in list(self._open_calls.items()):
+                if opener is None or opener is current or opener.done():
+                    call.finish()
+            pending = [task for task in self._tasks if task is not current]
+            if not pending or not self._open_calls:
+                return
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
 
     def on_persist_messages(self, handler: PersistHandler) -> PersistHandler:
         """Register `async handler(messages)`. It is called once for every newly resolved
@@ -98,7 +127,7 @@ def _messages_within(message: Message) -> Iterator[Message]:
             ):
                 yield from walk(field_value)
             yield value
-        elif isinstance(value, tuple):
+        elif isinstance(value, tuple | frozenset):
             for item in value:
                 yield from walk(item)
         elif isinstance(value, dict):
@@ -193,6 +222,7 @@ class AgentCall:
         self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
         self._reply.append_producer.open()
         self._context = context
+        context._open_calls[self] = _current_task_or_none()
         if context.resolve_schedule_immediately(schedule_immediately):
             self._ensure_started()
 
@@ -215,6 +245,7 @@ class AgentCall:
     def finish(self) -> None:
         """Close the input: the agent's `message_promises` end after what was sent."""
         self._input_finished = True
+        self._context._open_calls.pop(self, None)
         if self._input is not None:
             self._input.close()
 
@@ -308,6 +339,13 @@ class _CallOwner(TaskOwner):
         )
 
 
+def _current_task_or_none() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running event loop
+        return None
+
+
 def _add_note_once(error: BaseException, note: str) -> None:
     if note not in getattr(error, "__notes__", ()):
         error.add_note(note)
@@ -359,6 +397,13 @@ class MiniAgent(AgentRunnable):
         description: str | None = None,
         bound_kwargs: dict[str, Any] | None = None,
     ) -> None:
+        if inspect.isclass(func):
+            raise TypeError(
+                f"@miniagent can't make an agent of the class {func.__name__}: calling a class "
+                "builds an instance, it does not run an agent. Write the agent as an `async "
+                "def` function, or give the class `async def __call__(self, ctx, **kwargs)` "
+                f"and make an agent of an instance: `MiniAgent({func.__name__}())`."
+            )
         if not _is_async_callable(func):
             raise TypeError(
                 f"@miniagent needs an `async def` function, got {func!r}. Write the agent as "
@@ -448,7 +493,10 @@ def miniagent(
     description: str | None = None,
     **bound_kwargs: Any,
 ) -> MiniAgent | Callable[[AgentFunction], MiniAgent]:
-    """Turn `async def agent(ctx, **kwargs)` into a `MiniAgent`; bare or with arguments."""
+    """Turn `async def agent(ctx, **kwargs)` into a `MiniAgent`; bare or with arguments.
+
+    A class is refused here (a `TypeError`): make an agent of an instance with
+    `async def __call__(self, ctx, **kwargs)` instead, `MiniAgent(MyAgent())`."""
 
     def decorate(function: AgentFunction) -> MiniAgent:
         return MiniAgent(function, alias=alias, description=description, bound_kwargs=bound_kwargs)

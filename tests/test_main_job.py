@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("OPENAI_API_KEY", None)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        env.pop(name, None)
+    return {**env, **extra}
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "miniagents_lc", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env=env,
+        env=_env(**env),
         cwd=ROOT,
         check=False,
     )
@@ -46,18 +59,164 @@ def test_demo_streams_every_specialist_in_order_and_is_faster_in_parallel() -> N
     assert parallel * 1.5 < sequential
 
 
-def test_demo_prints_the_run_tree_with_nested_model_runs() -> None:
+_TREE_PREFIX = re.compile(r"^((?:[│ ]  )*)(?:[├└]─ )?")
+
+
+def _tree(output: str) -> list[tuple[int, str]]:
+    """The printed run tree as (depth, label) lines."""
+    rows = []
+    for line in output.splitlines():
+        match = _TREE_PREFIX.match(line)
+        assert match is not None
+        depth = len(match.group(1)) // 3 + (1 if match.group(0) != match.group(1) else 0)
+        rows.append((depth, line[match.end() :]))
+    return rows
+
+
+def _subtree(rows: list[tuple[int, str]], label: str) -> list[tuple[int, str]]:
+    """The rows under the first row whose label starts with `label` (itself excluded)."""
+    start = next(index for index, (_, text) in enumerate(rows) if text.startswith(label))
+    depth = rows[start][0]
+    below = []
+    for row in rows[start + 1 :]:
+        if row[0] <= depth:
+            break
+        below.append(row)
+    return below
+
+
+def test_demo_events_print_every_run_under_its_parent() -> None:
+    """Sub-agents start while others stream: in time order they would land under the wrong
+    parent, so the runs are printed as a tree grouped by parent."""
     result = _run("--events")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    team = next(line for line in lines if line.strip() == "on_chain_start team")
-    model_runs = [line for line in lines if line.strip().startswith("on_chat_model_start")]
-    assert len(model_runs) == 4
-    indent = len(team) - len(team.lstrip())
-    assert all(len(line) - len(line.lstrip()) > indent for line in model_runs)
+    rows = _tree(result.stdout)
+    assert rows[0][0] == 0
+    assert rows[0][1].startswith("chain RunnableSequence")
+    team = _subtree(rows, "chain team")
+    top = [text.split(" (")[0] for depth, text in team if depth == team[0][0]]
+    assert top == ["chain researcher", "chain skeptic", "chain planner"]
+    planner = _subtree(rows, "chain planner")
+    assert [text.split(" (")[0] for _, text in planner] == [
+        "chain planner-model",
+        "chat_model ScriptedChatModel",
+        "chain estimator",
+        "chain estimator-model",
+        "chat_model ScriptedChatModel",
+    ]
+    for name in ("researcher", "skeptic", "planner", "estimator"):
+        model = _subtree(rows, f"chain {name}-model")
+        assert len(model) == 1
+        assert model[0][1].startswith("chat_model ScriptedChatModel (")
+        assert re.search(r"\d+ streamed chunks", model[0][1])
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """An OpenAI base URL on a loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+class _Unauthorized(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "message": "Incorrect API key provided.",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            }
+        ).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def unauthorized_url() -> Iterator[str]:
+    """An OpenAI-compatible server on a loopback port that refuses every key."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.enable_socket
+@pytest.mark.parametrize(
+    ("server", "error", "advice"),
+    [
+        ("refused_url", "APIConnectionError", "network"),
+        ("unauthorized_url", "AuthenticationError", "OPENAI_API_KEY"),
+    ],
+    ids=["connection-refused", "unauthorized"],
+)
+def test_an_api_error_is_one_line_naming_the_agent_and_what_to_do(
+    server: str, error: str, advice: str, request: pytest.FixtureRequest
+) -> None:
+    url: str = request.getfixturevalue(server)
+    result = _run("--openai", "gpt-4o-mini", OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=url)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "'researcher-model'" in lines[0]
+    assert error in lines[0]
+    assert advice in lines[0]
+    assert "--traceback" in lines[0]
+    assert "sk-test-key" not in result.stderr + result.stdout
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "miniagents_lc"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # interrupt once the answer is streaming
+            if line.startswith("[researcher]"):
+                break
+        process.send_signal(signal.SIGINT)
+        _rest, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "nterrupted" in lines[0]
 
 
 def test_demo_without_an_api_key_names_the_variable() -> None:
     result = _run("--openai", "gpt-4o-mini")
     assert result.returncode != 0
     assert "OPENAI_API_KEY" in result.stderr
+
+
+@pytest.mark.enable_socket
+def test_traceback_flag_prints_the_whole_traceback(refused_url: str) -> None:
+    result = _run(
+        "--openai", "gpt-4o-mini", "--traceback", OPENAI_API_KEY="sk-x", OPENAI_BASE_URL=refused_url
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert "APIConnectionError" in result.stderr
+    assert "raised in agent 'researcher-model'" in result.stderr

@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from langchain_core.output_parsers import StrOutputParser
@@ -79,27 +80,59 @@ async def _time_silently(chain: Runnable[Any, str], question: str) -> float:
 
 
 async def _print_events(team: MiniAgent, question: str, out: TextIO) -> None:
-    depth: dict[str, int] = {}
-    streamed: dict[str, int] = {}
+    """Run the chain and print its runs as a tree: every run under the run that started it,
+    siblings in start order (runs overlap in time, so time order would mix the branches)."""
+    runs: dict[str, _RunNode] = {}
+    roots: list[_RunNode] = []
     chain = PROMPT | team | StrOutputParser()
     async for event in chain.astream_events({"question": question}, version="v2"):
-        run_id = event["run_id"]
-        parents = event.get("parent_ids", [])
-        level = len(parents)
         kind = event["event"]
+        run_id = event["run_id"]
         if kind.endswith("_start"):
-            depth[run_id] = level
-            out.write(f"{'  ' * level}{kind} {event['name']}\n")
-        elif kind.endswith("_stream"):
-            streamed[run_id] = streamed.get(run_id, 0) + 1
-        elif kind.endswith("_end"):
-            count = streamed.get(run_id, 0)
-            note = f" ({count} streamed chunks)" if count else ""
-            out.write(f"{'  ' * depth.get(run_id, level)}{kind} {event['name']}{note}\n")
+            node = _RunNode(f"{kind.removeprefix('on_').removesuffix('_start')} {event['name']}")
+            runs[run_id] = node
+            parents = event.get("parent_ids", [])
+            parent = runs.get(parents[-1]) if parents else None
+            (parent.children if parent is not None else roots).append(node)
+        elif (node_or_none := runs.get(run_id)) is not None:
+            if kind.endswith("_stream"):
+                node_or_none.streamed += 1
+            elif kind.endswith("_error"):
+                node_or_none.failed = True
+    for index, root in enumerate(roots):
+        root.write(out, "", "", last=index == len(roots) - 1)
     out.flush()
 
 
-async def _run(args: argparse.Namespace, out: TextIO) -> int:
+@dataclass
+class _RunNode:
+    """One run of the printed tree."""
+
+    label: str
+    children: list[_RunNode] = field(default_factory=list)
+    streamed: int = 0
+    failed: bool = False
+
+    def write(self, out: TextIO, prefix: str, connector: str, *, last: bool) -> None:
+        notes = [f"{self.streamed} streamed chunks"] if self.streamed else []
+        if self.failed:
+            notes.append("failed")
+        note = f" ({', '.join(notes)})" if notes else ""
+        out.write(f"{prefix}{connector}{self.label}{note}\n")
+        if connector:
+            prefix += "   " if last else "│  "
+        for index, child in enumerate(self.children):
+            is_last = index == len(self.children) - 1
+            child.write(out, prefix, "└─ " if is_last else "├─ ", last=is_last)
+
+
+async def _run(args: argparse.Namespace, out: TextIO, loop_errors: list[str]) -> int:
+    if not args.traceback:
+        # What the event loop reports (async generators left open by a Ctrl-C, say) is told
+        # after the run, in the run's own words, rather than as tracebacks in the middle.
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _loop, context: loop_errors.append(str(context.get("message", context)))
+        )
     factory = openai_model_agent_factory(args.openai) if args.openai else scripted_model_agent
     team = build_team(factory)
     if args.events:
@@ -141,7 +174,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--events", action="store_true", help="print the astream_events run tree instead"
     )
+    parser.add_argument(
+        "--traceback", action="store_true", help="on an error, print its whole traceback"
+    )
     args = parser.parse_args(argv)
     if args.openai and not os.environ.get("OPENAI_API_KEY"):
         parser.error("--openai needs the OPENAI_API_KEY environment variable to be set")
-    return asyncio.run(_run(args, sys.stdout))
+    loop_errors: list[str] = []
+    try:
+        code = asyncio.run(_run(args, sys.stdout, loop_errors))
+    except KeyboardInterrupt:
+        _end_line(sys.stdout)
+        sys.stderr.write(f"Interrupted: the agents were stopped.{_hidden(loop_errors)}\n")
+        return 130
+    except Exception as error:
+        if args.traceback:
+            raise
+        _end_line(sys.stdout)
+        sys.stderr.write(f"error: {describe_failure(error)}{_hidden(loop_errors)}\n")
+        return 1
+    for message in loop_errors:
+        sys.stderr.write(f"warning: {message}\n")
+    return code
+
+
+def _hidden(loop_errors: list[str]) -> str:
+    if not loop_errors:
+        return ""
+    return f" ({len(loop_errors)} more errors while stopping; --traceback shows them)"
+
+
+def _end_line(out: TextIO) -> None:
+    """Leave a partly streamed answer on its own line before the message that ends the run."""
+    out.write("\n")
+    out.flush()
+
+
+# What to do about an error, by the name of its class or of one of its bases.
+_ADVICE = (
+    (
+        ("AuthenticationError", "PermissionDeniedError"),
+        "Check that OPENAI_API_KEY holds a valid key",
+    ),
+    (("NotFoundError",), "Check the model name given to --openai"),
+    (("RateLimitError",), "Wait a little, or check the quota of the account, then run again"),
+    (
+        ("APIConnectionError", "ConnectError", "TimeoutError", "ConnectionError", "OSError"),
+        "Check the network connection and OPENAI_BASE_URL if set, then run again",
+    ),
+    (("APIStatusError", "APIError"), "The API refused the request: run again later"),
+)
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for a failed run: which agent failed, with what, and what to do."""
+    notes: list[str] = list(getattr(error, "__notes__", ()))
+    agent = next(
+        (
+            note.split("agent ", 1)[1]
+            for prefix in ("raised in agent ", "passed through the replies of agent ")
+            for note in notes
+            if note.startswith(prefix)
+        ),
+        None,
+    )
+    where = f"agent {agent} failed" if agent is not None else "the run failed"
+    bases = {cls.__name__ for cls in type(error).__mro__}
+    advice = next(
+        (text for names, text in _ADVICE if bases.intersection(names)),
+        "This is unexpected: please report it",
+    )
+    summary = (str(error).strip().splitlines() or [""])[0].rstrip(".")
+    detail = f"{type(error).__name__}: {summary}" if summary else type(error).__name__
+    return f"{where} with {detail}. {advice} (--traceback prints the details)."

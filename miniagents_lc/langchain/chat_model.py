@@ -105,7 +105,7 @@ class MiniAgentChatModel(BaseChatModel):
                 message=AIMessageChunk(
                     content="",
                     usage_metadata=run.usage,
-                    response_metadata={"model_name": self.model},
+                    response_metadata={**run.response_metadata, "model_name": self.model},
                     chunk_position="last",
                 )
             )

@@ -31,17 +31,20 @@ def chat_model_agent(
     The model runs with the agent's `RunnableConfig`, so its run nests under the agent's in
     traces and `astream_events`. The resolved `Message` has role "assistant" and keeps the
     `id`, `usage_metadata`, `response_metadata` and `tool_calls` of the summed chunks.
-    `model_kwargs` are passed to every `astream` call; the alias defaults to the model's name.
+    `model_kwargs` are the agent's bound kwargs: they reach every `astream` call of the model,
+    together with the kwargs of each call (`agent.bind(temperature=0)`,
+    `agent.ainvoke(x, temperature=0)`, `agent.trigger(x, temperature=0)`, `fork(...)`), which
+    win over them. The alias defaults to the model's name.
     """
     from miniagents_lc.agents import MiniAgent
 
     name = alias or model.get_name()
 
-    async def call_model(ctx: InteractionContext) -> None:
+    async def call_model(ctx: InteractionContext, **call_kwargs: Any) -> None:
         async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
             messages = messages_to_langchain(await ctx.message_promises.acollect_messages())
             total: AIMessageChunk | None = None
-            stream = model.astream(messages, config=ctx.config, **model_kwargs)
+            stream = model.astream(messages, config=ctx.config, **call_kwargs)
             try:
                 async for chunk in stream:
                     if isinstance(chunk, str):
@@ -49,6 +52,10 @@ def chat_model_agent(
                     elif isinstance(chunk, AIMessageChunk | AIMessage):
                         token = chunk.text
                         piece = chunk if isinstance(chunk, AIMessageChunk) else _as_chunk(chunk)
+                        if chunk.id and "id" not in promise.fields:
+                            # Known before the first token: a LangChain run of the agent adopts
+                            # the id its tokens stream under in the model's own run.
+                            promise.set_fields(id=chunk.id)
                         total = piece if total is None else total + piece
                     else:
                         raise TypeError(
@@ -76,6 +83,7 @@ def chat_model_agent(
         description=description
         if description is not None
         else f"Replies with what the chat model {model.get_name()} streams.",
+        bound_kwargs=model_kwargs,
     )
 
 

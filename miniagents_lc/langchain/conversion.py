@@ -12,6 +12,7 @@ from langchain_core.messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    convert_to_messages,
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.prompt_values import PromptValue
@@ -21,7 +22,8 @@ from miniagents_lc.messages import Message, MessagePromise, MessageSequencePromi
 
 ACCEPTED_INPUT = (
     "str, a LangChain BaseMessage, a list of messages, a PromptValue (e.g. from a "
-    "ChatPromptTemplate), a dict, a pydantic model, Message, MessagePromise, "
+    "ChatPromptTemplate), a dict with `text` (Message fields) or `content` (a LangChain "
+    "message dict), a pydantic model, Message, MessagePromise, "
     "MessageSequencePromise, or an (async) iterable of these"
 )
 
@@ -35,22 +37,40 @@ def input_to_messages(value: Any) -> MessageType:
         return Message(text=value, role="user")
     if isinstance(value, PromptValue):
         return value.to_messages()
+    if isinstance(value, dict):
+        return _dict_to_message(value)
     if isinstance(
-        value,
-        BaseMessage | Message | MessagePromise | MessageSequencePromise | dict | BaseModel,
+        value, BaseMessage | Message | MessagePromise | MessageSequencePromise | BaseModel
     ):
         return value
     if isinstance(value, AsyncIterable):
         return value
     if isinstance(value, Iterable) and not isinstance(value, bytes | bytearray | memoryview):
         return [
-            input_to_messages(item) if isinstance(item, str | PromptValue) else item
+            input_to_messages(item) if isinstance(item, str | PromptValue | dict) else item
             for item in value
         ]
     hint = " (a coroutine: did you forget `await`?)" if inspect.iscoroutine(value) else ""
     raise TypeError(
         f"A MiniAgent can't take a {type(value).__name__} as input{hint}. Accepted: "
         f"{ACCEPTED_INPUT}."
+    )
+
+
+def _dict_to_message(value: dict[Any, Any]) -> MessageType:
+    """A dict with `text` as the fields of a `Message`, one with `content` as a LangChain
+    message dict (a user message unless it names its role); anything else is refused."""
+    if "text" in value:
+        return value
+    if "content" in value:
+        if "role" not in value and "type" not in value:
+            value = {"role": "user", **value}
+        return convert_to_messages([value])[0]
+    keys = ", ".join(repr(key) for key in value) or "no keys"
+    raise TypeError(
+        f"A MiniAgent got a dict with neither `text` nor `content` ({keys}): it would be an "
+        "empty message. If these are prompt variables, put a prompt template in front, e.g. "
+        '`ChatPromptTemplate.from_template("...{topic}...") | agent`.'
     )
 
 
@@ -115,10 +135,28 @@ def usage_of(message: Message) -> UsageMetadata | None:
     )
 
 
+def response_metadata_of(message: Message) -> dict[str, Any]:
+    """The response metadata a message carries, as a chat model's `response_metadata`: its
+    own `response_metadata` field, with `finish_reason` and `model_name` taken from fields of
+    those names (declared or extra), or from an OpenAI-style `model`, when it has none."""
+    fields = {**message.__dict__, **(message.__pydantic_extra__ or {})}
+    found = fields.get("response_metadata")
+    metadata: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
+    for key, sources in (
+        ("finish_reason", ("finish_reason",)),
+        ("model_name", ("model_name", "model")),
+    ):
+        value = next((fields[name] for name in sources if isinstance(fields.get(name), str)), None)
+        if key not in metadata and value is not None:
+            metadata[key] = value
+    return metadata
+
+
 __all__ = [
     "ACCEPTED_INPUT",
     "input_to_messages",
     "message_to_langchain",
     "messages_to_langchain",
+    "response_metadata_of",
     "usage_of",
 ]

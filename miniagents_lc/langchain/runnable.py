@@ -24,8 +24,8 @@ from langchain_core.runnables.config import (
 )
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
-from miniagents_lc.langchain.conversion import input_to_messages, usage_of
-from miniagents_lc.messages import MessageSequencePromise, MessageType
+from miniagents_lc.langchain.conversion import input_to_messages, response_metadata_of, usage_of
+from miniagents_lc.messages import MessagePromise, MessageSequencePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
 from miniagents_lc.promising.stream_buffer import StreamBuffer
@@ -105,6 +105,7 @@ class AgentRunnable(Runnable[Any, AIMessage]):
             patch_config(config, callbacks=run_manager.get_child()),
             kwargs,
             message_id=f"lc_run-{run_manager.run_id}",
+            adopt_reply_id=True,
         )
         stream_handler = next(
             (h for h in run_manager.handlers if isinstance(h, _StreamingCallbackHandler)), None
@@ -189,14 +190,17 @@ class _AgentRun:
         kwargs: dict[str, Any],
         *,
         message_id: str | None = None,
+        adopt_reply_id: bool = False,
     ) -> None:
         self._agent = agent
+        self._adopt_reply_id = adopt_reply_id
         self._messages = messages
         self._config = config
         self._kwargs = kwargs
         self.message_id = message_id
         self.text: StreamBuffer[str] = StreamBuffer()
         self.usage: UsageMetadata | None = None
+        self.response_metadata: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -214,10 +218,10 @@ class _AgentRun:
             yield batch[0] if len(batch) == 1 else "".join(batch)
 
     async def chunks(self) -> AsyncGenerator[AIMessageChunk, None]:
-        message_id = self.message_id
         async with aclosing(self.text_batches()) as batches:
             async for text in batches:
-                yield AIMessageChunk(content=text, id=message_id)
+                # Read per chunk: the id is settled before the first text is buffered.
+                yield AIMessageChunk(content=text, id=self.message_id)
         yield self._last_chunk()
 
     def _last_chunk(self) -> AIMessageChunk:
@@ -225,6 +229,7 @@ class _AgentRun:
             content="",
             id=self.message_id,
             usage_metadata=self.usage,
+            response_metadata=self.response_metadata,
             chunk_position="last",
         )
 
@@ -238,8 +243,20 @@ class _AgentRun:
     def final_message(self) -> AIMessage:
         """The run's whole reply, built once from the buffered text."""
         return AIMessage(
-            content="".join(self.text.pieces), id=self.message_id, usage_metadata=self.usage
+            content="".join(self.text.pieces),
+            id=self.message_id,
+            usage_metadata=self.usage,
+            response_metadata=self.response_metadata,
         )
+
+    def _adopt_id_of(self, first: MessagePromise) -> None:
+        """Take the id of the reply's first message, if its model gave it one by its first
+        token: the id under which that model's run streamed it, so that whoever saw those
+        tokens (LangGraph's "messages" stream mode, say) knows the run's whole reply as the
+        same message rather than a new one."""
+        reply_id = first.fields.get("id")
+        if isinstance(reply_id, str) and reply_id:
+            self.message_id = reply_id
 
     async def aclose(self) -> None:
         """Cancel the run's work if it is still going and wait until it has stopped."""
@@ -280,13 +297,20 @@ class _AgentRun:
         async for message_promise in replies:
             if not first:
                 text.push(MESSAGE_SEPARATOR)
-            first = False
             cursor = message_promise.cursor()
-            while batch := await cursor.read():
+            batch = await cursor.read()
+            if first and self._adopt_reply_id:
+                self._adopt_id_of(message_promise)
+            first = False
+            while batch:
                 text.push(batch[0] if len(batch) == 1 else "".join(batch))
-            usage = usage_of(await message_promise)
+                batch = await cursor.read()
+            message = await message_promise
+            usage = usage_of(message)
             if usage is not None:
                 self.usage = usage if self.usage is None else add_usage(self.usage, usage)
+            # As a chat model's: why the reply ended, and which model wrote its end.
+            self.response_metadata = response_metadata_of(message) or self.response_metadata
         # The consumer may now finish while the context (if the run owns it) still waits for
         # background work; the end of the text is the end of the reply.
         text.end()

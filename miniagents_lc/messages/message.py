@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import to_jsonable_python
 
 from miniagents_lc.promising import DEFAULT, Defaultable
 
@@ -36,9 +37,11 @@ class FrozenDict(dict[str, Any]):
 
 
 def freeze(value: Any, _enclosing: frozenset[int] = frozenset()) -> Any:
-    """`value` with every list, tuple and set made a tuple and every mapping a FrozenDict.
+    """`value` with every list and tuple made a tuple, every set a frozenset and every
+    mapping a FrozenDict.
 
-    A container that contains itself is a `ValueError`: a frozen message is a tree.
+    A set stays a set (it has no order a tuple could keep). A container that contains itself
+    is a `ValueError`: a frozen message is a tree.
     """
     if isinstance(value, str | int | float | bool | type(None) | BaseModel | FrozenDict):
         return value
@@ -53,16 +56,34 @@ def freeze(value: Any, _enclosing: frozenset[int] = frozenset()) -> Any:
     if isinstance(value, Mapping):
         return FrozenDict({key: freeze(item, enclosing) for key, item in value.items()})
     if isinstance(value, Set):
-        return tuple(sorted((freeze(item, enclosing) for item in value), key=repr))
+        return frozenset(freeze(item, enclosing) for item in value)
     return tuple(freeze(item, enclosing) for item in value)
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as JSON data whose form depends on content only: a message is the mapping of
+    its fields, and sets become lists sorted by their items' canonical JSON."""
+    if isinstance(value, Message):
+        return _canonical({**value.__dict__, **(value.__pydantic_extra__ or {})})
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Set):
+        return sorted((_canonical(item) for item in value), key=_canonical_json)
+    return to_jsonable_python(value)
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class Message(BaseModel):
     """An immutable message: `text`, an optional `role`, and any extra fields.
 
-    Frozen all the way down (lists become tuples, dicts become `FrozenDict`s), so it can be
-    hashed and shared between agents. `str(message)` is its text; `hash_key` identifies its
-    content the way git identifies a blob.
+    Frozen all the way down (lists become tuples, sets frozensets, dicts `FrozenDict`s), so
+    it can be hashed and shared between agents. `str(message)` is its text; `hash_key`
+    identifies its content the way git identifies a blob.
     """
 
     model_config = ConfigDict(frozen=True, extra="allow")
@@ -97,11 +118,8 @@ class Message(BaseModel):
     @cached_property
     def hash_key(self) -> str:
         """A sha256 of the message's canonical JSON: equal content, equal key."""
-        # `warnings=False`: a subclass's declared `list` / `dict` fields hold their frozen forms
-        # (tuple, FrozenDict), which serialize to the same JSON but make pydantic warn.
-        payload = {"class": type(self).__name__, **self.model_dump(mode="json", warnings=False)}
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        payload = {"class": type(self).__name__, **_canonical(self)}
+        return hashlib.sha256(_canonical_json(payload).encode("utf-8")).hexdigest()
 
     @property
     def as_promise(self) -> MessagePromise:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from miniagents_lc.messages.message import Message
@@ -30,10 +31,18 @@ class MessagePromise(StreamedPromise[str, Message]):
         self._message_class = message_class
         self._fields: dict[str, Any] = dict(fields) if fields else {}
         if prefill_message is not None:
+            self._fields.update(prefill_message.__pydantic_extra__ or {})
             text = prefill_message.text
             super().__init__(prefill_pieces=(text,) if text else (), prefill_whole=prefill_message)
         else:
             super().__init__(producer=producer, schedule_immediately=schedule_immediately)
+
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        """The fields known so far besides the text: those given at creation, and those the
+        token producer has set (a model's message id as soon as it streams, say). A read-only
+        view; the resolved `Message` has them all."""
+        return MappingProxyType(self._fields)
 
     def set_fields(self, **fields: Any) -> None:
         """Add metadata (usage, finish reason, ...) to the message being produced; for token

@@ -202,3 +202,53 @@ async def test_input_ends_after_the_messages_sent(
         results = [await nothing.acollect_messages(), await three.acollect_messages()]
 
     assert [str(m) for (m,) in results] == ["0 messages", "3 messages"]
+
+
+async def test_a_call_left_open_is_finished_when_the_context_exits(
+    immediate_scheduling: Any,
+) -> None:
+    """Nobody can send to a call after its context's body has ended: the agent sees its
+    input end, replies, and the exit returns instead of waiting forever."""
+    seen: list[str] = []
+
+    @miniagent
+    async def collector(ctx: InteractionContext) -> None:
+        async for message_promise in ctx.message_promises:
+            seen.append(str(await message_promise))
+        seen.append("<end of input>")
+
+    async def body() -> None:
+        async with MiniAgents(schedule_immediately_by_default=immediate_scheduling.context_default):
+            call = collector.initiate_call(
+                schedule_immediately=immediate_scheduling.schedule_immediately
+            )
+            call.send_message("one")
+
+    await asyncio.wait_for(body(), EVENT_TIMEOUT)
+    assert seen == ["one", "<end of input>"]
+
+
+async def test_a_call_still_fed_by_a_running_task_is_not_cut_at_exit() -> None:
+    """Exit finishes only the calls nobody can feed any more: a task still sending keeps its
+    call open until it finishes it itself."""
+    seen: list[str] = []
+
+    @miniagent
+    async def collector(ctx: InteractionContext) -> None:
+        async for message_promise in ctx.message_promises:
+            seen.append(str(await message_promise))
+
+    @miniagent
+    async def feeder(ctx: InteractionContext) -> None:
+        call = collector.initiate_call()
+        call.send_message("first")
+        await asyncio.sleep(0.05)
+        call.send_message("second")
+        ctx.reply(call.reply_sequence())
+
+    async def body() -> None:
+        async with MiniAgents():
+            feeder.trigger()
+
+    await asyncio.wait_for(body(), EVENT_TIMEOUT)
+    assert seen == ["first", "second"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from miniagents_lc import InteractionContext, MiniAgent, MiniAgents, miniagent
 
 
@@ -142,3 +144,27 @@ async def test_fork_leaves_the_original_agent_unchanged(
 def test_fork_keeps_the_description_unless_given() -> None:
     assert documented_agent.fork("copy").description == documented_agent.description
     assert documented_agent.fork("other", description="Other.").description == "Other."
+
+
+def test_decorating_a_class_is_a_type_error_naming_the_instance_fix() -> None:
+    """A class would be called with the context and return an instance, not a coroutine."""
+
+    class Greeter:
+        async def __call__(self, ctx: InteractionContext) -> None:
+            ctx.reply("hi")
+
+    with pytest.raises(TypeError, match=r"class Greeter.*MiniAgent\(Greeter\(\)\)"):
+        miniagent(Greeter)
+    with pytest.raises(TypeError, match=r"class Greeter"):
+        miniagent(alias="greeter")(Greeter)
+
+
+async def test_an_instance_with_async_call_is_an_agent() -> None:
+    class Greeter:
+        async def __call__(self, ctx: InteractionContext, name: str = "you") -> None:
+            ctx.reply(f"hi {name}")
+
+    agent = MiniAgent(Greeter(), alias="greeter")
+    async with MiniAgents():
+        messages = await agent.trigger(name="Ann").acollect_messages()
+    assert [str(m) for m in messages] == ["hi Ann"]

@@ -272,3 +272,17 @@ async def test_a_message_resolved_before_its_agent_is_stopped_is_still_persisted
                 await reader
 
     assert persisted == ["kept anyway"]
+
+
+async def test_messages_nested_in_a_set_field_are_persisted() -> None:
+    tagged = Message(text="outer", related=frozenset({Message(text="a"), Message(text="b")}))
+
+    @miniagent
+    async def agent(ctx: InteractionContext) -> None:
+        ctx.reply(tagged)
+
+    async with MiniAgents() as context:
+        recorder = recording(context)
+        await agent.trigger().acollect_messages()
+
+    assert sorted(recorder.texts) == ["a", "b", "outer"]

@@ -70,6 +70,7 @@ async def test_only_the_last_chunk_is_last_and_carries_usage_and_model_name() ->
     assert isinstance(total, AIMessageChunk)
     assert total.usage_metadata == {"input_tokens": 30, "output_tokens": 12, "total_tokens": 42}
     assert total.response_metadata["model_name"] == "aggregator"
+    assert total.response_metadata["finish_reason"] == "stop"
     assert sum(1 for chunk in chunks if chunk.response_metadata.get("model_name")) == 1
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -11,8 +12,8 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
-from miniagents_lc import InteractionContext, MiniAgents, miniagent
-from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc import InteractionContext, MiniAgent, MiniAgents, miniagent
+from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from tests.langchain.scripted import ScriptedChatModel, ScriptedError, usage
 
 
@@ -99,6 +100,61 @@ async def test_model_kwargs_reach_every_astream_call() -> None:
         {"temperature": 0.5, "seed": 7},
         {"temperature": 0.5, "seed": 7},
     ]
+
+
+async def _call_with_bind(agent: MiniAgent) -> None:
+    await agent.bind(temperature=0).ainvoke("hi")
+
+
+async def _call_with_ainvoke_kwargs(agent: MiniAgent) -> None:
+    await agent.ainvoke("hi", temperature=0)
+
+
+async def _call_with_astream_kwargs(agent: MiniAgent) -> None:
+    async for _chunk in agent.astream("hi", temperature=0):
+        pass
+
+
+async def _call_with_trigger_kwargs(agent: MiniAgent) -> None:
+    async with MiniAgents():
+        await agent.trigger("hi", temperature=0).acollect_messages()
+
+
+async def _call_through_the_chat_model(agent: MiniAgent) -> None:
+    await MiniAgentChatModel(agent=agent).ainvoke("hi", temperature=0)
+
+
+async def _call_through_the_bound_chat_model(agent: MiniAgent) -> None:
+    await MiniAgentChatModel(agent=agent).bind(temperature=0).ainvoke("hi")
+
+
+def _call_with_sync_invoke(agent: MiniAgent) -> Awaitable[None]:
+    async def call() -> None:
+        await asyncio.to_thread(agent.invoke, "hi", temperature=0)
+
+    return call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        _call_with_bind,
+        _call_with_ainvoke_kwargs,
+        _call_with_astream_kwargs,
+        _call_with_trigger_kwargs,
+        _call_through_the_chat_model,
+        _call_through_the_bound_chat_model,
+        _call_with_sync_invoke,
+    ],
+    ids=["bind", "ainvoke", "astream", "trigger", "chat-model", "bound-chat-model", "invoke"],
+)
+async def test_per_call_kwargs_reach_the_model_over_the_agent_defaults(
+    call: Callable[[MiniAgent], Awaitable[None]],
+) -> None:
+    model = ScriptedChatModel(tokens=["ok"])
+    agent = chat_model_agent(model, alias="writer", temperature=0.7, seed=7)
+    await call(agent)
+    assert [entry["kwargs"] for entry in model.calls] == [{"temperature": 0, "seed": 7}]
 
 
 def test_alias_defaults_to_the_model_name_and_can_be_given() -> None:

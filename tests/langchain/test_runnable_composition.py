@@ -102,8 +102,9 @@ async def test_one_agent_feeds_another() -> None:
         [SystemMessage("rules"), HumanMessage("plain text")],
         Message(text="plain text", role="user"),
         {"text": "plain text", "role": "user"},
+        {"role": "user", "content": "plain text"},
     ],
-    ids=["str", "BaseMessage", "list", "Message", "dict"],
+    ids=["str", "BaseMessage", "list", "Message", "dict", "message-dict"],
 )
 async def test_accepted_inputs_reach_the_agent(value: Any) -> None:
     reply = await _echo().ainvoke(value)
@@ -119,6 +120,20 @@ async def test_unsupported_input_is_a_type_error_naming_the_type_and_what_is_acc
     assert type(value).__name__ in str(raised.value)
     assert "Accepted:" in str(raised.value)
     assert "PromptValue" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"topic": "x"}, {}, [{"question": "why?"}]],
+    ids=["prompt-variables", "empty", "in-a-list"],
+)
+async def test_a_dict_without_text_or_content_is_a_type_error_naming_the_prompt_fix(
+    value: Any,
+) -> None:
+    """Template variables sent straight to an agent would be an empty message."""
+    with pytest.raises(TypeError, match=r"neither `text` nor `content`.*prompt template") as raised:
+        await _echo().ainvoke(value)
+    assert "ChatPromptTemplate" in str(raised.value)
 
 
 def test_unsupported_input_to_sync_invoke_is_the_same_type_error() -> None:

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import operator
 import uuid
+from collections.abc import Callable
 
 import pytest
 from langchain_core.messages import AIMessageChunk
@@ -15,9 +16,17 @@ from langchain_core.messages.utils import message_chunk_to_message
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from miniagents_lc import DEFAULT, MiniAgents
+from miniagents_lc import DEFAULT, InteractionContext, Message, MiniAgent, MiniAgents, miniagent
+from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.promising import Defaultable
-from tests.langchain.scripted import OuterContext, Tree, no_context, three_leaf_tree
+from tests.langchain.scripted import (
+    OuterContext,
+    ScriptedChatModel,
+    Tree,
+    no_context,
+    three_leaf_tree,
+    usage,
+)
 
 
 async def _timed_chunks(tree: Tree) -> tuple[float, list[tuple[float, str]]]:
@@ -90,18 +99,53 @@ async def test_streamed_text_equals_ainvoke_text(outer_context: OuterContext) ->
     assert streamed == invoked == tree.text
 
 
-async def test_sum_of_chunks_equals_ainvoke_given_the_same_run_id(
-    outer_context: OuterContext,
-) -> None:
+async def test_sum_of_chunks_equals_ainvoke(outer_context: OuterContext) -> None:
     tree = three_leaf_tree()
-    run_id = uuid.uuid4()
     async with outer_context():
-        chunks = [chunk async for chunk in tree.agent.astream("hi", config={"run_id": run_id})]
-        invoked = await tree.agent.ainvoke("hi", config={"run_id": run_id})
+        chunks = [chunk async for chunk in tree.agent.astream("hi")]
+        invoked = await tree.agent.ainvoke("hi")
     total = functools.reduce(operator.add, chunks)
     assert isinstance(total, AIMessageChunk)
+    assert {chunk.id for chunk in chunks} == {total.id}
+    # Each run has its own id; everything else is the same.
+    streamed = message_chunk_to_message(total)
+    assert streamed.model_copy(update={"id": None}) == invoked.model_copy(update={"id": None})
+
+
+def _replier() -> MiniAgent:
+    @miniagent(alias="replier")
+    async def replier(ctx: InteractionContext) -> None:
+        ctx.reply(["first", Message(text="second", role="assistant")])
+
+    return replier
+
+
+async def test_a_reply_not_streamed_by_a_model_has_the_run_id(outer_context: OuterContext) -> None:
+    agent = _replier()
+    run_id = uuid.uuid4()
+    async with outer_context():
+        chunks = [chunk async for chunk in agent.astream("hi", config={"run_id": run_id})]
+        invoked = await agent.ainvoke("hi", config={"run_id": run_id})
+    total = functools.reduce(operator.add, chunks)
+    assert {chunk.id for chunk in chunks} == {f"lc_run-{run_id}"}
     assert message_chunk_to_message(total) == invoked
     assert invoked.id == f"lc_run-{run_id}"
+
+
+async def test_a_run_takes_the_id_its_first_model_streamed_its_tokens_under() -> None:
+    """Whoever watched the model stream (LangGraph's "messages" mode, say) then knows the
+    run's whole reply as that same message."""
+    tree = three_leaf_tree()
+    model_ids: dict[str, set[str | None]] = {}
+    agent_ids: set[str | None] = set()
+    async for event in tree.agent.astream_events("hi", version="v2"):
+        if event["event"] == "on_chat_model_stream":
+            model = event["metadata"]["ls_model_name"]
+            model_ids.setdefault(model, set()).add(event["data"]["chunk"].id)
+        elif event["event"] == "on_chain_stream" and event["name"] == "aggregator":
+            agent_ids.add(event["data"]["chunk"].id)
+    assert len(model_ids["model-leaf_fast"]) == 1
+    assert agent_ids == model_ids["model-leaf_fast"]
 
 
 async def test_metadata_is_carried_once_across_the_tree() -> None:
@@ -131,3 +175,60 @@ async def test_early_break_leaves_no_task_alive_and_runs_leaf_finally_blocks(
     # On demand, only the leaves the consumer reached were started.
     assert tree.started >= 1
     assert tree.finished == ["interrupted"] * tree.started
+
+
+def _single_model_agent() -> MiniAgent:
+    return chat_model_agent(
+        ScriptedChatModel(tokens=["a", "b"], model_name="scripted-1", usage=usage(2, 2)),
+        alias="single",
+    )
+
+
+def _openai_style_agent() -> MiniAgent:
+    @miniagent(alias="openai_style")
+    async def openai_style(ctx: InteractionContext) -> None:
+        ctx.reply(Message(text="ab", role="assistant", model="scripted-1", finish_reason="stop"))
+
+    return openai_style
+
+
+class _ModelReply(Message):
+    """A reply shape that declares its metadata as fields."""
+
+    model_name: str | None = None
+    finish_reason: str | None = None
+
+
+def _declared_fields_agent() -> MiniAgent:
+    @miniagent(alias="declared")
+    async def declared(ctx: InteractionContext) -> None:
+        ctx.reply(_ModelReply(text="ab", model_name="scripted-1", finish_reason="stop"))
+
+    return declared
+
+
+@pytest.mark.parametrize(
+    "make_agent",
+    [_single_model_agent, _openai_style_agent, _declared_fields_agent],
+    ids=["chat-model", "openai-style", "declared-fields"],
+)
+async def test_ainvoke_and_astream_carry_the_reply_response_metadata(
+    make_agent: Callable[[], MiniAgent],
+) -> None:
+    agent = make_agent()
+    invoked = await agent.ainvoke("hi")
+    chunks = [chunk async for chunk in agent.astream("hi")]
+    total = functools.reduce(operator.add, chunks)
+    expected = {"finish_reason": "stop", "model_name": "scripted-1"}
+    assert {key: invoked.response_metadata.get(key) for key in expected} == expected
+    assert {key: total.response_metadata.get(key) for key in expected} == expected
+    assert [bool(chunk.response_metadata) for chunk in chunks] == [False] * (len(chunks) - 1) + [
+        True
+    ]
+
+
+async def test_the_response_metadata_of_a_tree_is_that_of_its_last_reply_message() -> None:
+    tree = three_leaf_tree()
+    invoked = await tree.agent.ainvoke("hi")
+    assert invoked.response_metadata["model_name"] == "model-leaf_slow"
+    assert invoked.response_metadata["finish_reason"] == "stop"

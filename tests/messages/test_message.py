@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -43,6 +46,48 @@ def test_lists_become_tuples_and_dicts_become_frozen_dicts_all_the_way_down():
     assert isinstance(meta["items"][0], FrozenDict)
     assert meta["items"][1] == ("x",)
     assert meta == {"usage": {"tokens": (1, 2)}, "items": ({"k": "v"}, ("x",))}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [frozenset({"a", "b"}), {"a", "b"}],
+    ids=["frozenset", "set"],
+)
+def test_a_set_field_stays_a_set_frozen(value):
+    """A set has no order, so it does not become a tuple: it stays a set, as a frozenset."""
+    message = Message(text="hi", tags=value, meta={"inner": value})
+    assert message.tags == frozenset({"a", "b"})  # type: ignore[attr-defined]
+    assert type(message.tags) is frozenset  # type: ignore[attr-defined]
+    assert type(message.meta["inner"]) is frozenset  # type: ignore[attr-defined]
+
+
+def test_a_declared_frozenset_field_keeps_its_type():
+    class LabelledMessage(Message):
+        labels: frozenset[str] = frozenset()
+
+    message = LabelledMessage(text="hi", labels={"x", "y"})
+    assert type(message.labels) is frozenset
+    assert message.labels == {"x", "y"}
+
+
+def test_the_hash_key_of_a_set_does_not_depend_on_its_iteration_order():
+    """Strings hash differently in every process: the key must not follow set order."""
+    script = (
+        "from miniagents_lc.messages import Message; "
+        "print(Message(text='hi', tags=frozenset(f'tag{i}' for i in range(20))).hash_key)"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert len(keys) == 1
+    assert re.fullmatch(r"[0-9a-f]{64}", keys.pop())
 
 
 def test_freezing_does_not_touch_the_callers_containers():
