@@ -57,6 +57,22 @@ def test_the_subprocess_really_lacks_the_extras(site_without_extras: Path, tmp_p
     assert result.stdout.strip() == "[True, True]", result.stderr
 
 
+def test_the_plugin_module_imports_nothing_optional_even_where_the_extras_are_installed(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "import miniagents_lc_openai.testing.pytest_plugin\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {EXTRAS!r}))\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+
+
 def test_pytest_runs_and_only_the_kits_fixtures_fail_naming_the_install(
     site_without_extras: Path, tmp_path: Path
 ) -> None:
