@@ -40,6 +40,7 @@ def run_python(site: Path, code: str, cwd: Path) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-S", "-c", prelude + code],
         cwd=cwd,
+        env={key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")},
         capture_output=True,
         text=True,
         timeout=60,

@@ -28,7 +28,9 @@ class OpenAIMock(APIMock):
     `ErrorEvent` in a raw `sse()` body is sent as a chat stream's error event.
     """
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, assert_all_consumed: bool = True):
+    def __init__(
+        self, base_url: str = DEFAULT_BASE_URL, *, assert_all_consumed: bool = True
+    ) -> None:
         super().__init__(
             base_url, assert_all_consumed=assert_all_consumed, encode_event=encode_chat_fault
         )
