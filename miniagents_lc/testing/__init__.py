@@ -1,7 +1,7 @@
 """Provider-neutral core of the offline test kits: scripted HTTP replies served to real SDKs.
 
 `APIMock` patches the transports under the provider SDKs through respx (httpcore2, under
-httpx2, which openai 3.x and anthropic 2.x use; httpcore, under httpx, for older SDK releases
+httpx2, which openai 3.x and anthropic 2.15 use; httpcore, under httpx, for older SDK releases
 and legacy clients), so a test drives the genuine client code (retries, SSE parsing, error
 mapping) without a network. Replies are lazy and paced, one event per read, and can end in the
 faults real streams end in; every request is recorded with the times its reply started,

@@ -1,6 +1,6 @@
 """respx mockers that intercept httpcore2 and httpcore, the transports under the provider SDKs.
 
-httpcore2 serves httpx2, which openai 3.x and anthropic 2.x use; httpcore serves httpx, which
+httpcore2 serves httpx2, which openai 3.x and anthropic 2.15 use; httpcore serves httpx, which
 older releases of both SDKs and any legacy `httpx` client given to an SDK use. Stock respx
 patches httpcore only.
 
