@@ -1,16 +1,81 @@
-"""The README opens with the two commands, and CI runs exactly those."""
+"""The READMEs open with commands that work and show code that runs exactly as written.
+
+Every fenced block of README.md and adapters/openai/README.md is checked:
+
+- `python` blocks that define `test_...` functions are pytest files: each is written to an
+  empty folder (no project configuration) and run with pytest in a subprocess.
+- other `python` blocks are scripts: each runs in a subprocess. A script that talks to OpenAI
+  meets the adapter's test kit on the API's real address (with a dummy key), so it runs as
+  shown, offline.
+- `bash` blocks are not run here: the first two of README.md are the install-and-run and
+  test commands, which CI runs verbatim (checked below), from a fresh clone; the others install
+  the project's distributions from a package index, which tests may not reach. Each must be one
+  of these two kinds, so a new kind of block fails here until someone decides how to check it.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+READMES = ("README.md", "adapters/openai/README.md")
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+#: What each runnable block prints (or, for pytest blocks, reports), by README and block number.
+EXPECTED_OUTPUT = {
+    ("README.md", 1): ["Streams arrive early.", "Buffers cost memory."],
+    ("adapters/openai/README.md", 1): ["The Nile, the Amazon, the Yangtze.", "gpt-4o-mini stop"],
+    ("adapters/openai/README.md", 2): ["1 passed"],
+}
+
+#: Run before a script block: OpenAI's address answers from the test kit, with scripted replies.
+OFFLINE_OPENAI = """\
+from miniagents_lc_openai.testing import OpenAIMock
+_mock = OpenAIMock("https://api.openai.com/v1", assert_all_consumed=False).start()
+_mock.chat(["The", " Nile", ",", " the", " Amazon", ",", " the", " Yangtze", "."], delay=0.01,
+           usage={"prompt_tokens": 12, "completion_tokens": 9})
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    readme: str
+    language: str
+    number: int  # among the README's blocks of this language, from 1
+    code: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.readme}:{self.language}{self.number}"
+
+
+def blocks(language: str) -> list[Block]:
+    found = []
+    for readme in READMES:
+        text = (ROOT / readme).read_text(encoding="utf-8")
+        codes = [code for lang, code in FENCE.findall(text) if lang == language]
+        found += [Block(readme, language, number, code) for number, code in enumerate(codes, 1)]
+    return found
 
 
 def _readme_commands() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```bash\n(.+?)\n```", text)[:2]
+    return [block.code.strip() for block in blocks("bash") if block.readme == "README.md"][:2]
+
+
+def _distributions() -> set[str]:
+    names = set()
+    for pyproject in [ROOT / "pyproject.toml", *ROOT.glob("adapters/*/pyproject.toml")]:
+        names.add(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["name"])
+    return names
 
 
 def test_readme_opens_with_an_install_and_run_command_then_a_test_command() -> None:
@@ -24,3 +89,48 @@ def test_ci_runs_the_readme_commands_verbatim() -> None:
     ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     for command in _readme_commands():
         assert command in ci_script.splitlines(), command
+
+
+@pytest.mark.parametrize("block", blocks("bash"), ids=lambda block: block.name)
+def test_every_bash_block_is_a_readme_command_or_installs_a_distribution_of_this_project(
+    block: Block,
+) -> None:
+    if block.code.strip() in _readme_commands():
+        return
+    for line in block.code.strip().splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[:2] == ["pip", "install"], line
+        requirements = [re.split(r"[\[<>=]", word)[0] for word in words[2:]]
+        assert requirements
+        assert set(requirements) <= _distributions(), line
+
+
+def test_every_python_block_is_checked_for_its_output() -> None:
+    numbered = {(block.readme, block.number) for block in blocks("python")}
+
+    assert numbered == set(EXPECTED_OUTPUT)
+
+
+@pytest.mark.parametrize("block", blocks("python"), ids=lambda block: block.name)
+def test_every_python_block_runs_as_shown(block: Block, tmp_path: Path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OPENAI_", "PYTEST_"))  # the reader's session, not the test's
+    }
+    env["OPENAI_API_KEY"] = "sk-test"  # a dummy; only the test kit answers
+    if re.search(r"^(async )?def test_", block.code, re.MULTILINE):
+        (tmp_path / "test_readme_block.py").write_text(block.code, encoding="utf-8")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    else:
+        (tmp_path / "readme_block.py").write_text(block.code, encoding="utf-8")
+        run = "import runpy\nrunpy.run_path('readme_block.py', run_name='__main__')\n"
+        command = [sys.executable, "-c", OFFLINE_OPENAI + run]
+
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90, check=False
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for expected in EXPECTED_OUTPUT[(block.readme, block.number)]:
+        assert expected in result.stdout, result.stdout + result.stderr

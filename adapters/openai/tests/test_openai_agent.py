@@ -26,10 +26,8 @@ from miniagents_lc_openai.testing import (
     Truncate,
 )
 
-# shared/ sits next to the repository checkout (locally /work/shared, in CI beside the clone).
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "openai_sse"
-if not (FIXTURES / "expected.json").is_file():
-    raise FileNotFoundError(f"shared OpenAI SSE fixtures are missing: {FIXTURES}")
+# Recorded OpenAI streams, kept with the tests (fixtures/openai_sse/README.md describes them).
+FIXTURES = Path(__file__).with_name("fixtures") / "openai_sse"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
 REPO = Path(__file__).resolve().parents[3]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-import importlib.util
 import json
 import time
 from collections.abc import AsyncIterator
@@ -36,12 +35,11 @@ from miniagents_lc_openai.testing import (
     ToolCall,
     Truncate,
     UnscriptedRequestError,
+    pytest_plugin,
 )
 
-# shared/ sits next to the repository checkout (locally /work/shared, in CI beside the clone).
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "openai_sse"
-if not (FIXTURES / "expected.json").is_file():
-    raise FileNotFoundError(f"shared OpenAI SSE fixtures are missing: {FIXTURES}")
+# Recorded OpenAI streams, kept with the tests (fixtures/openai_sse/README.md describes them).
+FIXTURES = Path(__file__).with_name("fixtures") / "openai_sse"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text("utf-8"))
 
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hi"}]
@@ -640,26 +638,19 @@ async def test_httpcore2_mocker_is_usable_with_plain_respx() -> None:
     assert response.status_code == 204
 
 
-def test_importing_the_mockers_twice_reuses_the_registered_classes() -> None:
-    # A second copy of the module (as a stray sys.path entry would give) must not redefine the
-    # mockers: respx rejects a second mocker class under a registered name.
-    source = Path(testing.__file__).with_name("_testing_mocker.py")
-    spec = importlib.util.spec_from_file_location("second_copy_of_testing_mocker", source)
-    assert spec is not None
-    assert spec.loader is not None
-    copy = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(copy)
-
-    assert copy.HTTPCore2Mocker is testing.HTTPCore2Mocker
-    assert copy.AnyStackMocker is testing.AnyStackMocker
-
-
-def test_the_package_declares_the_kit_as_a_pytest_plugin() -> None:
+def test_the_package_declares_the_plugin_module_as_its_pytest_plugin() -> None:
     (entry_point,) = importlib.metadata.entry_points(group="pytest11", name="miniagents_lc_openai")
 
-    assert entry_point.load() is testing
+    assert entry_point.load() is pytest_plugin
 
 
 def test_the_plugin_is_active_in_this_session(request: pytest.FixtureRequest) -> None:
-    assert request.config.pluginmanager.is_registered(testing)
-    assert "openai_mock" in request.fixturenames or request.getfixturevalue("openai_mock")
+    assert request.config.pluginmanager.is_registered(pytest_plugin)
+    assert isinstance(request.getfixturevalue("openai_mock"), OpenAIMock)
+
+
+def test_every_public_name_of_the_kit_resolves() -> None:
+    missing = [name for name in testing.__all__ if getattr(testing, name, None) is None]
+
+    assert missing == []
+    assert set(testing.__all__) <= set(dir(testing))

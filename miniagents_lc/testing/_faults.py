@@ -1,25 +1,27 @@
-"""Mid-stream faults a scripted reply can end with, and the compiler from reply to body steps.
+"""Faults a scripted stream can end with, and the compiler from a reply plan to body steps.
 
 Every fault is placed by `after`: the number of payload events (tokens, tool-call pieces, or
-raw events for `OpenAIMock.sse`) delivered before it strikes. What the SDK does with each is
-listed in shared/notes/openai-streaming.md and pinned by the kit's own tests.
+raw events of a recorded body) delivered before it strikes. The transport faults here mean the
+same for every provider; an `ErrorEvent` (or a provider's own event fault) is encoded by the
+provider kit, because each API words its in-stream errors differently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from ._testing_body import Fail, Hang, Pause, Step
-from ._testing_sse import StreamPlan
+from ._sse import StreamPlan
+from ._steps import Fail, Hang, Pause, Step
 
 __all__ = [
     "ConnectionReset",
     "ErrorEvent",
+    "EventEncoder",
     "Fault",
     "MalformedLine",
-    "ResponseFailed",
+    "PlacedFault",
     "Stall",
     "Truncate",
     "compile_stream",
@@ -27,11 +29,18 @@ __all__ = [
 ]
 
 
+class PlacedFault(Protocol):
+    """Any fault: something that strikes after `after` payload events."""
+
+    @property
+    def after(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Truncate:
-    """End the body cleanly after `after` payload events: no finish chunk, usage or `[DONE]`.
+    """End the body cleanly after `after` payload events, without the closing events.
 
-    The SDK raises nothing; the stream just stops.
+    Nothing is raised by the transport; the stream just stops.
     """
 
     after: int
@@ -39,10 +48,10 @@ class Truncate:
 
 @dataclass(frozen=True)
 class ErrorEvent:
-    """Send an error event on the HTTP 200 stream after `after` payload events.
+    """Send the API's in-stream error event on the HTTP 200 stream after `after` payload events.
 
-    Chat streams get `{"error": {...}}`, which the SDK raises as `openai.APIError`; Responses
-    streams get an `error` event, which the SDK yields as `ResponseErrorEvent`.
+    Its wording is the provider kit's: an OpenAI chat stream gets `{"error": {...}}`, which the
+    SDK raises as `openai.APIError`.
     """
 
     after: int
@@ -52,21 +61,12 @@ class ErrorEvent:
 
 
 @dataclass(frozen=True)
-class ResponseFailed:
-    """Responses API only: send `response.failed` after `after` deltas (yielded, not raised)."""
-
-    after: int
-    code: str = "server_error"
-    message: str = "An error occurred while processing your request."
-
-
-@dataclass(frozen=True)
 class Stall:
     """Stop sending after `after` payload events, then raise the transport's ReadTimeout.
 
     The silence lasts the request's read timeout (what a real socket waits), or `seconds` if
-    that is shorter; the SDK raises `openai.APITimeoutError`. With no read timeout and no
-    `seconds` it never ends, for testing the caller's own watchdog.
+    that is shorter; SDKs raise their timeout error. With no read timeout and no `seconds` it
+    never ends, for testing the caller's own watchdog.
     """
 
     after: int
@@ -75,10 +75,10 @@ class Stall:
 
 @dataclass(frozen=True)
 class ConnectionReset:
-    """Break the connection after `after` payload events; the SDK raises APIConnectionError.
+    """Break the connection after `after` payload events; SDKs raise their connection error.
 
-    "read_error" is a TCP reset (httpcore ReadError); "remote_protocol_error" is a peer that
-    closed mid-body (httpcore RemoteProtocolError).
+    "read_error" is a TCP reset (the transport's ReadError); "remote_protocol_error" is a peer
+    that closed mid-body (RemoteProtocolError).
     """
 
     after: int
@@ -89,14 +89,19 @@ class ConnectionReset:
 class MalformedLine:
     """Send a `data:` line that is not valid JSON after `after` payload events.
 
-    The SDK raises a bare `json.JSONDecodeError` (not an openai exception).
+    The default names its event "message" (what an unnamed event means in SSE), because some
+    SDKs skip unnamed events without parsing them; every SDK then fails to decode its JSON.
     """
 
     after: int
-    line: bytes = b'data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[\n\n'
+    line: bytes = b'event: message\ndata: {"id":"broken","choices":[\n\n'
 
 
-Fault = Truncate | ErrorEvent | ResponseFailed | Stall | ConnectionReset | MalformedLine
+#: The faults every provider kit understands.
+Fault = Truncate | ErrorEvent | Stall | ConnectionReset | MalformedLine
+
+#: Encodes an event fault (`ErrorEvent` or a provider's own) struck after `after` payload events.
+EventEncoder = Callable[[PlacedFault, int], bytes]
 
 
 def delays_for(delay: float | Sequence[float], count: int) -> list[float]:
@@ -112,12 +117,14 @@ def delays_for(delay: float | Sequence[float], count: int) -> list[float]:
 def compile_stream(
     plan: StreamPlan,
     delays: Sequence[float],
-    fault: Fault | None,
-    fault_event: Callable[[Fault, int], bytes],
+    fault: PlacedFault | None,
+    encode_event: EventEncoder | None = None,
 ) -> list[Step]:
-    """Turn a reply plan into body steps, cut by `fault` when one is given.
+    """Turn a reply plan into body steps: a pause before each payload event, then the tail, or
+    the fault in its place.
 
-    `fault_event(fault, after)` encodes the API-specific event of ErrorEvent/ResponseFailed.
+    Faults other than the transport ones (`Truncate`, `Stall`, `ConnectionReset`,
+    `MalformedLine`) are events, written by `encode_event`.
     """
     steps: list[Step] = [*plan.head]
     count = len(plan.payload)
@@ -130,12 +137,16 @@ def compile_stream(
         steps.append(event)
     if fault is None:
         steps.extend(plan.tail)
-    elif isinstance(fault, ErrorEvent | ResponseFailed):
-        steps.append(fault_event(fault, sent))
+    elif isinstance(fault, Truncate):
+        pass
     elif isinstance(fault, Stall):
         steps.append(Hang(fault.seconds))
     elif isinstance(fault, ConnectionReset):
         steps.append(Fail(fault.kind))
     elif isinstance(fault, MalformedLine):
         steps.append(fault.line)
+    elif encode_event is None:
+        raise ValueError(f"{type(fault).__name__} needs a provider's reply builder to encode it")
+    else:
+        steps.append(encode_event(fault, sent))
     return steps

@@ -1,4 +1,5 @@
-"""Builders for Responses API streaming events (`client.responses.create(stream=True)`).
+"""Builders for Responses API streaming events (`client.responses.create(stream=True)`), and the
+Responses-only fault `ResponseFailed`.
 
 Every event carries its type twice, as the API does: on the `event:` line and in the JSON
 `type`; the SDK only reads the JSON. Sequence numbers count from 0 across the whole stream.
@@ -10,12 +11,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._testing_sse import DEFAULT_MODEL, StreamPlan, encode_sse
+from miniagents_lc.testing import StreamPlan, encode_sse
 
-__all__ = ["ResponsesStreamBuilder"]
+from ._chat import DEFAULT_MODEL
+
+__all__ = ["ResponseFailed", "ResponsesStreamBuilder", "responses_usage"]
 
 JSON = dict[str, Any]
 _CREATED_AT = 1749590514
+
+
+@dataclass(frozen=True)
+class ResponseFailed:
+    """Responses API only: send `response.failed` after `after` deltas (yielded, not raised)."""
+
+    after: int
+    code: str = "server_error"
+    message: str = "An error occurred while processing your request."
+
+
+def responses_usage(input_tokens: int, output_tokens: int, total_tokens: int | None = None) -> JSON:
+    """Build a Responses API `usage` object with its detail fields."""
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": total_tokens if total_tokens is not None else input_tokens + output_tokens,
+    }
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""respx mockers that intercept httpcore2 (openai 3) and httpcore (openai 1.x/2.x).
+"""respx mockers that intercept httpcore2 and httpcore, the transports under the provider SDKs.
+
+httpcore2 serves httpx2, which openai 3.x and anthropic 2.15 use; httpcore serves httpx, which
+older releases of both SDKs and any legacy `httpx` client given to an SDK use. Stock respx
+patches httpcore only.
 
 respx names each mocker class in a process-wide registry and refuses a second class with the
 same name, so every class here is created at most once per process: if the registry already has
@@ -31,16 +35,16 @@ Stack = Literal["httpcore", "httpcore2"]
 
 #: Key the mockers add to `httpx.Request.extensions` so route handlers know which transport
 #: stack sent the request, and can raise that stack's own exception classes.
-STACK_EXTENSION = "miniagents_lc_openai.stack"
+STACK_EXTENSION = "miniagents_lc.testing.stack"
 
 #: respx `using=` name of the mocker that patches httpcore2 only.
 HTTPCORE2_MOCKER = "httpcore2"
 #: respx `using=` name of the mocker that patches httpcore and httpcore2 together.
-ANY_STACK_MOCKER = "miniagents-lc-openai:httpcore-any"
+ANY_STACK_MOCKER = "miniagents-lc:httpcore-any"
 
 
 def _optional_module(name: str) -> ModuleType | None:
-    # httpcore2 ships only with openai 3; the kit must still import on older SDKs.
+    # httpcore2 comes with the SDKs built on httpx2; the kit must still import without it.
     try:
         return importlib.import_module(name)
     except ImportError:
@@ -51,7 +55,7 @@ _httpcore2 = _optional_module("httpcore2")
 
 
 def httpcore2_available() -> bool:
-    """Tell whether httpcore2 (the transport of openai 3) is importable here."""
+    """Tell whether httpcore2 (the transport of httpx2-based SDKs) is importable here."""
     return _httpcore2 is not None
 
 

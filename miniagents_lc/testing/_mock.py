@@ -1,4 +1,4 @@
-"""`OpenAIMock`: a respx router that serves scripted OpenAI replies to the real SDK, offline."""
+"""`APIMock`: a respx router that serves scripted replies to a provider's real SDK, offline."""
 
 from __future__ import annotations
 
@@ -8,41 +8,39 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
-import openai
 import respx
 from respx.models import AllMockedAssertionError, ResolvedRoute
 
-from ._testing_body import RecordedRequest, ScriptedBody
-from ._testing_faults import Fault
-from ._testing_mocker import ANY_STACK_MOCKER, stack_of
-from ._testing_scripts import (
-    Build,
-    Delay,
-    SSEBody,
-    UsageSpec,
-    chat_script,
-    responses_script,
-    sse_script,
-)
-from ._testing_sse import ToolCall, openai_error_body
+from ._body import RecordedRequest, ScriptedBody
+from ._faults import EventEncoder, PlacedFault, compile_stream, delays_for
+from ._sse import StreamPlan, encode_sse, split_sse
+from ._steps import Build, Delay, Step
+from ._transports import ANY_STACK_MOCKER, stack_of
 
-__all__ = ["DEFAULT_BASE_URL", "OpenAIMock", "ScriptedReply", "UnscriptedRequestError"]
+__all__ = [
+    "JSON_HEADERS",
+    "SSE_HEADERS",
+    "APIMock",
+    "SSEBody",
+    "ScriptedReply",
+    "UnscriptedRequestError",
+]
 
-#: Base URL of the pytest fixtures; the `.test` TLD can never resolve, so nothing leaks out.
-DEFAULT_BASE_URL = "https://api.openai.test/v1"
+SSEBody = bytes | str | Sequence[bytes | Mapping[str, Any]]
 Headers = Mapping[str, str]
-_SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
-_JSON_HEADERS = {"content-type": "application/json"}
+
+SSE_HEADERS: Mapping[str, str] = {"content-type": "text/event-stream; charset=utf-8"}
+JSON_HEADERS: Mapping[str, str] = {"content-type": "application/json"}
 
 
 class UnscriptedRequestError(AllMockedAssertionError):
     """A request reached the mock with no scripted reply left for it.
 
-    It is not an httpx error, so the SDK neither retries nor wraps it: it surfaces at the
-    call site. `OpenAIMock` also re-raises it on exit, in case the code under test caught it.
+    It is not an httpx error, so an SDK neither retries nor wraps it: it surfaces at the call
+    site. The mock also re-raises it on exit, in case the code under test caught it.
     """
 
 
@@ -59,7 +57,7 @@ class ScriptedReply:
 
 
 class _ScriptRouter(respx.MockRouter):
-    """A respx router that reports requests it cannot match to its `OpenAIMock`."""
+    """A respx router that reports requests it cannot match to its mock."""
 
     def __init__(self, on_unmatched: Callable[[httpx.Request], Exception], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -82,16 +80,25 @@ class _ScriptRouter(respx.MockRouter):
             raise self._on_unmatched(request) from None
 
 
-class OpenAIMock:
-    """Serves scripted streaming replies for `/chat/completions`, `/responses` or any path.
+class APIMock:
+    """Serves scripted replies, streamed or not, under `base_url`, to any SDK over httpx/httpx2.
 
-    While active (`with`/`async with`, or `start()`/`stop()`) it intercepts both httpcore2
-    (openai 3) and httpcore (openai 1.x/2.x or a legacy `httpx` client), so no request reaches
-    the network: one with no reply left raises `UnscriptedRequestError`. Replies queue per path
-    and are consumed in order; each request is kept in `requests` with its timings.
+    While active (`with`/`async with`, or `start()`/`stop()`) it intercepts httpcore2 and
+    httpcore together, so no request reaches the network: one with no reply left raises
+    `UnscriptedRequestError`. Replies queue per method and path and are consumed in order; each
+    answered request is kept in `requests` with its timings. Provider kits build on it by
+    scripting their API's streams with `script()`.
+
+    `encode_event` writes the API's in-stream error event for an `ErrorEvent` fault in `sse()`.
     """
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, assert_all_consumed: bool = True):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        assert_all_consumed: bool = True,
+        encode_event: EventEncoder | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.assert_all_consumed = assert_all_consumed
         self.requests: list[RecordedRequest] = []
@@ -103,16 +110,17 @@ class OpenAIMock:
             assert_all_mocked=True,
             assert_all_called=False,
         )
+        self._encode_event = encode_event
         self._queues: dict[tuple[str, str], deque[ScriptedReply]] = {}
         self._serial = 0
         self._active = False
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> OpenAIMock:
+    def start(self) -> Self:
         """Begin intercepting requests."""
         if self._active:
-            raise RuntimeError("OpenAIMock is already active")
+            raise RuntimeError(f"{type(self).__name__} is already active")
         self.router.start()
         self._active = True
         return self
@@ -128,17 +136,19 @@ class OpenAIMock:
             self.verify()
 
     def verify(self) -> None:
-        """Raise AssertionError if any request was unscripted or, when `assert_all_consumed`,
-        any scripted reply is still queued."""
+        """Raise if any request was unscripted (`UnscriptedRequestError`) or, when
+        `assert_all_consumed`, any scripted reply is still queued (AssertionError)."""
         if self.unscripted:
             listed = ", ".join(f"{r.method} {r.url}" for r in self.unscripted)
-            raise UnscriptedRequestError(f"unscripted requests reached the OpenAI mock: {listed}")
+            raise UnscriptedRequestError(
+                f"unscripted requests reached the {type(self).__name__}: {listed}"
+            )
         leftover = [reply for queue in self._queues.values() for reply in queue]
         if self.assert_all_consumed and leftover:
             listed = ", ".join(f"{r.method} {r.path} ({r.status})" for r in leftover)
             raise AssertionError(f"scripted replies were never requested: {listed}")
 
-    def __enter__(self) -> OpenAIMock:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -149,7 +159,7 @@ class OpenAIMock:
     ) -> None:
         self.stop(verify=exc_type is None)
 
-    async def __aenter__(self) -> OpenAIMock:
+    async def __aenter__(self) -> Self:
         return self.start()
 
     async def __aexit__(
@@ -162,60 +172,33 @@ class OpenAIMock:
 
     # -- scripting -----------------------------------------------------------------------
 
-    def chat(
+    def script(
         self,
-        tokens: Sequence[str] = (),
+        path: str,
+        build: Build,
         *,
-        delay: Delay = 0.0,
-        tool_calls: Sequence[ToolCall] = (),
-        finish_reason: str | None = "stop",
-        usage: UsageSpec = "auto",
-        model: str | None = None,
-        fault: Fault | None = None,
         status: int = 200,
         headers: Headers | None = None,
-        path: str = "/chat/completions",
+        method: str = "POST",
+        content_type: Mapping[str, str] = SSE_HEADERS,
     ) -> ScriptedReply:
-        """Queue one streamed Chat Completions reply: a role chunk, one chunk per token and
-        tool-call piece (each after its `delay`), the finish chunk, usage, then `[DONE]`.
+        """Queue a reply whose body steps `build` makes from the request's JSON body.
 
-        `usage="auto"` sends the usage chunk only if the request set
-        `stream_options.include_usage`, like the API; True or a mapping of counts always sends
-        it. A `fault` cuts the stream; a `status` of 400 or more answers with an OpenAI error
-        body instead of a stream (add e.g. `headers={"retry-after-ms": "10"}`).
+        `build` runs once here, on an empty request, so a script mistake (a fault past the end,
+        a wrong number of delays) fails where the test scripts it rather than mid-request.
         """
-        build = chat_script(
-            self._next_serial(),
-            tokens,
-            delay=delay,
-            tool_calls=tool_calls,
-            finish_reason=finish_reason,
-            usage=usage,
-            model=model,
-            fault=fault,
-        )
-        return self._enqueue_api(path, status, headers, build)
-
-    def responses(
-        self,
-        tokens: Sequence[str] = (),
-        *,
-        delay: Delay = 0.0,
-        usage: Mapping[str, int] | None = None,
-        model: str | None = None,
-        fault: Fault | None = None,
-        status: int = 200,
-        headers: Headers | None = None,
-        path: str = "/responses",
-    ) -> ScriptedReply:
-        """Queue one streamed Responses API text reply: created, in_progress, the output item
-        and part, one `response.output_text.delta` per token, the done events, and
-        `response.completed` with `usage` (by default input 10, output = number of tokens).
-        """
-        build = responses_script(
-            self._next_serial(), tokens, delay=delay, usage=usage, model=model, fault=fault
-        )
-        return self._enqueue_api(path, status, headers, build)
+        build({})
+        method = method.upper()
+        path = _normalize(path)
+        reply = ScriptedReply(method, path, status, {**content_type, **(headers or {})}, build)
+        key = (method, path)
+        if key not in self._queues:
+            self._queues[key] = deque()
+            self.router.request(method, path, name=_route_name(method, path)).mock(
+                side_effect=lambda request: self._serve(key, request)
+            )
+        self._queues[key].append(reply)
+        return reply
 
     def sse(
         self,
@@ -223,7 +206,7 @@ class OpenAIMock:
         body: SSEBody,
         *,
         delay: Delay = 0.0,
-        fault: Fault | None = None,
+        fault: PlacedFault | None = None,
         status: int = 200,
         headers: Headers | None = None,
         method: str = "POST",
@@ -233,8 +216,13 @@ class OpenAIMock:
         Bytes or text are split on blank lines; a sequence holds raw event bytes or mappings
         (sent as `data:` JSON). `delay` comes before each event; a `fault` counts events.
         """
-        build = sse_script(body, delay=delay, fault=fault)
-        return self._enqueue(method, path, status, headers, build, _SSE_HEADERS)
+        plan = StreamPlan(head=(), payload=tuple(_sse_events(body)))
+
+        def build(_request: Mapping[str, Any]) -> list[Step]:
+            delays = delays_for(delay, len(plan.payload))
+            return compile_stream(plan, delays, fault, self._encode_event)
+
+        return self.script(path, build, status=status, headers=headers, method=method)
 
     def json_reply(
         self,
@@ -245,11 +233,21 @@ class OpenAIMock:
         headers: Headers | None = None,
         method: str = "POST",
     ) -> ScriptedReply:
-        """Queue a plain JSON reply, e.g. a non-streamed completion or a custom error body."""
+        """Queue a plain JSON reply, e.g. a non-streamed completion or an API error body."""
         content = json.dumps(body, ensure_ascii=False).encode()
-        return self._enqueue(
-            method, path, status, headers, lambda _payload: [content], _JSON_HEADERS
+        return self.script(
+            path,
+            lambda _request: [content],
+            status=status,
+            headers=headers,
+            method=method,
+            content_type=JSON_HEADERS,
         )
+
+    def next_serial(self) -> int:
+        """Number the next scripted reply (1, 2, ...), for ids unique within this mock."""
+        self._serial += 1
+        return self._serial
 
     # -- inspection ----------------------------------------------------------------------
 
@@ -262,55 +260,7 @@ class OpenAIMock:
         """The respx route serving `path`, for respx's own call assertions."""
         return self.router.routes[_route_name(method, path)]
 
-    def async_client(self, **overrides: Any) -> openai.AsyncOpenAI:
-        """An `openai.AsyncOpenAI` aimed at this mock (key "sk-test", `max_retries=0`)."""
-        return openai.AsyncOpenAI(**self._client_options(overrides))
-
-    def client(self, **overrides: Any) -> openai.OpenAI:
-        """A sync `openai.OpenAI` aimed at this mock (key "sk-test", `max_retries=0`)."""
-        return openai.OpenAI(**self._client_options(overrides))
-
     # -- internals -----------------------------------------------------------------------
-
-    def _client_options(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
-        return {"api_key": "sk-test", "base_url": self.base_url, "max_retries": 0, **overrides}
-
-    def _next_serial(self) -> int:
-        self._serial += 1
-        return self._serial
-
-    def _enqueue(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        headers: Headers | None,
-        build: Build,
-        stream_headers: Mapping[str, str],
-    ) -> ScriptedReply:
-        method = method.upper()
-        path = _normalize(path)
-        reply = ScriptedReply(method, path, status, {**stream_headers, **(headers or {})}, build)
-        key = (method, path)
-        if key not in self._queues:
-            self._queues[key] = deque()
-            self.router.request(method, path, name=_route_name(method, path)).mock(
-                side_effect=lambda request: self._serve(key, request)
-            )
-        self._queues[key].append(reply)
-        return reply
-
-    def _enqueue_api(
-        self,
-        path: str,
-        status: int,
-        headers: Headers | None,
-        build: Build,
-    ) -> ScriptedReply:
-        if status < 400:
-            return self._enqueue("POST", path, status, headers, build, _SSE_HEADERS)
-        error = json.dumps(openai_error_body(status)).encode()
-        return self._enqueue("POST", path, status, headers, lambda _p: [error], _JSON_HEADERS)
 
     def _serve(self, key: tuple[str, str], request: httpx.Request) -> httpx.Response:
         queue = self._queues[key]
@@ -341,7 +291,8 @@ class OpenAIMock:
         self.unscripted.append(request)
         scripted = ", ".join(f"{m} {p}" for m, p in self._queues) or "nothing"
         return UnscriptedRequestError(
-            f"OpenAIMock has no reply for {request.method} {request.url} (scripted: {scripted})"
+            f"{type(self).__name__} has no reply for {request.method} {request.url} "
+            f"(scripted: {scripted})"
         )
 
 
@@ -359,3 +310,11 @@ def _json_payload(content: bytes) -> Mapping[str, Any]:
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}
+
+
+def _sse_events(body: SSEBody) -> list[bytes]:
+    if isinstance(body, str):
+        return split_sse(body.encode())
+    if isinstance(body, bytes):
+        return split_sse(body)
+    return [item if isinstance(item, bytes) else encode_sse(item) for item in body]

@@ -1,27 +1,25 @@
-"""Builders for OpenAI streaming bodies: SSE framing, chat.completion.chunk and Responses events.
+"""Builders for OpenAI Chat Completions streams (`chat.completion.chunk` events) and error bodies.
 
-The shapes mirror the recorded fixtures in shared/fixtures/openai_sse (compact JSON, raw UTF-8,
-one blank line after each event), so a scripted reply parses exactly like a real one.
+The shapes mirror recorded OpenAI streams (compact JSON, raw UTF-8, one blank line after each
+event), so a scripted reply parses exactly like a real one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from miniagents_lc.testing import StreamPlan, encode_sse
 
 __all__ = [
     "DEFAULT_MODEL",
     "ChatStreamBuilder",
-    "StreamPlan",
     "ToolCall",
     "chat_error_event",
     "chat_usage",
-    "encode_sse",
     "openai_error_body",
-    "responses_usage",
-    "split_sse",
 ]
 
 JSON = dict[str, Any]
@@ -30,34 +28,6 @@ JSON = dict[str, Any]
 DEFAULT_MODEL = "gpt-4o-mini"
 _CREATED = 1718064000
 _FINGERPRINT = "fp_miniagents0"
-
-
-def encode_sse(data: Mapping[str, Any] | str, *, event: str | None = None) -> bytes:
-    """Encode one server-sent event: an optional `event:` line, one `data:` line, a blank line.
-
-    A mapping becomes compact JSON with raw UTF-8, as OpenAI sends it; a string (such as
-    "[DONE]") is sent verbatim.
-    """
-    payload = (
-        data
-        if isinstance(data, str)
-        else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    )
-    head = f"event: {event}\n" if event is not None else ""
-    return f"{head}data: {payload}\n\n".encode()
-
-
-def split_sse(body: bytes) -> list[bytes]:
-    """Split a raw SSE body into events, one network read each, keeping every separator.
-
-    A trailing piece without its blank line is kept as it is, so a body that stops mid-event
-    still stops mid-event when served.
-    """
-    pieces = body.split(b"\n\n")
-    events = [piece + b"\n\n" for piece in pieces[:-1]]
-    if pieces[-1]:
-        events.append(pieces[-1])
-    return events
 
 
 def openai_error_body(
@@ -114,27 +84,6 @@ class ToolCall:
         return list(self.arguments)
 
 
-@dataclass(frozen=True)
-class StreamPlan:
-    """The SSE events of one streamed reply, split so a fault can cut it after N payload events.
-
-    `head` is the framing sent before any content, `payload` holds one event per token (or
-    tool-call piece) and `tail` the closing events (finish, usage, `[DONE]`, completion).
-    """
-
-    head: tuple[bytes, ...]
-    payload: tuple[bytes, ...]
-    tail: tuple[bytes, ...] = field(default=())
-
-    def events(self) -> list[bytes]:
-        """Return every event in order, as one complete reply."""
-        return [*self.head, *self.payload, *self.tail]
-
-    def body(self) -> bytes:
-        """Return the complete reply as one SSE body."""
-        return b"".join(self.events())
-
-
 def chat_usage(prompt_tokens: int, completion_tokens: int, total_tokens: int | None = None) -> JSON:
     """Build a Chat Completions `usage` object with the detail fields the API always includes."""
     return {
@@ -150,17 +99,6 @@ def chat_usage(prompt_tokens: int, completion_tokens: int, total_tokens: int | N
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
         },
-    }
-
-
-def responses_usage(input_tokens: int, output_tokens: int, total_tokens: int | None = None) -> JSON:
-    """Build a Responses API `usage` object with its detail fields."""
-    return {
-        "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-        "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": total_tokens if total_tokens is not None else input_tokens + output_tokens,
     }
 
 

@@ -1,4 +1,4 @@
-"""Compile scripted replies into body steps, once per request.
+"""Compile scripted Chat Completions and Responses replies into body steps, once per request.
 
 A script is compiled when a request consumes it, because a faithful reply depends on the
 request: the model is echoed back and the chat usage chunk follows `stream_options`.
@@ -6,43 +6,41 @@ request: the model is echoed back and the chat usage chunk follows `stream_optio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ._testing_body import Step
-from ._testing_faults import ErrorEvent, Fault, ResponseFailed, compile_stream, delays_for
-from ._testing_responses import ResponsesStreamBuilder
-from ._testing_sse import (
-    DEFAULT_MODEL,
-    ChatStreamBuilder,
-    StreamPlan,
-    ToolCall,
-    chat_error_event,
-    chat_usage,
-    encode_sse,
-    responses_usage,
-    split_sse,
+from miniagents_lc.testing import (
+    Build,
+    ConnectionReset,
+    Delay,
+    ErrorEvent,
+    MalformedLine,
+    PlacedFault,
+    Stall,
+    Step,
+    Truncate,
+    compile_stream,
+    delays_for,
 )
+
+from ._chat import DEFAULT_MODEL, ChatStreamBuilder, ToolCall, chat_error_event, chat_usage
+from ._responses import ResponseFailed, ResponsesStreamBuilder, responses_usage
 
 __all__ = [
     "DEFAULT_PROMPT_TOKENS",
-    "Build",
-    "Delay",
-    "SSEBody",
+    "Fault",
     "UsageSpec",
     "chat_script",
+    "encode_chat_fault",
     "responses_script",
-    "sse_script",
 ]
 
 #: Prompt size reported in generated usage when the script gives none.
 DEFAULT_PROMPT_TOKENS = 10
 
-#: Turns the decoded JSON request body into the steps of its reply.
-Build = Callable[[Mapping[str, Any]], list[Step]]
-Delay = float | Sequence[float]
+#: The faults an OpenAI stream can be scripted to end with.
+Fault = Truncate | ErrorEvent | ResponseFailed | Stall | ConnectionReset | MalformedLine
 UsageSpec = Mapping[str, int] | bool | Literal["auto"] | None
-SSEBody = bytes | str | Sequence[bytes | Mapping[str, Any]]
 
 
 def chat_script(
@@ -72,9 +70,9 @@ def chat_script(
             finish_reason=finish_reason,
             usage=_chat_usage(usage, payload, tokens, tool_calls),
         )
-        return _steps(plan, delay, fault, _chat_fault_event)
+        return compile_stream(plan, delays_for(delay, len(plan.payload)), fault, encode_chat_fault)
 
-    return _checked(build)
+    return build
 
 
 def responses_script(
@@ -95,7 +93,7 @@ def responses_script(
         )
         plan = builder.plan(tokens, usage=responses_usage(**counts))
 
-        def fault_event(cut: Fault, after: int) -> bytes:
+        def encode_fault(cut: PlacedFault, after: int) -> bytes:
             number = len(plan.head) + after
             if isinstance(cut, ResponseFailed):
                 text = "".join(tokens[:after])
@@ -103,22 +101,16 @@ def responses_script(
             assert isinstance(cut, ErrorEvent)
             return builder.error_event(number, cut.code or cut.error_type, cut.message)
 
-        return _steps(plan, delay, fault, fault_event)
+        return compile_stream(plan, delays_for(delay, len(plan.payload)), fault, encode_fault)
 
-    return _checked(build)
-
-
-def sse_script(body: SSEBody, *, delay: Delay, fault: Fault | None) -> Build:
-    """Script a raw SSE body, one event per read (see `OpenAIMock.sse`)."""
-    if isinstance(fault, ResponseFailed):
-        raise ValueError("ResponseFailed needs the Responses builder; use responses()")
-    plan = StreamPlan(head=(), payload=tuple(_sse_events(body)))
-    return _checked(lambda _payload: _steps(plan, delay, fault, _chat_fault_event))
-
-
-def _checked(build: Build) -> Build:
-    build({})  # Surface script mistakes (fault position, delay count) where the test scripts.
     return build
+
+
+def encode_chat_fault(fault: PlacedFault, after: int) -> bytes:
+    """Encode an `ErrorEvent` as the `{"error": ...}` event that aborts a chat stream."""
+    if not isinstance(fault, ErrorEvent):
+        raise ValueError(f"{type(fault).__name__} applies to the Responses API only")
+    return chat_error_event(fault.message, error_type=fault.error_type, code=fault.code)
 
 
 def _model(model: str | None, payload: Mapping[str, Any]) -> str:
@@ -144,22 +136,3 @@ def _chat_usage(
         return chat_usage(**usage)
     pieces = len(tokens) + sum(len(call.fragments()) for call in tool_calls)
     return chat_usage(DEFAULT_PROMPT_TOKENS, pieces)
-
-
-def _chat_fault_event(fault: Fault, after: int) -> bytes:
-    assert isinstance(fault, ErrorEvent)
-    return chat_error_event(fault.message, error_type=fault.error_type, code=fault.code)
-
-
-def _steps(
-    plan: StreamPlan, delay: Delay, fault: Fault | None, fault_event: Callable[[Fault, int], bytes]
-) -> list[Step]:
-    return compile_stream(plan, delays_for(delay, len(plan.payload)), fault, fault_event)
-
-
-def _sse_events(body: SSEBody) -> list[bytes]:
-    if isinstance(body, str):
-        return split_sse(body.encode())
-    if isinstance(body, bytes):
-        return split_sse(body)
-    return [item if isinstance(item, bytes) else encode_sse(item) for item in body]

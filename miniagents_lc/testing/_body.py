@@ -1,9 +1,9 @@
 """Lazy, one-shot response bodies that play a script of bytes, pauses and transport faults.
 
 Faults are raised as the transport's own httpcore/httpcore2 exceptions, from inside the body,
-because that is the only place the SDK maps them to `APITimeoutError`/`APIConnectionError`
-the way it does for a real socket. A mock enforces no timeouts, so a stall measures the
-request's read timeout itself and then raises.
+because that is the only place an SDK maps them to its timeout and connection errors the way it
+does for a real socket. A mock enforces no timeouts, so a stall measures the request's read
+timeout itself and then raises.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any, Literal
 import anyio
 import httpx
 
-from ._testing_mocker import Stack, transport_module
+from ._steps import Fail, FailKind, Hang, Pause, Step
+from ._transports import Stack, transport_module
 
-__all__ = ["Fail", "Hang", "Outcome", "Pause", "RecordedRequest", "ScriptedBody", "Step"]
+__all__ = ["Outcome", "RecordedRequest", "ScriptedBody"]
 
 Outcome = Literal["pending", "complete", "fault", "closed"]
-FailKind = Literal["read_timeout", "read_error", "remote_protocol_error"]
 
 _FAILURES: dict[FailKind, tuple[str, str]] = {
     "read_timeout": ("ReadTimeout", "timed out"),
@@ -33,38 +33,6 @@ _FAILURES: dict[FailKind, tuple[str, str]] = {
         "peer closed connection without sending complete message body (incomplete chunked read)",
     ),
 }
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Wait `seconds` before the next step, as the network would between two reads.
-
-    A pause longer than the request's read timeout ends in the transport's ReadTimeout once
-    that timeout has passed, as a real socket read would.
-    """
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Fail:
-    """Raise the transport's exception of `kind`, as a broken connection would."""
-
-    kind: FailKind
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Send nothing more, then raise the transport's ReadTimeout.
-
-    The wait is `seconds` or the request's read timeout, whichever is shorter; with neither it
-    lasts until the reader gives up (is cancelled), as a dead peer does under `timeout=None`.
-    """
-
-    seconds: float | None = None
-
-
-Step = bytes | Pause | Fail | Hang
 
 
 @dataclass
@@ -90,7 +58,7 @@ class RecordedRequest:
 
     @property
     def path(self) -> str:
-        """The URL path, such as "/v1/chat/completions"."""
+        """The URL path, such as "/v1/chat/completions" or "/v1/messages"."""
         return httpx.URL(self.url).path
 
     @property
@@ -108,8 +76,8 @@ class RecordedRequest:
 class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A response body that plays `steps` once, for a sync or an async reader.
 
-    It is one-shot like a socket: the SDK re-reads the body to drain it after `[DONE]`, and a
-    replayable body would send the whole reply again.
+    It is one-shot like a socket: an SDK may re-read the body to drain it after its last event,
+    and a replayable body would send the whole reply again.
     """
 
     def __init__(
@@ -186,8 +154,8 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
         if self._record.first_byte_at is None:
             self._record.first_byte_at = time.monotonic()
         if index == self._last_bytes and not self._has_fault_after(index):
-            # The reader may close right after the last bytes (the SDK stops at [DONE]); the
-            # reply still counts as delivered in full, at this moment.
+            # The reader may close right after the last bytes (an SDK stops at its last event);
+            # the reply still counts as delivered in full, at this moment.
             self._record.finish("complete")
 
     def _has_fault_after(self, index: int) -> bool:

@@ -1,30 +1,30 @@
-"""pytest fixtures of the test kit, registered by the `pytest11` entry point of the package."""
+"""pytest fixtures of the OpenAI test kit, registered by the package's `pytest11` entry point.
+
+Importing this module needs no optional dependency: the kit is imported when a test first asks
+for `openai_mock` or `openai_client`, and without the `testing` extra that raises a
+`pytest.UsageError` naming `pip install 'miniagents-lc-openai[testing]'`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-import openai
 import pytest
+from miniagents_lc.testing.pytest_support import (
+    load_kit,
+    pytest_runtest_makereport,
+    serve_for_test,
+)
 
-from ._testing_mock import DEFAULT_BASE_URL, OpenAIMock
+if TYPE_CHECKING:
+    import openai
+
+    from ._mock import OpenAIMock
 
 __all__ = ["openai_client", "openai_mock", "pytest_runtest_makereport"]
 
-_CALL_FAILED = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Remember whether a test body failed, so `openai_mock` does not pile a teardown error
-    (unused replies) on top of the real failure."""
-    report = yield
-    if report.when == "call":
-        item.stash[_CALL_FAILED] = report.failed
-    return report
+INSTALL = "miniagents-lc-openai[testing]"
 
 
 @pytest.fixture(name="openai_mock")
@@ -34,11 +34,8 @@ def openai_mock(request: pytest.FixtureRequest) -> Iterator[OpenAIMock]:
     After a passing test it fails the teardown if a request went unscripted or a scripted
     reply was never requested.
     """
-    mock = OpenAIMock(DEFAULT_BASE_URL).start()
-    try:
-        yield mock
-    finally:
-        mock.stop(verify=request.node.stash.get(_CALL_FAILED, True) is False)
+    kit = load_kit(f"{__package__}._mock", install=INSTALL)
+    yield from serve_for_test(request, kit.OpenAIMock(kit.DEFAULT_BASE_URL))
 
 
 @pytest.fixture(name="openai_client")

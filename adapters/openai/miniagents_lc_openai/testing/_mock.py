@@ -1,0 +1,110 @@
+"""`OpenAIMock`: the kit's `APIMock` with OpenAI's streams, error bodies and clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import openai
+from miniagents_lc.testing import APIMock, Build, Delay, ScriptedReply
+
+from ._chat import ToolCall, openai_error_body
+from ._scripts import Fault, UsageSpec, chat_script, encode_chat_fault, responses_script
+
+__all__ = ["DEFAULT_BASE_URL", "OpenAIMock"]
+
+#: Base URL of the pytest fixtures; the `.test` TLD can never resolve, so nothing leaks out.
+DEFAULT_BASE_URL = "https://api.openai.test/v1"
+Headers = Mapping[str, str]
+
+
+class OpenAIMock(APIMock):
+    """Serves scripted streaming replies for `/chat/completions`, `/responses` or any path.
+
+    While active (`with`/`async with`, or `start()`/`stop()`) it intercepts both httpcore2
+    (openai 3) and httpcore (openai 1.x/2.x or a legacy `httpx` client), so no request reaches
+    the network: one with no reply left raises `UnscriptedRequestError`. Replies queue per path
+    and are consumed in order; each request is kept in `requests` with its timings. An
+    `ErrorEvent` in a raw `sse()` body is sent as a chat stream's error event.
+    """
+
+    def __init__(
+        self, base_url: str = DEFAULT_BASE_URL, *, assert_all_consumed: bool = True
+    ) -> None:
+        super().__init__(
+            base_url, assert_all_consumed=assert_all_consumed, encode_event=encode_chat_fault
+        )
+
+    def chat(
+        self,
+        tokens: Sequence[str] = (),
+        *,
+        delay: Delay = 0.0,
+        tool_calls: Sequence[ToolCall] = (),
+        finish_reason: str | None = "stop",
+        usage: UsageSpec = "auto",
+        model: str | None = None,
+        fault: Fault | None = None,
+        status: int = 200,
+        headers: Headers | None = None,
+        path: str = "/chat/completions",
+    ) -> ScriptedReply:
+        """Queue one streamed Chat Completions reply: a role chunk, one chunk per token and
+        tool-call piece (each after its `delay`), the finish chunk, usage, then `[DONE]`.
+
+        `usage="auto"` sends the usage chunk only if the request set
+        `stream_options.include_usage`, like the API; True or a mapping of counts always sends
+        it. A `fault` cuts the stream; a `status` of 400 or more answers with an OpenAI error
+        body instead of a stream (add e.g. `headers={"retry-after-ms": "10"}`).
+        """
+        build = chat_script(
+            self.next_serial(),
+            tokens,
+            delay=delay,
+            tool_calls=tool_calls,
+            finish_reason=finish_reason,
+            usage=usage,
+            model=model,
+            fault=fault,
+        )
+        return self._api_reply(path, status, headers, build)
+
+    def responses(
+        self,
+        tokens: Sequence[str] = (),
+        *,
+        delay: Delay = 0.0,
+        usage: Mapping[str, int] | None = None,
+        model: str | None = None,
+        fault: Fault | None = None,
+        status: int = 200,
+        headers: Headers | None = None,
+        path: str = "/responses",
+    ) -> ScriptedReply:
+        """Queue one streamed Responses API text reply: created, in_progress, the output item
+        and part, one `response.output_text.delta` per token, the done events, and
+        `response.completed` with `usage` (by default input 10, output = number of tokens).
+        """
+        build = responses_script(
+            self.next_serial(), tokens, delay=delay, usage=usage, model=model, fault=fault
+        )
+        return self._api_reply(path, status, headers, build)
+
+    def async_client(self, **overrides: Any) -> openai.AsyncOpenAI:
+        """An `openai.AsyncOpenAI` aimed at this mock (key "sk-test", `max_retries=0`)."""
+        return openai.AsyncOpenAI(**self._client_options(overrides))
+
+    def client(self, **overrides: Any) -> openai.OpenAI:
+        """A sync `openai.OpenAI` aimed at this mock (key "sk-test", `max_retries=0`)."""
+        return openai.OpenAI(**self._client_options(overrides))
+
+    def _client_options(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        return {"api_key": "sk-test", "base_url": self.base_url, "max_retries": 0, **overrides}
+
+    def _api_reply(
+        self, path: str, status: int, headers: Headers | None, build: Build
+    ) -> ScriptedReply:
+        if status < 400:
+            return self.script(path, build, status=status, headers=headers)
+        build({})  # A script mistake fails here even when an error status replaces the stream.
+        return self.json_reply(path, openai_error_body(status), status=status, headers=headers)

@@ -1,0 +1,103 @@
+"""Provider-neutral core of the offline test kits: scripted HTTP replies served to real SDKs.
+
+`APIMock` patches the transports under the provider SDKs through respx (httpcore2, under
+httpx2, which openai 3.x and anthropic 2.15 use; httpcore, under httpx, for older SDK releases
+and legacy clients), so a test drives the genuine client code (retries, SSE parsing, error
+mapping) without a network. Replies are lazy and paced, one event per read, and can end in the
+faults real streams end in; every request is recorded with the times its reply started,
+delivered its first byte and finished. Provider kits (such as `miniagents_lc_openai.testing`)
+add their API's stream builders on top.
+
+Importing this package needs only the standard library; a name whose module needs respx or
+httpx imports it on first use, and without them raises `MissingExtraError`, which names the
+install command: `pip install 'miniagents-lc[testing]'`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._lazy import MissingExtraError, import_kit_module, lazy_exports
+
+if TYPE_CHECKING:
+    from ._body import Outcome, RecordedRequest, ScriptedBody
+    from ._faults import (
+        ConnectionReset,
+        ErrorEvent,
+        EventEncoder,
+        Fault,
+        MalformedLine,
+        PlacedFault,
+        Stall,
+        Truncate,
+        compile_stream,
+        delays_for,
+    )
+    from ._mock import (
+        JSON_HEADERS,
+        SSE_HEADERS,
+        APIMock,
+        ScriptedReply,
+        SSEBody,
+        UnscriptedRequestError,
+    )
+    from ._sse import StreamPlan, encode_sse, split_sse
+    from ._steps import Build, Delay, Fail, FailKind, Hang, Pause, Step
+    from ._transports import (
+        ANY_STACK_MOCKER,
+        HTTPCORE2_MOCKER,
+        AnyStackMocker,
+        HTTPCore2Mocker,
+        Stack,
+        httpcore2_available,
+    )
+
+__all__ = [
+    "ANY_STACK_MOCKER",
+    "HTTPCORE2_MOCKER",
+    "INSTALL",
+    "JSON_HEADERS",
+    "SSE_HEADERS",
+    "APIMock",
+    "AnyStackMocker",
+    "Build",
+    "ConnectionReset",
+    "Delay",
+    "ErrorEvent",
+    "EventEncoder",
+    "Fail",
+    "FailKind",
+    "Fault",
+    "HTTPCore2Mocker",
+    "Hang",
+    "MalformedLine",
+    "MissingExtraError",
+    "Outcome",
+    "Pause",
+    "PlacedFault",
+    "RecordedRequest",
+    "SSEBody",
+    "ScriptedBody",
+    "ScriptedReply",
+    "Stack",
+    "Stall",
+    "Step",
+    "StreamPlan",
+    "Truncate",
+    "UnscriptedRequestError",
+    "compile_stream",
+    "delays_for",
+    "encode_sse",
+    "httpcore2_available",
+    "import_kit_module",
+    "lazy_exports",
+    "split_sse",
+]
+
+#: The requirement that brings this kit's optional dependencies.
+INSTALL = "miniagents-lc[testing]"
+
+# Modules that need only the standard library come first.
+_MODULES = ("._sse", "._steps", "._faults", "._transports", "._body", "._mock")
+
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _MODULES, install=INSTALL)
