@@ -12,7 +12,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
 from miniagents_lc.langchain.conversion import messages_to_langchain
-from miniagents_lc.messages import Message, MessagePromise
+from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 if TYPE_CHECKING:
     from miniagents_lc.agents import InteractionContext, MiniAgent
@@ -29,8 +29,9 @@ def chat_model_agent(
     assistant message streamed token by token.
 
     The model runs with the agent's `RunnableConfig`, so its run nests under the agent's in
-    traces and `astream_events`. The resolved `Message` has role "assistant" and keeps the
-    `id`, `usage_metadata`, `response_metadata` and `tool_calls` of the summed chunks.
+    traces and `astream_events`. The resolved message is an `AssistantMessage` with the
+    typed usage, model name, finish reason and tool calls of the summed chunks, and their `id`
+    and `response_metadata`.
     `model_kwargs` are the agent's bound kwargs: they reach every `astream` call of the model,
     together with the kwargs of each call (`agent.bind(temperature=0)`,
     `agent.ainvoke(x, temperature=0)`, `agent.trigger(x, temperature=0)`, `fork(...)`), which
@@ -72,7 +73,7 @@ def chat_model_agent(
                     await aclose()
             promise.set_fields(**_fields_of(total))
 
-        reply = Message.promise(tokens, role="assistant")
+        reply = AssistantMessage.promise(tokens)
         ctx.reply(reply)
         # The agent's run lasts as long as the model's, and a model error fails the agent too.
         await reply
@@ -106,21 +107,20 @@ def _as_chunk(message: AIMessage) -> AIMessageChunk:
 
 
 def _fields_of(total: AIMessageChunk | None) -> dict[str, Any]:
-    """The metadata of the whole streamed reply that the resolved `Message` keeps."""
+    """The typed metadata of the whole streamed reply, for its `AssistantMessage`."""
     if total is None:
         return {}
-    fields: dict[str, Any] = {}
-    if total.id:
-        fields["id"] = total.id
-    if total.usage_metadata:
-        fields["usage_metadata"] = dict(total.usage_metadata)
-    if total.response_metadata:
-        fields["response_metadata"] = dict(total.response_metadata)
-    if total.tool_calls:
-        fields["tool_calls"] = [dict(call) for call in total.tool_calls]
-    if total.invalid_tool_calls:
-        fields["invalid_tool_calls"] = [dict(call) for call in total.invalid_tool_calls]
-    return fields
+    metadata = total.response_metadata or {}
+    fields: dict[str, Any] = {
+        "id": total.id,
+        "usage": total.usage_metadata,
+        "model_name": metadata.get("model_name"),
+        "finish_reason": metadata.get("finish_reason"),
+        "tool_calls": total.tool_calls,
+        "invalid_tool_calls": total.invalid_tool_calls,
+        "response_metadata": metadata,
+    }
+    return {name: value for name, value in fields.items() if value}
 
 
 __all__ = ["chat_model_agent"]

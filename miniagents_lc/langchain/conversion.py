@@ -18,7 +18,14 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.prompt_values import PromptValue
 from pydantic import BaseModel
 
-from miniagents_lc.messages import Message, MessagePromise, MessageSequencePromise, MessageType
+from miniagents_lc.messages import (
+    AssistantMessage,
+    Message,
+    MessagePromise,
+    MessageSequencePromise,
+    MessageType,
+    thaw,
+)
 
 ACCEPTED_INPUT = (
     "str, a LangChain BaseMessage, a list of messages, a PromptValue (e.g. from a "
@@ -103,12 +110,7 @@ def message_to_langchain(message: Message, *, default_role: str = "user") -> Bas
             "(or a LangChain ChatMessage, which keeps any role)."
         )
     if message_class is AIMessage:
-        return AIMessage(
-            content=content,
-            name=name,
-            id=extra.get("id"),
-            tool_calls=[dict(call) for call in extra.get("tool_calls", ())],
-        )
+        return _ai_message_of(message, content, name)
     result: BaseMessage = message_class(content=content, name=name)
     return result
 
@@ -118,9 +120,28 @@ def messages_to_langchain(messages: Iterable[Message]) -> list[BaseMessage]:
     return [message_to_langchain(message) for message in messages]
 
 
+def _ai_message_of(message: Message, content: Any, name: Any) -> AIMessage:
+    """An assistant `Message` as an `AIMessage`, its typed metadata (or the same keys as
+    extra fields, from messages built by hand) passed on unchanged."""
+    fields = {**(message.__pydantic_extra__ or {}), **message.__dict__}
+    usage = usage_of(message)
+    return AIMessage(
+        content=content,
+        name=name,
+        id=fields.get("id"),
+        tool_calls=thaw(fields.get("tool_calls") or []),
+        invalid_tool_calls=thaw(fields.get("invalid_tool_calls") or []),
+        usage_metadata=thaw(usage) if usage else None,
+        response_metadata=response_metadata_of(message),
+    )
+
+
 def usage_of(message: Message) -> UsageMetadata | None:
-    """The token usage a message carries (LangChain `usage_metadata`, or an OpenAI-style
-    `usage` with prompt/completion or input/output tokens), as LangChain `UsageMetadata`."""
+    """The token usage a message carries, as LangChain `UsageMetadata`: an
+    `AssistantMessage`'s typed `usage`, or for a message built by hand an extra
+    `usage_metadata`, or an OpenAI-style `usage` with prompt/completion tokens."""
+    if isinstance(message, AssistantMessage):
+        return message.usage
     extra = message.__pydantic_extra__ or {}
     usage = extra.get("usage_metadata") or extra.get("usage")
     if not isinstance(usage, dict):

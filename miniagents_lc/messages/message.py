@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable, Callable, Mapping, Set
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn, Self
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import to_jsonable_python
 
@@ -173,7 +173,11 @@ def role_of_langchain_message(message: BaseMessage) -> str:
 
 
 def message_from_langchain(message: BaseMessage) -> Message:
-    """A LangChain message as a `Message` with its role, text and non-empty metadata."""
+    """A LangChain message as a `Message` with its role, text and non-empty metadata.
+
+    An AI message becomes an `AssistantMessage`, its tool calls, usage, model name and finish
+    reason in the typed fields every adapter reads.
+    """
     fields: dict[str, Any] = {}
     for name in _LANGCHAIN_KEPT_FIELDS:
         value = getattr(message, name, None)
@@ -181,4 +185,16 @@ def message_from_langchain(message: BaseMessage) -> Message:
             fields[name] = value
     if not isinstance(message.content, str):
         fields["content_blocks"] = message.content
-    return Message(text=message.text, role=role_of_langchain_message(message), **fields)
+    role = role_of_langchain_message(message)
+    if isinstance(message, AIMessage):
+        from miniagents_lc.messages.assistant import AssistantMessage
+
+        metadata = message.response_metadata or {}
+        typed = {
+            "usage": fields.pop("usage_metadata", None),
+            "model_name": metadata.get("model_name"),
+            "finish_reason": metadata.get("finish_reason"),
+        }
+        fields.update({name: value for name, value in typed.items() if value is not None})
+        return AssistantMessage(text=message.text, role=role, **fields)
+    return Message(text=message.text, role=role, **fields)

@@ -12,7 +12,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
-from miniagents_lc import InteractionContext, MiniAgent, MiniAgents, miniagent
+from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, MiniAgents, miniagent
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from tests.langchain.scripted import ScriptedChatModel, ScriptedError, usage
 
@@ -47,23 +47,23 @@ async def test_final_message_keeps_id_usage_response_metadata_and_tool_calls() -
     agent = chat_model_agent(model, alias="caller")
     async with MiniAgents():
         (message,) = await agent.trigger("weather?").acollect_messages()
-    fields = message.model_dump()
-    assert fields["usage_metadata"] == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
-    assert fields["response_metadata"]["finish_reason"] == "stop"
-    assert fields["response_metadata"]["model_name"] == "scripted"
-    assert [(call["name"], call["args"], call["id"]) for call in fields["tool_calls"]] == [
+    assert isinstance(message, AssistantMessage)
+    assert message.usage == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert (message.finish_reason, message.model_name) == ("stop", "scripted")
+    assert [(call["name"], call["args"], call["id"]) for call in message.tool_calls] == [
         ("lookup", {"city": "Paris"}, "call_1")
     ]
-    assert str(fields["id"]).startswith("lc_run-")
+    assert str(message.model_dump()["id"]).startswith("lc_run-")
 
 
 async def test_metadata_of_the_summed_chunks_is_carried_once() -> None:
     agent = chat_model_agent(ScriptedChatModel(tokens=["a", "b", "c"], usage=usage(1, 3)))
     async with MiniAgents():
         (message,) = await agent.trigger("x").acollect_messages()
-    fields = message.model_dump()
-    assert fields["response_metadata"]["finish_reason"] == "stop"
-    assert fields["usage_metadata"]["total_tokens"] == 4
+    assert isinstance(message, AssistantMessage)
+    assert message.finish_reason == "stop"
+    assert message.usage is not None
+    assert message.usage["total_tokens"] == 4
 
 
 async def test_input_messages_reach_the_model_with_their_roles() -> None:
@@ -187,11 +187,12 @@ async def test_runnable_returning_a_whole_ai_message_keeps_its_metadata() -> Non
     agent = chat_model_agent(RunnableLambda(lambda _messages: whole), alias="whole")
     async with MiniAgents():
         (message,) = await agent.trigger("go").acollect_messages()
-    fields = message.model_dump()
+    assert isinstance(message, AssistantMessage)
     assert message.text == "done"
-    assert fields["id"] == "msg-1"
-    assert fields["usage_metadata"]["total_tokens"] == 3
-    assert fields["tool_calls"][0]["args"] == {"x": 1}
+    assert message.model_dump()["id"] == "msg-1"
+    assert message.usage is not None
+    assert message.usage["total_tokens"] == 3
+    assert message.tool_calls[0]["args"] == {"x": 1}
 
 
 async def test_a_chunk_of_another_type_is_a_type_error_naming_it() -> None:

@@ -6,7 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
-from miniagents_lc.messages import AssistantMessage, FrozenDict, thaw
+from miniagents_lc.langchain.conversion import message_to_langchain
+from miniagents_lc.messages import AssistantMessage, FrozenDict, message_from_langchain, thaw
 
 _USAGE = {
     "input_tokens": 12,
@@ -58,3 +59,20 @@ def test_thawed_metadata_builds_a_langchain_message_with_the_same_content():
 def test_provider_specifics_without_a_typed_field_stay_extra_fields():
     message = AssistantMessage(text="", status="completed")
     assert message.status == "completed"  # type: ignore[attr-defined]
+
+
+def test_an_ai_message_round_trips_through_its_assistant_message():
+    original = AIMessage(
+        content="Let me look.",
+        id="msg-1",
+        tool_calls=[{**_CALL, "type": "tool_call"}],
+        invalid_tool_calls=[
+            {"id": "c2", "name": "f", "args": "{", "error": "bad JSON", "type": "invalid_tool_call"}
+        ],
+        usage_metadata=_USAGE,
+        response_metadata={"model_name": "m-1", "finish_reason": "tool_calls"},
+    )
+    message = message_from_langchain(original)
+    assert isinstance(message, AssistantMessage)
+    assert (message.model_name, message.finish_reason) == ("m-1", "tool_calls")
+    assert message_to_langchain(message) == original

@@ -12,7 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import Field, ValidationError
 
-from miniagents_lc.messages import FrozenDict, Message, message_from_langchain
+from miniagents_lc.messages import AssistantMessage, FrozenDict, Message, message_from_langchain
 
 
 def test_a_message_keeps_extra_fields():
@@ -237,19 +237,21 @@ def test_the_hash_key_is_not_part_of_the_content():
 
 
 @pytest.mark.parametrize(
-    ("langchain_message", "role"),
+    ("langchain_message", "role", "message_class"),
     [
-        pytest.param(HumanMessage("hello"), "user", id="HumanMessage"),
-        pytest.param(AIMessage("hello"), "assistant", id="AIMessage"),
-        pytest.param(SystemMessage("hello"), "system", id="SystemMessage"),
-        pytest.param(ToolMessage("hello", tool_call_id="call-1"), "tool", id="ToolMessage"),
+        pytest.param(HumanMessage("hello"), "user", Message, id="HumanMessage"),
+        pytest.param(AIMessage("hello"), "assistant", AssistantMessage, id="AIMessage"),
+        pytest.param(SystemMessage("hello"), "system", Message, id="SystemMessage"),
+        pytest.param(
+            ToolMessage("hello", tool_call_id="call-1"), "tool", Message, id="ToolMessage"
+        ),
     ],
 )
 def test_a_langchain_message_becomes_a_message_with_its_role(
-    langchain_message: BaseMessage, role: str
+    langchain_message: BaseMessage, role: str, message_class: type[Message]
 ):
     message = message_from_langchain(langchain_message)
-    assert type(message) is Message
+    assert type(message) is message_class
     assert message.role == role
     assert message.text == "hello"
     assert str(message) == "hello"

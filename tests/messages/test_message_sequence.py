@@ -151,7 +151,7 @@ async def test_every_kind_of_message_becomes_a_message(scheduling):
             ToolMessage("tool", tool_call_id="call-1"),
         ).sequence_promise.acollect_messages()
 
-    assert all(type(message) is Message for message in messages)
+    assert all(isinstance(message, Message) for message in messages)
     assert [(message.text, message.role) for message in messages] == [
         ("plain", None),
         ("from a dict", "user"),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from langchain_openai import ChatOpenAI
-from miniagents_lc import MiniAgent, MiniAgents, chat_model_agent
+from miniagents_lc import Message, MiniAgent, MiniAgents, chat_model_agent
+from miniagents_lc.langchain.conversion import usage_of
 
 from miniagents_lc_openai import OpenAIAgent
 from miniagents_lc_openai.testing import OpenAIMock
@@ -11,12 +12,12 @@ from miniagents_lc_openai.testing import OpenAIMock
 TOKENS = ["Both", " adapters", " agree", "."]
 
 
-async def _tokens_and_message(agent: MiniAgent) -> tuple[list[str], dict[str, object]]:
+async def _tokens_and_message(agent: MiniAgent) -> tuple[list[str], Message]:
     async with MiniAgents():
         (promise,) = [promise async for promise in agent.trigger("Do you agree?")]
         tokens = [token async for token in promise]
         message = await promise
-    return tokens, message.model_dump()
+    return tokens, message
 
 
 async def test_chat_openai_in_chat_model_agent_streams_what_openai_agent_streams(
@@ -42,10 +43,10 @@ async def test_chat_openai_in_chat_model_agent_streams_what_openai_agent_streams
     sdk_tokens, sdk_message = await _tokens_and_message(sdk_agent)
 
     assert langchain_tokens == sdk_tokens == TOKENS
-    assert langchain_message["text"] == sdk_message["text"] == "".join(TOKENS)
-    assert langchain_message["role"] == sdk_message["role"] == "assistant"
-    langchain_usage = langchain_message["usage_metadata"]
-    sdk_usage = sdk_message["usage"]
-    assert isinstance(langchain_usage, dict)
-    assert isinstance(sdk_usage, dict)
-    assert langchain_usage["output_tokens"] == sdk_usage["completion_tokens"]
+    assert langchain_message.text == sdk_message.text == "".join(TOKENS)
+    assert langchain_message.role == sdk_message.role == "assistant"
+    langchain_usage = usage_of(langchain_message)
+    sdk_usage = usage_of(sdk_message)
+    assert langchain_usage is not None
+    assert sdk_usage is not None
+    assert langchain_usage["output_tokens"] == sdk_usage["output_tokens"]
