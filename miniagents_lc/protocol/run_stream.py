@@ -201,12 +201,13 @@ class AgentRunStream(AgentCallStream):
         self, agent_run: _AgentRun, run_manager: AsyncCallbackManagerForChainRun
     ) -> AIMessage:
         try:
-            try:
-                await agent_run.await_text()
-            finally:
-                if agent_run._task is not None:
-                    # The run ends with its context: what the agents started has ended too.
-                    await asyncio.wait([agent_run._task])
+            # The run's task ends with its context: what the agents started has ended too.
+            if agent_run._task is not None:
+                await asyncio.wait([agent_run._task])
+            if not agent_run.text.done:
+                # Cancelled before it ran at all.
+                agent_run.text.end(StreamCancelledError("The run was cancelled before it began."))
+            await agent_run.await_text()  # at once now: raises the run's error, if any
         except Exception as error:
             await self._tree.finish()
             self._log.end(error)
