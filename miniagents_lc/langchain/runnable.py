@@ -287,6 +287,14 @@ class _AgentRun:
         await asyncio.wait([task])
 
     async def _produce(self) -> None:
+        # -- protocol hook: a LangGraph v3 stream around this run sees its agent calls --
+        from miniagents_lc.protocol.graph import graph_events
+
+        async with graph_events(self._config):
+            await self._produce_run()
+        # -- end of hook --
+
+    async def _produce_run(self) -> None:
         # This task's Context is the run's: everything it starts inherits the run's config.
         var_child_runnable_config.set(self._config)
         outer = PromisingContext.get_current_or_none()
