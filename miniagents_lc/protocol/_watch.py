@@ -104,3 +104,11 @@ def known_role(promise: MessagePromise) -> str | None:
         field = promise._message_class.model_fields.get("role")
         role = field.default if field is not None else None
     return role if isinstance(role, str) else None
+
+
+def resolved_message(promise: MessagePromise) -> Message:
+    """The message of a promise whose stream has ended cleanly, without waiting."""
+    whole = promise._whole
+    if isinstance(whole, Message):
+        return whole
+    return promise._assemble(promise._buffer.pieces)

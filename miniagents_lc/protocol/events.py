@@ -62,13 +62,17 @@ class LifecyclePayload(LifecycleData):
     namespace: Namespace
 
 
-def protocol_event(seq: int, method: str, namespace: Namespace, data: Any) -> ProtocolEvent:
-    """The envelope of one event, stamped with the current time."""
+def protocol_event(
+    seq: int, method: str, namespace: Namespace, data: Any, timestamp: int | None = None
+) -> ProtocolEvent:
+    """The envelope of one event, stamped with `timestamp` (ms; now if not given)."""
+    if timestamp is None:
+        timestamp = int(time.time() * 1000)
     return {
         "type": "event",
         "seq": seq,
         "method": method,
-        "params": {"namespace": namespace, "timestamp": int(time.time() * 1000), "data": data},
+        "params": {"namespace": namespace, "timestamp": timestamp, "data": data},
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -81,7 +81,7 @@ class _GraphSink:
         # the graph's `run_id`) of the message now streaming in each.
         self._message_metadata: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def __call__(self, method: str, namespace: Namespace, data: Any) -> None:
+    def __call__(self, method: str, namespace: Sequence[str], data: Any) -> None:
         where = tuple(namespace)
         if method == "messages":
             if data["event"] == "message-start":

@@ -113,7 +113,7 @@ class SyncAgentRunStream:
         index = since
         while (event := self._event_at(index)) is not None:
             index += 1
-            if wanted.keeps(event):
+            if wanted.keeps_event(event):
                 yield event
 
     def __iter__(self) -> Iterator[ProtocolEvent]:

@@ -2,7 +2,7 @@
 
 It learns of every agent call made in its run (through `call_observer`), gives each a namespace
 segment `"alias:index"` (the index counts the calls of the same parent, so it is unique among
-siblings), and watches each call's reply with a task of its own:
+siblings), and follows each call's reply:
 
 - a `lifecycle` event `started` when the call is made, then `completed`, `failed` (with the
   error) or `interrupted` (the run ended first) when its reply ends;
@@ -13,14 +13,22 @@ siblings), and watches each call's reply with a task of its own:
 A message is emitted once, in the namespace of the call that replied it first; its parents,
 which pass it on in their replies, do not repeat it. Where the events go is the sink's business:
 a run's `EventLog`, or another stream (a LangGraph run) — the mapping knows no transport.
+
+One task follows the whole tree. Each stream it follows has a stand-in in that stream's list of
+waiters, which the stream's next piece (or end) puts in the task's ready queue: the task wakes
+once for everything produced meanwhile, and a delta carries every token buffered since the
+previous one. Following a stream this way neither counts as reading it (an agent whose only
+reader gave up still stops) nor starts a producer deferred until somebody reads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models.chat_model_stream import AsyncChatModelStream
@@ -30,7 +38,7 @@ from miniagents_lc.messages import AssistantMessage, MessagePromise, MessageSequ
 from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.promising.ownership import current_owner
 from miniagents_lc.promising.stream_buffer import StreamBuffer
-from miniagents_lc.protocol._watch import Watcher, Watchers, known_role
+from miniagents_lc.protocol._watch import Watcher, Watchers, known_role, resolved_message
 from miniagents_lc.protocol.events import (
     Namespace,
     lifecycle_data,
@@ -46,19 +54,32 @@ from miniagents_lc.protocol.events import (
 if TYPE_CHECKING:
     from miniagents_lc.agents import AgentCall
 
-EventSink = Callable[[str, Namespace, Any], None]
-"""Receives each event as `(method, namespace, data)`, synchronously, in emission order."""
+logger = logging.getLogger("miniagents_lc")
+
+EventSink = Callable[[str, Sequence[str], Any], None]
+"""Receives each event as `(method, namespace, data)`, synchronously, in emission order (the
+namespace of message events is a tuple, shared by the events of one message)."""
 
 
 class CallNode:
     """One agent call of the run: its place in the tree and how it went."""
 
-    __slots__ = ("_next_index", "alias", "children", "error", "namespace", "reply", "status")
+    __slots__ = (
+        "_next_index",
+        "alias",
+        "children",
+        "error",
+        "namespace",
+        "reply",
+        "reply_buffer",
+        "status",
+    )
 
     def __init__(self, alias: str, namespace: Namespace, reply: MessageSequencePromise) -> None:
         self.alias = alias
         self.namespace = namespace
         self.reply = reply
+        self.reply_buffer: StreamBuffer[MessagePromise] = reply._buffer
         self.status: AgentStatus = "started"
         self.error: BaseException | None = None
         # The calls it made, as they are made; ends with the run.
@@ -73,25 +94,102 @@ class CallNode:
 
 
 class MessageRecord:
-    """The events of one emitted message, kept to replay into a chat-model stream on demand."""
+    """One emitted message: it sends the message's events to the sink, and keeps them (the
+    deltas as their text alone) to replay into a chat-model stream on demand."""
 
-    __slots__ = ("events", "message_id", "namespace", "stream")
+    __slots__ = ("_path", "_sink", "head", "message_id", "namespace", "stream", "tail", "texts")
 
-    def __init__(self, message_id: str, namespace: Namespace) -> None:
+    def __init__(self, message_id: str, namespace: Namespace, sink: EventSink) -> None:
         self.message_id = message_id
         self.namespace = namespace
-        self.events: list[MessagesData] = []
+        self._path = tuple(namespace)
+        self._sink = sink
+        self.head: list[MessagesData] = []
+        self.texts: list[str] = []
+        self.tail: list[MessagesData] = []
         self.stream: AsyncChatModelStream | None = None
+
+    def emit(self, data: MessagesData, *, last: bool = False) -> None:
+        """Emit an event of the message other than a text delta; `last`: after the deltas."""
+        self._sink("messages", self._path, data)
+        (self.tail if last else self.head).append(data)
+        if self.stream is not None:
+            self.stream.dispatch(data)
+
+    def emit_text(self, text: str) -> None:
+        """Emit a text delta."""
+        data = text_delta(text)
+        self._sink("messages", self._path, data)
+        self.texts.append(text)
+        if self.stream is not None:
+            self.stream.dispatch(data)
 
     def chat_stream(self) -> AsyncChatModelStream:
         """The message as LangChain's `AsyncChatModelStream` (text, tool calls, output), fed
         with every event so far and every one to come."""
         if self.stream is None:
             stream = AsyncChatModelStream(namespace=self.namespace, message_id=self.message_id)
-            for data in self.events:
+            for data in self.head:
+                stream.dispatch(data)
+            if self.texts:
+                # What was streamed before anybody asked: one delta, as `astream()` batches.
+                stream.dispatch(text_delta("".join(self.texts)))
+            for data in self.tail:
                 stream.dispatch(data)
             self.stream = stream
         return self.stream
+
+
+class _Wakeup:
+    """Stands in a stream's list of waiters for one followed call: the stream's next piece or
+    its end puts the call in the ready queue (the list only ever calls `done` and
+    `set_result`)."""
+
+    __slots__ = ("_armed", "_follower", "_tree")
+
+    def __init__(self, tree: AgentTreeEvents, follower: _CallFollower) -> None:
+        self._tree = tree
+        self._follower = follower
+        self._armed = False
+
+    def arm(self, buffer: StreamBuffer[Any]) -> None:
+        if not self._armed:
+            self._armed = True
+            buffer._waiters.append(self)  # type: ignore[arg-type]
+
+    def disarm(self) -> None:
+        self._armed = False
+
+    def done(self) -> bool:
+        return not self._armed
+
+    def set_result(self, _result: object) -> None:
+        if self._armed:
+            self._armed = False
+            self._tree._make_ready(self._follower)
+
+
+class _CallFollower:
+    """Where the mapping is in one call's reply, and in the message it is emitting."""
+
+    __slots__ = (
+        "finished",
+        "index",
+        "message",
+        "node",
+        "record",
+        "token_index",
+        "wakeup",
+    )
+
+    def __init__(self, tree: AgentTreeEvents, node: CallNode) -> None:
+        self.node = node
+        self.index = 0
+        self.token_index = 0
+        self.message: MessagePromise | None = None
+        self.record: MessageRecord | None = None
+        self.finished = False
+        self.wakeup = _Wakeup(tree, self)
 
 
 class AgentTreeEvents:
@@ -110,12 +208,18 @@ class AgentTreeEvents:
         self._key = uuid.uuid4().hex[:12]
         self._message_numbers = itertools.count(1)
         self._nodes: dict[object, CallNode] = {}
+        self._followers: list[_CallFollower] = []
+        self._unfinished = 0
+        self._ready: deque[_CallFollower] = deque()
+        self._signal: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self._records: dict[MessagePromise, MessageRecord] = {}
         self._claim_waiters: dict[MessagePromise, asyncio.Future[MessageRecord | None]] = {}
-        self._tasks: list[asyncio.Task[None]] = []
         self._root: asyncio.Future[CallNode | None] = self._loop.create_future()
         self.root_node: CallNode | None = None
         """The root call, once made."""
+        # Projections read replies with watchers of their own, which end with the run.
         self.watchers = Watchers()
 
     @property
@@ -127,7 +231,7 @@ class AgentTreeEvents:
 
     def on_call(self, call: AgentCall) -> None:
         """Start mapping a new call (the `call_observer` of the run)."""
-        if self.watchers.closed:
+        if self._closing:
             return
         try:
             if asyncio.get_running_loop() is not self._loop:
@@ -135,9 +239,7 @@ class AgentTreeEvents:
         except RuntimeError:
             return
         alias = call.agent.alias
-        parent = self._nodes.get(current_owner())
-        if parent is None and self._root.done():
-            parent = self._root.result()
+        parent = self._nodes.get(current_owner()) or self.root_node
         if parent is not None:
             namespace = parent.child_namespace(alias)
         elif self._nest_under is not None:
@@ -152,70 +254,126 @@ class AgentTreeEvents:
         else:
             parent.children.push(node)
         self._sink("lifecycle", namespace, lifecycle_data("started", namespace, alias))
-        self._tasks.append(self._loop.create_task(self._watch(node), name=f"events:{alias}"))
+        follower = _CallFollower(self, node)
+        self._followers.append(follower)
+        self._unfinished += 1
+        if self._task is None:
+            self._task = self._loop.create_task(self._follow(), name="miniagents-events")
+        self._make_ready(follower)
 
-    # -- watching -----------------------------------------------------------------------------
+    # -- following ----------------------------------------------------------------------------
 
-    async def _watch(self, node: CallNode) -> None:
-        replies = Watcher(node.reply, self.watchers)
-        records = self._records
-        while (batch := await replies.read()) is not None:
-            for promise in batch:
-                if promise in records or _replied_by_child(node, promise):
+    def _make_ready(self, follower: _CallFollower) -> None:
+        self._ready.append(follower)
+        self._wake()
+
+    def _wake(self) -> None:
+        signal = self._signal
+        if signal is not None and not signal.done():
+            signal.set_result(None)
+
+    async def _follow(self) -> None:
+        ready = self._ready
+        while True:
+            while ready:
+                follower = ready.popleft()
+                if follower.finished:
                     continue
-                await self._emit_message(node.namespace, promise)
-        status: AgentStatus
-        if replies.cut:
-            status, error = "interrupted", None
-        elif replies.error is not None:
-            status, error = "failed", replies.error
+                try:
+                    self._advance(follower)
+                except Exception as error:  # a bug here must not silence the whole tree
+                    logger.exception("Mapping agent call %r to events failed", follower.node.alias)
+                    self._end_call(follower, "failed", error)
+            if self._closing and not self._unfinished:
+                return
+            self._signal = self._loop.create_future()
+            await self._signal
+
+    def _advance(self, follower: _CallFollower) -> None:
+        """Emit everything the call's reply and its current message hold now; then either the
+        call has ended, or `follower` waits for the next piece of one of them."""
+        node = follower.node
+        replies = node.reply_buffer
+        while True:
+            if follower.message is not None and not self._advance_message(follower):
+                return
+            pieces = replies.pieces
+            if follower.index < len(pieces):
+                promise = pieces[follower.index]
+                follower.index += 1
+                if promise not in self._records and not _replied_by_child(node, promise):
+                    self._start_message(follower, promise)
+                continue
+            if replies.done:
+                error = replies.error
+                self._end_call(follower, "failed" if error else "completed", error)
+            elif self._closing:
+                self._end_call(follower, "interrupted", None)
+            else:
+                follower.wakeup.arm(replies)
+            return
+
+    def _start_message(self, follower: _CallFollower, promise: MessagePromise) -> None:
+        message_id = f"{self._key}-{next(self._message_numbers)}"
+        record = MessageRecord(message_id, follower.node.namespace, self._sink)
+        self._records[promise] = record
+        follower.message = promise
+        follower.record = record
+        follower.token_index = 0
+        record.emit(message_start(message_id, known_role(promise)))
+        waiter = self._claim_waiters.pop(promise, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(record)
+        record.emit(text_block_start())
+
+    def _advance_message(self, follower: _CallFollower) -> bool:
+        """Emit the tokens buffered since the last delta (as one delta) and, if the message has
+        ended, its end; False while it goes on."""
+        promise = follower.message
+        record = follower.record
+        assert promise is not None
+        assert record is not None
+        buffer = promise._buffer
+        pieces = buffer.pieces
+        start = follower.token_index
+        end = len(pieces)
+        if start < end:
+            follower.token_index = end
+            text = pieces[start] if end - start == 1 else "".join(pieces[start:end])
+            if text:
+                record.emit_text(text)
+        if buffer.done:
+            if buffer.error is not None:
+                record.emit(message_error(buffer.error), last=True)
+            else:
+                message = resolved_message(promise)
+                record.emit(text_block_finish(message.text or ""), last=True)
+                if isinstance(message, AssistantMessage) and message.tool_calls:
+                    for data in tool_call_blocks(message.tool_calls, first_index=1):
+                        record.emit(data, last=True)
+                record.emit(message_finish(message), last=True)
+        elif self._closing:
+            cut = StreamCancelledError("The run ended before this message did.")
+            record.emit(message_error(cut), last=True)
         else:
-            status, error = "completed", None
+            follower.wakeup.arm(buffer)
+            return False
+        follower.message = None
+        follower.record = None
+        return True
+
+    def _end_call(
+        self, follower: _CallFollower, status: AgentStatus, error: BaseException | None
+    ) -> None:
+        follower.finished = True
+        follower.wakeup.disarm()
+        self._unfinished -= 1
+        node = follower.node
         node.status = status
         node.error = error
         self._sink(
             "lifecycle", node.namespace, lifecycle_data(status, node.namespace, node.alias, error)
         )
-
-    async def _emit_message(self, namespace: Namespace, promise: MessagePromise) -> None:
-        record = MessageRecord(f"{self._key}-{next(self._message_numbers)}", namespace)
-        self._records[promise] = record
-        emit = self._emitter(record)
-        emit(message_start(record.message_id, known_role(promise)))
-        waiter = self._claim_waiters.pop(promise, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(record)
-        emit(text_block_start())
-        tokens = Watcher(promise, self.watchers)
-        while (batch := await tokens.read()) is not None:
-            text = batch[0] if len(batch) == 1 else "".join(batch)
-            if text:
-                emit(text_delta(text))
-        if tokens.cut:
-            emit(message_error(StreamCancelledError("The run ended before this message did.")))
-            return
-        if tokens.error is not None:
-            emit(message_error(tokens.error))
-            return
-        message = await promise
-        emit(text_block_finish(message.text or ""))
-        if isinstance(message, AssistantMessage) and message.tool_calls:
-            for data in tool_call_blocks(message.tool_calls, first_index=1):
-                emit(data)
-        emit(message_finish(message))
-
-    def _emitter(self, record: MessageRecord) -> Callable[[MessagesData], None]:
-        sink = self._sink
-        namespace = record.namespace
-        events = record.events
-
-        def emit(data: MessagesData) -> None:
-            sink("messages", namespace, data)
-            events.append(data)
-            if record.stream is not None:
-                record.stream.dispatch(data)
-
-        return emit
 
     # -- what consumers read ------------------------------------------------------------------
 
@@ -247,23 +405,32 @@ class AgentTreeEvents:
     # -- the end ------------------------------------------------------------------------------
 
     async def finish(self) -> None:
-        """The run's own work has ended: let every watcher read what was produced (replies
-        still open end as interrupted), then end."""
-        self.watchers.close()
-        while pending := [task for task in self._tasks if not task.done()]:
-            await asyncio.wait(pending)
+        """The run's own work has ended: emit what was produced (calls still open end as
+        interrupted), then end."""
+        self._closing = True
+        task = self._task
+        if task is not None:
+            for follower in self._followers:
+                if not follower.finished:
+                    follower.wakeup.disarm()
+                    self._ready.append(follower)
+            self._wake()
+            await asyncio.wait([task])
         self._close()
 
     async def cancel(self) -> None:
-        """Stop watching at once."""
-        self.watchers.close()
-        for task in self._tasks:
+        """Stop at once."""
+        self._closing = True
+        task = self._task
+        if task is not None:
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks)
+            await asyncio.wait([task])
         self._close()
 
     def _close(self) -> None:
+        self.watchers.close()
+        for follower in self._followers:
+            follower.wakeup.disarm()
         if not self._root.done():
             self._root.set_result(None)
         for waiter in self._claim_waiters.values():
@@ -275,9 +442,9 @@ class AgentTreeEvents:
 
 
 def _replied_by_child(node: CallNode, promise: MessagePromise) -> bool:
-    """Whether `promise` reached `node`'s reply through the reply of one of its calls (whose
-    watcher emits it, or passes it further down)."""
-    return any(promise in child.reply._buffer.pieces for child in node.children.pieces)
+    """Whether `promise` reached `node`'s reply through the reply of one of its calls (which
+    emits it, or passes it further down)."""
+    return any(promise in child.reply_buffer.pieces for child in node.children.pieces)
 
 
 __all__ = ["AgentTreeEvents", "CallNode", "EventSink", "MessageRecord"]

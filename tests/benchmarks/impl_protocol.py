@@ -42,15 +42,19 @@ def _throughput(started: float, chars: int, sizes: Sizes, **extra: float) -> Res
     return {"wall_s": elapsed, "tokens": sizes.tree_leaves * sizes.astream_leaf_tokens, **extra}
 
 
-def agent_astream(sizes: Sizes) -> Result:
+def _kwargs(sizes: Sizes, yielding: bool) -> dict[str, Any]:
+    kwargs = _tree_kwargs(sizes, sizes.astream_leaf_tokens)
+    kwargs["yielding"] = yielding
+    return kwargs
+
+
+def agent_astream(sizes: Sizes, yielding: bool = False) -> Result:
     """The reference: the tree's text through `astream()`."""
 
     async def main() -> Result:
         started = now()
         chars = chunks = 0
-        async for chunk in tree_node.astream(
-            "go", **_tree_kwargs(sizes, sizes.astream_leaf_tokens)
-        ):
+        async for chunk in tree_node.astream("go", **_kwargs(sizes, yielding)):
             chunks += 1
             chars += len(chunk.content)
         separators = (sizes.tree_leaves - 1) * len("\n\n")
@@ -59,13 +63,13 @@ def agent_astream(sizes: Sizes) -> Result:
     return asyncio.run(main())
 
 
-def agent_messages(sizes: Sizes) -> Result:
+def agent_messages(sizes: Sizes, yielding: bool = False) -> Result:
     """Every message of `run.messages`, its text delta by delta."""
 
     async def main() -> Result:
         started = now()
         chars = deltas = 0
-        kwargs = _tree_kwargs(sizes, sizes.astream_leaf_tokens)
+        kwargs = _kwargs(sizes, yielding)
         async with await tree_node.astream_events("go", version="v3", **kwargs) as run:
             async for stream in run.messages:
                 async for text in stream.text:
@@ -76,13 +80,13 @@ def agent_messages(sizes: Sizes) -> Result:
     return asyncio.run(main())
 
 
-def agent_raw_events(sizes: Sizes) -> Result:
+def agent_raw_events(sizes: Sizes, yielding: bool = False) -> Result:
     """Every raw event of the run; the text of the text deltas is counted."""
 
     async def main() -> Result:
         started = now()
         chars = events = 0
-        kwargs = _tree_kwargs(sizes, sizes.astream_leaf_tokens)
+        kwargs = _kwargs(sizes, yielding)
         async with await tree_node.astream_events("go", version="v3", **kwargs) as run:
             async for event in run:
                 events += 1
@@ -220,6 +224,9 @@ MEASUREMENTS: dict[str, Measurement] = {
     "events/astream": agent_astream,
     "events/messages": agent_messages,
     "events/raw": agent_raw_events,
+    "events/astream/yielding": lambda sizes: agent_astream(sizes, yielding=True),
+    "events/messages/yielding": lambda sizes: agent_messages(sizes, yielding=True),
+    "events/raw/yielding": lambda sizes: agent_raw_events(sizes, yielding=True),
     "events/first": agent_first_event,
     "events/langgraph": langgraph_raw_events,
 }
@@ -236,6 +243,18 @@ def plan(spec: type[Spec]) -> tuple[Spec, ...]:
         spec("events", V3, "events/raw", "miniagents_lc v3: raw events"),
         spec("events", V3, "events/langgraph", "LangGraph v3: raw events, same-shape graph"),
         spec("events", V3, "events/first", "miniagents_lc v3: first event, latency tree"),
+        spec(
+            "events",
+            V3,
+            "events/astream/yielding",
+            "miniagents_lc: astream(), leaves yield (reference)",
+            "variant: `await asyncio.sleep(0)` before each leaf token, so every token is "
+            "an event of its own; the yielding rows compare with this one",
+        ),
+        spec(
+            "events", V3, "events/messages/yielding", "miniagents_lc v3: run.messages, leaves yield"
+        ),
+        spec("events", V3, "events/raw/yielding", "miniagents_lc v3: raw events, leaves yield"),
     )
 
 
@@ -243,9 +262,10 @@ def table(rows: list[Row]) -> str:
     """Tokens/s of each way to read the tree, as a share of `astream()`'s; the latency."""
     from tests.benchmarks.runner import _fmt_time, _metric, _rows_of, _table
 
-    reference = _tokens_per_s(rows, "events/astream")
     lines = []
     for row in _rows_of(rows, "events"):
+        yielding = row.spec.measurement.endswith("/yielding")
+        reference = _tokens_per_s(rows, "events/astream" + ("/yielding" if yielding else ""))
         wall = _metric(row, "wall_s")
         tokens = _metric(row, "tokens")
         rate = tokens / wall if wall and tokens else None
@@ -261,7 +281,7 @@ def table(rows: list[Row]) -> str:
                 f"{first * 1000:.2f} ms" if first is not None else "-",
             ]
         )
-    header = ["implementation", "wall", "tokens/s", "of astream()", "items", "first event"]
+    header = ["implementation", "wall", "tokens/s", "of its astream()", "items", "first event"]
     return _table(header, lines)
 
 
