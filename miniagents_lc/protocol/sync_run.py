@@ -21,6 +21,7 @@ from langchain_core.language_models.chat_model_stream import ChatModelStream
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 
+from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.log import _Filter
 from miniagents_lc.protocol.run_stream import astream_agent_events
@@ -48,6 +49,7 @@ class SyncAgentRunStream:
         self._changed = threading.Condition()
         self._done = False
         self._error: BaseException | None = None
+        self._closed_early = False
         self._output: AIMessage | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -76,7 +78,11 @@ class SyncAgentRunStream:
                         await order
                     self._output = await stream.output
             except BaseException as error:
-                self._error = error
+                self._error = (
+                    StreamCancelledError("The run was stopped (its `with` block was left).")
+                    if isinstance(error, asyncio.CancelledError)
+                    else error
+                )
             finally:
                 with self._changed:
                     self._done = True
@@ -121,13 +127,13 @@ class SyncAgentRunStream:
 
     def _event_at(self, index: int) -> ProtocolEvent | None:
         """The event at `index` (waiting for it), or None at the end (raising the run's error
-        there, unless it was a cancellation asked for by leaving the `with` block)."""
+        there, unless the run was stopped by leaving the `with` block)."""
         with self._changed:
             while index >= len(self._events) and not self._done:
                 self._changed.wait()
             if index < len(self._events):
                 return self._events[index]
-        if self._error is not None and not isinstance(self._error, asyncio.CancelledError):
+        if self._error is not None and not self._closed_early:
             raise self._error
         return None
 
@@ -193,6 +199,7 @@ class SyncAgentRunStream:
         """Cancel the run if it is still going and wait until it has stopped."""
         with self._changed:
             running = not self._done
+            self._closed_early = running
         loop, task = self._loop, self._task
         if running and loop is not None and task is not None:
             # A RuntimeError means the loop closed in between: the run has ended on its own.

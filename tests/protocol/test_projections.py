@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from miniagents_lc import InteractionContext, miniagent
+from miniagents_lc import InteractionContext, StreamCancelledError, miniagent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
 from tests.protocol.trees import SHAPES, TreeShape, build_tree, data
@@ -107,6 +107,7 @@ def test_leaving_the_sync_stream_early_stops_the_run() -> None:
         for event in run:
             if event["method"] == "messages" and data(event)["event"] == "content-block-delta":
                 break
-    # The run was cancelled: its stream ends without the model's last token.
-    with pytest.raises(asyncio.CancelledError):
+    # The run was stopped: no output, and no more events after those already handed over.
+    with pytest.raises(StreamCancelledError, match="with` block was left"):
         run.output  # noqa: B018
+    assert list(run.events(channels=["lifecycle"]))[-1]["params"]["data"]["event"] != "completed"
