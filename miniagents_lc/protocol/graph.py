@@ -57,13 +57,16 @@ async def _mapped_into(
     token = call_observer.set(tree.on_call)
     try:
         yield
-    except asyncio.CancelledError:
-        await tree.cancel()
-        raise
-    else:
-        await tree.finish()
     finally:
         call_observer.reset(token)
+        # Also when the run is cancelled once its reply has ended (its consumer is done and
+        # stops what is left): what was produced still reaches the graph's stream. Finishing
+        # never waits for a stream, so it ends at once.
+        try:
+            await tree.finish()
+        except asyncio.CancelledError:
+            await tree.cancel()
+            raise
 
 
 class _GraphSink:
