@@ -276,13 +276,17 @@ def table(rows: list[Row]) -> str:
                 row.spec.label,
                 _fmt_time(wall) if row.runs else "ERROR",
                 f"{rate:,.0f}" if rate else "-",
-                f"{rate / reference:.0%}" if rate and reference else "-",
+                _share(rate / reference) if rate and reference else "-",
                 f"{chunks:,.0f}" if chunks is not None else "-",
                 f"{first * 1000:.2f} ms" if first is not None else "-",
             ]
         )
     header = ["implementation", "wall", "tokens/s", "of its astream()", "items", "first event"]
     return _table(header, lines)
+
+
+def _share(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
 
 
 def _tokens_per_s(rows: list[Row], measurement: str) -> float | None:
