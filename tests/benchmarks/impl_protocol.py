@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from miniagents_lc import InteractionContext, Message, miniagent
+from miniagents_lc.protocol import AgentRunStream
 from tests.benchmarks.impl_miniagents_lc import _tree_kwargs, tree_node
 from tests.benchmarks.workloads import TOKEN, Measurement, Result, Sizes, check_count, now
 
@@ -63,39 +64,41 @@ def agent_astream(sizes: Sizes, yielding: bool = False) -> Result:
     return asyncio.run(main())
 
 
-def agent_messages(sizes: Sizes, yielding: bool = False) -> Result:
-    """Every message of `run.messages`, its text delta by delta."""
-
-    async def main() -> Result:
-        started = now()
-        chars = deltas = 0
-        kwargs = _kwargs(sizes, yielding)
-        async with await tree_node.astream_events("go", version="v3", **kwargs) as run:
-            async for stream in run.messages:
-                async for text in stream.text:
-                    deltas += 1
-                    chars += len(text)
-        return _throughput(started, chars, sizes, chunks=deltas)
-
-    return asyncio.run(main())
+async def _read_messages(run: AgentRunStream) -> tuple[int, int]:
+    """Every message of `run.messages`, its text delta by delta: (chars, deltas)."""
+    chars = deltas = 0
+    async for stream in run.messages:
+        async for text in stream.text:
+            deltas += 1
+            chars += len(text)
+    return chars, deltas
 
 
-def agent_raw_events(sizes: Sizes, yielding: bool = False) -> Result:
-    """Every raw event of the run; the text of the text deltas is counted."""
+async def _read_raw_events(run: AgentRunStream) -> tuple[int, int]:
+    """Every raw event of the run, the text of its text deltas counted: (chars, events)."""
+    chars = events = 0
+    async for event in run:
+        events += 1
+        data = event["params"]["data"]
+        if event["method"] == "messages" and data["event"] == "content-block-delta":
+            chars += len(data["delta"]["text"])
+    return chars, events
 
-    async def main() -> Result:
-        started = now()
-        chars = events = 0
-        kwargs = _kwargs(sizes, yielding)
-        async with await tree_node.astream_events("go", version="v3", **kwargs) as run:
-            async for event in run:
-                events += 1
-                data = event["params"]["data"]
-                if event["method"] == "messages" and data["event"] == "content-block-delta":
-                    chars += len(data["delta"]["text"])
-        return _throughput(started, chars, sizes, chunks=events)
 
-    return asyncio.run(main())
+def _v3(
+    read: Callable[[AgentRunStream], Awaitable[tuple[int, int]]], yielding: bool
+) -> Measurement:
+    def measure(sizes: Sizes) -> Result:
+        async def main() -> Result:
+            started = now()
+            kwargs = _kwargs(sizes, yielding)
+            async with await tree_node.astream_events("go", version="v3", **kwargs) as run:
+                chars, items = await read(run)
+            return _throughput(started, chars, sizes, chunks=items)
+
+        return asyncio.run(main())
+
+    return measure
 
 
 # -- latency: the first event after the first token -------------------------------------------
@@ -222,11 +225,11 @@ def langgraph_raw_events(sizes: Sizes) -> Result:
 
 MEASUREMENTS: dict[str, Measurement] = {
     "events/astream": agent_astream,
-    "events/messages": agent_messages,
-    "events/raw": agent_raw_events,
+    "events/messages": _v3(_read_messages, yielding=False),
+    "events/raw": _v3(_read_raw_events, yielding=False),
     "events/astream/yielding": lambda sizes: agent_astream(sizes, yielding=True),
-    "events/messages/yielding": lambda sizes: agent_messages(sizes, yielding=True),
-    "events/raw/yielding": lambda sizes: agent_raw_events(sizes, yielding=True),
+    "events/messages/yielding": _v3(_read_messages, yielding=True),
+    "events/raw/yielding": _v3(_read_raw_events, yielding=True),
     "events/first": agent_first_event,
     "events/langgraph": langgraph_raw_events,
 }
