@@ -32,7 +32,7 @@ from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.log import EventLog
-from miniagents_lc.protocol.tree import AgentTreeEvents, CallNode
+from miniagents_lc.protocol.tree import AgentTreeEvents, CallNode, MessageRecord
 
 if TYPE_CHECKING:
     from miniagents_lc.langchain.runnable import AgentRunnable
@@ -48,6 +48,14 @@ class AgentCallStream:
 
     async def _get_node(self) -> CallNode | None:
         return self._node
+
+    async def _message_records(self) -> AsyncIterator[MessageRecord]:
+        """This call's reply in reply order: where each message's events are."""
+        node = await self._get_node()
+        if node is None:
+            return
+        async for record in self._run._tree.records(node):
+            yield record
 
     def _known_node(self) -> CallNode | None:
         return self._node
@@ -101,11 +109,8 @@ class AgentCallStream:
         return self._messages()
 
     async def _messages(self) -> AsyncIterator[AsyncChatModelStream]:
-        node = await self._get_node()
-        if node is None:
-            return
-        async for stream in self._run._tree.chat_streams(node):
-            yield stream
+        async for record in self._message_records():
+            yield record.chat_stream()
 
     @property
     def lifecycle(self) -> AsyncIterator[LifecyclePayload]:

@@ -24,7 +24,7 @@ from langchain_core.runnables import RunnableConfig
 from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.log import _Filter
-from miniagents_lc.protocol.run_stream import astream_agent_events
+from miniagents_lc.protocol.run_stream import AgentRunStream, astream_agent_events
 
 if TYPE_CHECKING:
     from miniagents_lc.langchain.runnable import AgentRunnable
@@ -95,10 +95,10 @@ class SyncAgentRunStream:
         self._thread.start()
         started.wait()
 
-    async def _follow_order(self, stream: Any) -> None:
-        async for message in stream.messages:
+    async def _follow_order(self, stream: AgentRunStream) -> None:
+        async for record in stream._message_records():
             with self._changed:
-                self._root_messages.append((message.message_id, message.namespace))
+                self._root_messages.append((record.message_id, record.namespace))
                 self._changed.notify_all()
 
     # -- events ---------------------------------------------------------------------------

@@ -381,9 +381,9 @@ class AgentTreeEvents:
         """The root call, once made (None if the run ended without making it)."""
         return await self._root
 
-    async def chat_streams(self, node: CallNode) -> AsyncIterator[AsyncChatModelStream]:
-        """The messages of `node`'s reply, in reply order, each as a chat-model stream as soon
-        as its first event is out."""
+    async def records(self, node: CallNode) -> AsyncIterator[MessageRecord]:
+        """The messages of `node`'s reply, in reply order, each as soon as its first event is
+        out."""
         replies = Watcher(node.reply, self.watchers)
         while (batch := await replies.read()) is not None:
             for promise in batch:
@@ -392,7 +392,7 @@ class AgentTreeEvents:
                     record = await self._claimed(promise)
                     if record is None:
                         return
-                yield record.chat_stream()
+                yield record
 
     async def _claimed(self, promise: MessagePromise) -> MessageRecord | None:
         waiter = self._claim_waiters.get(promise)

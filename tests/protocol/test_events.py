@@ -218,3 +218,27 @@ async def test_bad_input_is_a_type_error_at_await() -> None:
     agent = build_tree(TreeShape(1, 1))
     with pytest.raises(TypeError, match="can't take a bytes"):
         await agent.astream_events(b"raw", version="v3")
+
+
+@pytest.mark.parametrize("how", ["ainvoke", "astream"])
+async def test_an_agent_run_inside_an_agent_is_a_call_of_its_own(how: str) -> None:
+    @miniagent
+    async def helper(ctx: InteractionContext) -> None:
+        ctx.reply("helped")
+
+    @miniagent
+    async def asker(ctx: InteractionContext) -> None:
+        if how == "ainvoke":
+            answer = str((await helper.ainvoke("please")).content)
+        else:
+            answer = "".join([str(chunk.content) async for chunk in helper.astream("please")])
+        ctx.reply(f"got {answer}")
+
+    async with await asker.astream_events("go", version="v3") as run:
+        events = await collect(run)
+    texts = {
+        tuple(e["params"]["namespace"]): data(e)["content"]["text"]  # type: ignore[index]
+        for e in events
+        if e["method"] == "messages" and data(e)["event"] == "content-block-finish"
+    }
+    assert texts == {(): "got helped", ("helper:0",): "helped"}
