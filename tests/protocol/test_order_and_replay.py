@@ -85,7 +85,9 @@ async def test_since_replays_every_event_after_that_seq(fraction: float) -> None
 
 @pytest.mark.parametrize("stop_after", [1, 5, 20])
 async def test_a_consumer_resuming_with_since_misses_and_repeats_nothing(stop_after: int) -> None:
-    async with await build_tree(TreeShape(2, 3)).astream_events("go", version="v3") as run:
+    # Slow leaves (about 40 ms each), so that the consumer resumes while the run goes on.
+    agent = build_tree(TreeShape(2, 3, token_delay=0.01))
+    async with await agent.astream_events("go", version="v3") as run:
         first: list[ProtocolEvent] = []
         async for event in run:
             first.append(event)
