@@ -230,7 +230,8 @@ class AgentTreeEvents:
     # -- the hook ---------------------------------------------------------------------------
 
     def on_call(self, call: AgentCall) -> None:
-        """Start mapping a new call (the `call_observer` of the run)."""
+        """Start mapping a new call (the `call_observer` of the run). A failure here is logged
+        and leaves the call itself alone."""
         if self._closing:
             return
         try:
@@ -238,6 +239,12 @@ class AgentTreeEvents:
                 return  # a sync bridge's private loop, inside an agent: not this run's
         except RuntimeError:
             return
+        try:
+            self._add_call(call)
+        except Exception:
+            logger.exception("Mapping the call of agent %r to events failed", call.agent.alias)
+
+    def _add_call(self, call: AgentCall) -> None:
         alias = call.agent.alias
         parent = self._nodes.get(current_owner()) or self.root_node
         if parent is not None:
