@@ -194,13 +194,13 @@ class AgentCall:
         self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
         self._reply.append_producer.open()
         self._context = context
+        if context.resolve_schedule_immediately(schedule_immediately):
+            self._ensure_started()
         # -- protocol-stream hook: a run streaming protocol events learns of this call --
         observer = call_observer.get()
         if observer is not None:
             observer(self)
         # -- end of hook --
-        if context.resolve_schedule_immediately(schedule_immediately):
-            self._ensure_started()
 
     @property
     def agent(self) -> MiniAgent:
