@@ -176,20 +176,28 @@ class _CallFollower:
         "finished",
         "index",
         "message",
+        "message_wakeup",
         "node",
+        "own",
         "record",
+        "reply_wakeup",
         "token_index",
-        "wakeup",
     )
 
     def __init__(self, tree: AgentTreeEvents, node: CallNode) -> None:
         self.node = node
         self.index = 0
-        self.token_index = 0
+        # The messages of the reply this call is the first to hold, not emitted yet.
+        self.own: deque[MessagePromise] = deque()
         self.message: MessagePromise | None = None
         self.record: MessageRecord | None = None
+        self.token_index = 0
         self.finished = False
-        self.wakeup = _Wakeup(tree, self)
+        # A reply is followed even while one of its messages is being emitted: each message is
+        # taken by the first reply that holds it, and a reply holds a message before the
+        # replies that pass it on do (flattening copies it from one to the next).
+        self.reply_wakeup = _Wakeup(tree, self)
+        self.message_wakeup = _Wakeup(tree, self)
 
 
 class AgentTreeEvents:
@@ -215,6 +223,8 @@ class AgentTreeEvents:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._records: dict[MessagePromise, MessageRecord] = {}
+        # The call whose reply held each message first: the one that emits it.
+        self._holders: dict[MessagePromise, CallNode] = {}
         self._claim_waiters: dict[MessagePromise, asyncio.Future[MessageRecord | None]] = {}
         self._root: asyncio.Future[CallNode | None] = self._loop.create_future()
         self.root_node: CallNode | None = None
@@ -297,28 +307,31 @@ class AgentTreeEvents:
             await self._signal
 
     def _advance(self, follower: _CallFollower) -> None:
-        """Emit everything the call's reply and its current message hold now; then either the
-        call has ended, or `follower` waits for the next piece of one of them."""
+        """Take the messages the call's reply holds first, emit what its messages hold now, in
+        reply order; then either the call has ended, or `follower` waits for more."""
         node = follower.node
         replies = node.reply_buffer
-        while True:
-            if follower.message is not None and not self._advance_message(follower):
-                return
-            pieces = replies.pieces
-            if follower.index < len(pieces):
-                promise = pieces[follower.index]
-                follower.index += 1
-                if promise not in self._records and not _replied_by_child(node, promise):
-                    self._start_message(follower, promise)
-                continue
-            if replies.done:
+        pieces = replies.pieces
+        holders = self._holders
+        while follower.index < len(pieces):
+            promise = pieces[follower.index]
+            follower.index += 1
+            if promise not in holders:
+                holders[promise] = node
+                follower.own.append(promise)
+        while follower.message is None or self._advance_message(follower):
+            if not follower.own:
+                break
+            self._start_message(follower, follower.own.popleft())
+        if replies.done:
+            if follower.message is None:
                 error = replies.error
                 self._end_call(follower, "failed" if error else "completed", error)
-            elif self._closing:
+        elif self._closing:
+            if follower.message is None:
                 self._end_call(follower, "interrupted", None)
-            else:
-                follower.wakeup.arm(replies)
-            return
+        else:
+            follower.reply_wakeup.arm(replies)
 
     def _start_message(self, follower: _CallFollower, promise: MessagePromise) -> None:
         message_id = f"{self._key}-{next(self._message_numbers)}"
@@ -363,7 +376,7 @@ class AgentTreeEvents:
             cut = StreamCancelledError("The run ended before this message did.")
             record.emit(message_error(cut), last=True)
         else:
-            follower.wakeup.arm(buffer)
+            follower.message_wakeup.arm(buffer)
             return False
         follower.message = None
         follower.record = None
@@ -373,7 +386,8 @@ class AgentTreeEvents:
         self, follower: _CallFollower, status: AgentStatus, error: BaseException | None
     ) -> None:
         follower.finished = True
-        follower.wakeup.disarm()
+        follower.reply_wakeup.disarm()
+        follower.message_wakeup.disarm()
         self._unfinished -= 1
         node = follower.node
         node.status = status
@@ -419,7 +433,8 @@ class AgentTreeEvents:
         if task is not None:
             for follower in self._followers:
                 if not follower.finished:
-                    follower.wakeup.disarm()
+                    follower.reply_wakeup.disarm()
+                    follower.message_wakeup.disarm()
                     self._ready.append(follower)
             self._wake()
             await asyncio.wait([task])
@@ -437,7 +452,8 @@ class AgentTreeEvents:
     def _close(self) -> None:
         self.watchers.close()
         for follower in self._followers:
-            follower.wakeup.disarm()
+            follower.reply_wakeup.disarm()
+            follower.message_wakeup.disarm()
         if not self._root.done():
             self._root.set_result(None)
         for waiter in self._claim_waiters.values():
@@ -446,12 +462,6 @@ class AgentTreeEvents:
         self._claim_waiters.clear()
         for node in self._nodes.values():
             node.children.end()
-
-
-def _replied_by_child(node: CallNode, promise: MessagePromise) -> bool:
-    """Whether `promise` reached `node`'s reply through the reply of one of its calls (which
-    emits it, or passes it further down)."""
-    return any(promise in child.reply_buffer.pieces for child in node.children.pieces)
 
 
 __all__ = ["AgentTreeEvents", "CallNode", "EventSink", "MessageRecord"]
