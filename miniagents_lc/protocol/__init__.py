@@ -10,6 +10,7 @@ events for any transport to serve.
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.log import EventLog
 from miniagents_lc.protocol.run_stream import AgentCallStream, AgentRunStream, astream_agent_events
+from miniagents_lc.protocol.sync_run import SyncAgentRunStream
 from miniagents_lc.protocol.tree import AgentTreeEvents, EventSink
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "LifecyclePayload",
     "Namespace",
     "ProtocolEvent",
+    "SyncAgentRunStream",
     "astream_agent_events",
 ]
