@@ -11,6 +11,7 @@ from typing import Any, Self, overload
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 
+from miniagents_lc.call_observer import call_observer
 from miniagents_lc.langchain.runnable import AgentRunnable
 from miniagents_lc.langchain.tracing import start_agent_trace
 from miniagents_lc.messages import (
@@ -225,6 +226,11 @@ class AgentCall:
         context._open_calls[self] = _current_task_or_none()
         if context.resolve_schedule_immediately(schedule_immediately):
             self._ensure_started()
+        # -- protocol-stream hook: a run streaming protocol events learns of this call --
+        observer = call_observer.get()
+        if observer is not None:
+            observer(self)
+        # -- end of hook --
 
     @property
     def agent(self) -> MiniAgent:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.ai import UsageMetadata, add_usage
@@ -158,6 +158,42 @@ class AgentRunnable(Runnable[Any, AIMessage]):
                 pass
         return result[0]
 
+    # -- streaming protocol v3: the agent tree as protocol events (miniagents_lc.protocol) ----
+
+    def astream_events(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v1", "v2", "v3"] = "v2",
+        **kwargs: Any,
+    ) -> Any:
+        """With `version="v3"`, an awaitable of the run's `AgentRunStream` (protocol events,
+        one namespace per agent call); otherwise LangChain's own event stream."""
+        if version == "v3":
+            from miniagents_lc.protocol.run_stream import astream_agent_events
+
+            return astream_agent_events(self, input, config, **kwargs)
+        return super().astream_events(input, config, version=version, **kwargs)
+
+    def stream_events(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v1", "v2", "v3"] = "v2",
+        **kwargs: Any,
+    ) -> Any:
+        """With `version="v3"`, the run's `SyncAgentRunStream` (the same events, from sync
+        code); other versions are LangChain's (which has no sync v1/v2)."""
+        if version == "v3":
+            from miniagents_lc.protocol.sync_run import SyncAgentRunStream
+
+            return SyncAgentRunStream(self, input, config, kwargs)
+        return super().stream_events(input, config, version=version, **kwargs)
+
+    # -- end of streaming protocol v3 ----------------------------------------------------------
+
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:
         from miniagents_lc.langchain.sync_bridge import run_sync
 
@@ -268,6 +304,14 @@ class _AgentRun:
         await asyncio.wait([task])
 
     async def _produce(self) -> None:
+        # -- protocol hook: a LangGraph v3 stream around this run sees its agent calls --
+        from miniagents_lc.protocol.graph import graph_events
+
+        async with graph_events(self._config):
+            await self._produce_run()
+        # -- end of hook --
+
+    async def _produce_run(self) -> None:
         # This task's Context is the run's: everything it starts inherits the run's config.
         var_child_runnable_config.set(self._config)
         outer = PromisingContext.get_current_or_none()

@@ -21,6 +21,7 @@ IMPLEMENTATIONS = {
     "miniagents": "tests.benchmarks.impl_miniagents",
     "langchain": "tests.benchmarks.impl_langchain",
     "asyncio": "tests.benchmarks.impl_asyncio",
+    "protocol_v3": "tests.benchmarks.impl_protocol",
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks import impl_protocol
 from tests.benchmarks.workloads import SIZES, WORKLOADS, WORKLOADS_BY_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,8 @@ PLAN: tuple[Spec, ...] = (
     Spec("memory", MA, "memory", "MiniAgents 0.0.35"),
     Spec("memory", LANGCHAIN, "memory", "LangChain"),
 )
+# (g) the v3 streaming protocol: rows, table and targets live in impl_protocol.
+PLAN += impl_protocol.plan(Spec)
 
 
 # -- running --------------------------------------------------------------------------------
@@ -442,6 +445,7 @@ def evaluate_targets(rows: list[Row]) -> list[Target]:
     rss = _metric(load_ours, "peak_rss_mb")
     if rss is not None:
         targets.append(Target("(e) peak RSS <= 120 MB", f"{rss:.0f} MB", rss <= 120.0, rss, 120.0))
+    targets.extend(impl_protocol.targets(rows, Target))
     return targets
 
 
@@ -505,6 +509,8 @@ def render_report(
             parts.append(_latency_table(rows))
         elif workload.key == "memory":
             parts.append(_memory_table(rows))
+        elif workload.key == "events":
+            parts.append(impl_protocol.table(rows))
         else:
             parts.append(_throughput_table(rows, workload.key))
         notes = [f"  - {row.spec.label}: {row.spec.note}" for row in _rows_of(rows, workload.key)]
@@ -541,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated subset of: " + ", ".join(workload.key for workload in WORKLOADS),
     )
     parser.add_argument(
-        "--implementations", help=f"comma-separated subset of: {LC}, {MA}, {LANGCHAIN}, {ASYNCIO}"
+        "--implementations",
+        help=f"comma-separated subset of: {LC}, {MA}, {LANGCHAIN}, {ASYNCIO}, {impl_protocol.V3}",
     )
     parser.add_argument(
         "--miniagents-python",

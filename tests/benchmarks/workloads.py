@@ -149,6 +149,14 @@ WORKLOADS: tuple[Workload, ...] = (
         "`memory_objects` idle stream objects / completed calls held at once (tracemalloc), "
         "and the replay buffer cost per token",
     ),
+    Workload(
+        "events",
+        "g",
+        "tree via the v3 streaming protocol",
+        'the tree of (c) through `astream_events(version="v3")`: its `run.messages` and its raw '
+        "events, beside `astream()` and LangGraph's v3 stream over nested subgraphs of the same "
+        "shape; the first-event latency on the tree of (d)",
+    ),
 )
 WORKLOADS_BY_KEY = {workload.key: workload for workload in WORKLOADS}
 
