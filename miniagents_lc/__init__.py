@@ -25,6 +25,7 @@ from miniagents_lc.promising import (
     AppendClosedError,
     AppendNotOpenError,
     AppendProducer,
+    FedSequence,
     FlatSequence,
     NoActiveContextError,
     Promise,
@@ -33,6 +34,7 @@ from miniagents_lc.promising import (
     StreamCancelledError,
     StreamCursor,
     StreamedPromise,
+    flatten,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "AppendClosedError",
     "AppendNotOpenError",
     "AppendProducer",
+    "FedSequence",
     "FlatSequence",
     "FrozenDict",
     "InteractionContext",
@@ -60,5 +63,6 @@ __all__ = [
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",
+    "flatten",
     "miniagent",
 ]

@@ -19,6 +19,7 @@ from miniagents_lc.messages import (
     MessageSequence,
     MessageSequencePromise,
     MessageType,
+    fed_message_sequence,
 )
 from miniagents_lc.promising import (
     DEFAULT,
@@ -184,13 +185,21 @@ class AgentCall:
         self._started = False
         # The agent function and the work it starts for itself (its messages, say): they stop
         # together once the replies' last readers are cancelled and nobody else reads them.
-        self._owner = _CallOwner(self)
+        self._owner = TaskOwner(on_stop=self._replies_abandoned)
         # Input is only collected here; it is flattened once the agent reads it, and most
         # agents of a large fan-out never build that machinery at all.
         self._input: AppendProducer[MessageType] | None = None
         self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
-        self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
+        # The replies start the agent on first demand, name it on every error that passes
+        # through them, and stop with the call.
+        self._reply = fed_message_sequence(
+            owner=self._owner,
+            on_error=self._note_passing_error,
+            on_demand=self._ensure_started,
+            schedule_immediately=schedule_immediately,
+            capture_errors=True,
+        )
         self._reply.append_producer.open()
         self._context = context
         if context.resolve_schedule_immediately(schedule_immediately):
@@ -285,66 +294,24 @@ class AgentCall:
         if trace is not None:
             await trace.finish(self._reply.sequence_promise)
 
-
-class _CallOwner(TaskOwner):
-    """What one agent call started for itself; it stops once nobody reads the call's replies."""
-
-    __slots__ = ("_call",)
-
-    def __init__(self, call: AgentCall) -> None:
-        super().__init__()
-        self._call = call
-
-    def _is_wanted(self) -> bool:
-        return self._call._reply.is_read
-
-    def _on_stop(self) -> None:
-        self._call._reply.stop(
+    def _replies_abandoned(self) -> None:
+        self._reply.stop(
             StreamCancelledError(
-                f"Agent {self._call.agent.alias!r} was cancelled before it finished replying: "
+                f"Agent {self._agent.alias!r} was cancelled before it finished replying: "
                 "the only consumer of its replies was cancelled. Keep another consumer reading "
                 "the replies (or shield the await with asyncio.shield) to let it finish."
             )
         )
 
+    def _note_passing_error(self, error: BaseException) -> None:
+        alias = self._agent.alias
+        if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
+            _add_note_once(error, f"passed through the replies of agent {alias!r}")
+
 
 def _add_note_once(error: BaseException, note: str) -> None:
     if note not in getattr(error, "__notes__", ()):
         error.add_note(note)
-
-
-class _ReplySequence(MessageSequence):
-    """The reply sequence of one call: starts the agent on first demand, names the agent on
-    every error that passes through it, and stops with the call."""
-
-    __slots__ = ("_call",)
-
-    def __init__(self, call: AgentCall, *, schedule_immediately: Defaultable) -> None:
-        self._call = call
-        super().__init__(producer_capture_errors=True, schedule_immediately=schedule_immediately)
-
-    def _on_demand(self) -> None:
-        self._call._ensure_started()
-
-    def _on_error(self, error: BaseException) -> None:
-        alias = self._call.agent.alias
-        if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
-            _add_note_once(error, f"passed through the replies of agent {alias!r}")
-
-    def _work_owner(self) -> TaskOwner:
-        return self._call._owner
-
-    def _output_owner(self) -> TaskOwner:
-        return self._call._owner
-
-    @property
-    def is_read(self) -> bool:
-        """Whether anybody reads the replies or waits for them."""
-        return self._feed.out.is_read
-
-    def stop(self, error: BaseException) -> None:
-        """End the replies with `error` now (if they have not ended) and stop flattening."""
-        self._feed.stop(error)
 
 
 class MiniAgent(AgentRunnable):
