@@ -27,7 +27,6 @@ from miniagents_lc.promising import (
     AppendProducer,
     Defaultable,
     PromisingContext,
-    StreamCancelledError,
 )
 from miniagents_lc.promising.ownership import TaskOwner, ensure_owner
 
@@ -185,24 +184,25 @@ class AgentCall:
         self._started = False
         # The agent function and the work it starts for itself (its messages, say): they stop
         # together once the replies' last readers are cancelled and nobody else reads them.
-        self._owner = TaskOwner(on_stop=self._replies_abandoned)
+        self._owner = TaskOwner("Agent", agent.alias)
         # Input is only collected here; it is flattened once the agent reads it, and most
         # agents of a large fan-out never build that machinery at all.
         self._input: AppendProducer[MessageType] | None = None
         self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
-        # The replies start the agent on first demand, name it on every error that passes
-        # through them, and stop with the call.
+        self._context = context
+        starts_now = context.resolve_schedule_immediately(schedule_immediately)
+        # The replies name the agent on every error that passes through them, start it on first
+        # demand (unless it starts now), and stop with the call.
         self._reply = fed_message_sequence(
             owner=self._owner,
             on_error=self._note_passing_error,
-            on_demand=self._ensure_started,
-            schedule_immediately=schedule_immediately,
+            on_demand=None if starts_now else self._ensure_started,
+            schedule_immediately=starts_now,
             capture_errors=True,
         )
         self._reply.append_producer.open()
-        self._context = context
-        if context.resolve_schedule_immediately(schedule_immediately):
+        if starts_now:
             self._ensure_started()
 
     @property
@@ -293,15 +293,6 @@ class AgentCall:
             raise unreported
         if trace is not None:
             await trace.finish(self._reply.sequence_promise)
-
-    def _replies_abandoned(self) -> None:
-        self._reply.stop(
-            StreamCancelledError(
-                f"Agent {self._agent.alias!r} was cancelled before it finished replying: "
-                "the only consumer of its replies was cancelled. Keep another consumer reading "
-                "the replies (or shield the await with asyncio.shield) to let it finish."
-            )
-        )
 
     def _note_passing_error(self, error: BaseException) -> None:
         alias = self._agent.alias

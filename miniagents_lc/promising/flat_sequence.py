@@ -17,6 +17,7 @@ from miniagents_lc.promising.append_producer import AppendProducer
 from miniagents_lc.promising.context import PromisingContext
 from miniagents_lc.promising.errors import NoActiveContextError, StreamCancelledError
 from miniagents_lc.promising.ownership import TaskOwner, current_owner, ensure_owner
+from miniagents_lc.promising.readership import Readership
 from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 from miniagents_lc.promising.streamed_promise import Producer, StreamedPromise
@@ -129,7 +130,7 @@ class FedSequence(Generic[IN, PROMISE]):
         # Whoever owns the sequence owns its flattening, even when a reader starts it.
         self._owner = current_owner() if owner is None else owner
         if owner is not None:
-            owner.watch_output(self._out)
+            owner.watch_output(self)
         # Whether flattening may run now (scheduled immediately, or read already).
         self._demand = context.resolve_schedule_immediately(schedule_immediately)
         if not self._demand:
@@ -160,7 +161,12 @@ class FedSequence(Generic[IN, PROMISE]):
         if not self._pending and self._drain is None:
             self._finish()
 
-    # -- stopping -------------------------------------------------------------------------
+    # -- for an owner ---------------------------------------------------------------------
+
+    @property
+    def readership(self) -> Readership:
+        """Who reads the sequence."""
+        return self._out.readership
 
     def stop(self, error: BaseException) -> None:
         """End the sequence with `error` now and cancel its flattening."""

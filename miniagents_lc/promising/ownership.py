@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+from miniagents_lc.promising.errors import StreamCancelledError
 
 if TYPE_CHECKING:
     from miniagents_lc.promising.readership import Readership
@@ -24,30 +25,39 @@ _current_owner: contextvars.ContextVar[TaskOwner | None] = contextvars.ContextVa
 )
 
 
+class OwnedOutput(Protocol):
+    """What an owner produces for others to read (a fed sequence, say)."""
+
+    @property
+    def readership(self) -> Readership:
+        """Who reads it."""
+
+    def stop(self, error: BaseException) -> None:
+        """End it with `error` now and stop producing it."""
+
+
 class TaskOwner:
     """The work one owner started (tasks, and streams whose producers it started) and the
-    output whose readers decide whether that work is still wanted. Reads by the owner's own work
-    (its tasks, and what they start) of what it owns count for nothing.
+    output whose readers decide whether that work is still wanted. Reads by the owner's own
+    work (its tasks, and what they start) of what it owns count for nothing.
 
-    `on_stop` runs first when the owner stops (to end its output with an error, say).
+    `kind` and `name` name the owner in the error its output ends with when it stops.
     """
 
-    __slots__ = ("_on_stop", "_output", "_stream_abandoned", "_work", "stopped")
+    __slots__ = ("_kind", "_name", "_output", "_work", "stopped")
 
-    def __init__(self, on_stop: Callable[[], None] | None = None) -> None:
+    def __init__(self, kind: str, name: str) -> None:
+        self._kind = kind
+        self._name = name
         self._work: list[Work] = []
-        self._on_stop = on_stop
-        self._output: Readership[Any] | None = None
-        # Bound once: every stream this owner produces subscribes with it.
-        self._stream_abandoned = self._abandoned
+        self._output: OwnedOutput | None = None
         self.stopped = False
 
-    def watch_output(self, output: StreamBuffer[Any]) -> None:
-        """Make `output` the stream whose readers decide whether this owner is still wanted:
-        once they abandon it, the owner stops."""
-        readership = output.readership
-        self._output = readership
-        readership.subscribe(self, self._output_abandoned)
+    def watch_output(self, output: OwnedOutput) -> None:
+        """Make `output` what this owner produces for others: once its readers abandon it,
+        the owner stops, and `output` ends with `StreamCancelledError`."""
+        self._output = output
+        output.readership.subscribe(self)
 
     def add(self, work: Work) -> None:
         """Count `work` as this owner's: a task to cancel when it stops, or a stream whose
@@ -58,36 +68,48 @@ class TaskOwner:
             owned[:] = [item for item in owned if not _finished(item)]
         owned.append(work)
         if not isinstance(work, asyncio.Task):
-            work.readership.subscribe(self, self._stream_abandoned)
+            work.readership.subscribe(self)
 
     def discard(self, work: Work | None) -> None:
         """Forget `work` (it has finished)."""
         if work is not None and work in self._work:
             self._work.remove(work)
 
+    def abandoned(self, stream: StreamBuffer[Any]) -> None:
+        """Every reader of `stream`, the output or a stream of this owner's, has been
+        cancelled: stop, unless the output is still read (or stop `stream` itself, if this
+        owner has stopped already)."""
+        if self.stopped:
+            stream.stop_production()
+            return
+        output = self._output
+        if (
+            output is None
+            or output.readership in (stream.readership, None)
+            or not output.readership.is_read
+        ):
+            self.stop()
+
     def stop(self) -> None:
-        """Stop everything this owner started (once): `on_stop`, then its tasks are cancelled,
-        and the producers of its streams that nobody reads."""
+        """Stop everything this owner started (once): end its output with
+        `StreamCancelledError`, cancel its tasks, and the producers of its streams that nobody
+        reads (the others stop when their readers abandon them)."""
         if self.stopped:
             return
         self.stopped = True
-        if self._on_stop is not None:
-            self._on_stop()
+        if self._output is not None:
+            self._output.stop(
+                StreamCancelledError(
+                    f"{self._kind} {self._name!r} was cancelled before it finished: the only "
+                    "consumer of its output was cancelled. Keep another consumer reading it (or "
+                    "shield the await with asyncio.shield) to let it finish."
+                )
+            )
         for item in self._work:
             if isinstance(item, asyncio.Task):
                 item.cancel()
             elif not item.readership.is_read:
                 item.stop_production()
-            # A stream still read stops when its readers abandon it (see `_abandoned`).
-
-    def _output_abandoned(self, _output: StreamBuffer[Any]) -> None:
-        self.stop()
-
-    def _abandoned(self, stream: StreamBuffer[Any]) -> None:
-        if self.stopped:
-            stream.stop_production()
-        elif self._output is None or not self._output.is_read:
-            self.stop()
 
 
 def ensure_owner(owner: TaskOwner | None) -> None:

@@ -15,40 +15,28 @@ stream still open, lets go of the stream before anybody awaiting that reader res
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from miniagents_lc.promising.ownership import current_owner
 
 if TYPE_CHECKING:
     from miniagents_lc.promising.ownership import TaskOwner
+    from miniagents_lc.promising.stream_buffer import StreamBuffer
 
 
-class Stoppable(Protocol):
-    """A stream whose production can be stopped (what a readership reports on)."""
-
-    def stop_production(self) -> None:
-        """Cancel the producer, if the stream is still being produced."""
-
-
-STREAM = TypeVar("STREAM", bound=Stoppable)
-
-
-class Readership(Generic[STREAM]):
+class Readership:
     """The open reads of one stream, and the one subscriber told when they abandon it.
 
-    Without a subscriber, an abandoned stream stops its own production. A stream subscribed to
-    by its owner does not count the reads of the owner's own work: only reads from elsewhere
-    keep the owner's work wanted.
+    The subscriber is the stream's owner, if it has one; without one, an abandoned stream stops
+    its own production. Reads by the owner's own work of the stream take no lease: only reads
+    from elsewhere keep the owner's work wanted.
     """
 
-    __slots__ = ("_owner", "_stream", "on_abandoned", "open_leases")
+    __slots__ = ("_owner", "_stream", "open_leases")
 
-    def __init__(self, stream: STREAM) -> None:
+    def __init__(self, stream: StreamBuffer[Any]) -> None:
         self._stream = stream
         self.open_leases = 0
-        # Called with the stream when a cancelled read leaves no other read open.
-        self.on_abandoned: Callable[[STREAM], None] | None = None
         self._owner: TaskOwner | None = None
 
     @property
@@ -56,10 +44,9 @@ class Readership(Generic[STREAM]):
         """Whether any read of the stream is open (the owner's own reads aside)."""
         return self.open_leases > 0
 
-    def subscribe(self, owner: TaskOwner, on_abandoned: Callable[[STREAM], None]) -> None:
-        """Tell `owner`, through `on_abandoned`, when the stream is abandoned."""
+    def subscribe(self, owner: TaskOwner) -> None:
+        """Tell `owner` (with `owner.abandoned(stream)`) when the stream is abandoned."""
         self._owner = owner
-        self.on_abandoned = on_abandoned
 
     def lease(self, *, held_by_task: bool = True) -> Lease:
         """Open a read. `held_by_task`: the read may outlive a task switch outside the
@@ -73,11 +60,10 @@ class Readership(Generic[STREAM]):
     def _released(self, cancelled: bool) -> None:
         self.open_leases -= 1
         if cancelled and not self.open_leases:
-            on_abandoned = self.on_abandoned
-            if on_abandoned is None:
+            if self._owner is None:
                 self._stream.stop_production()
             else:
-                on_abandoned(self._stream)
+                self._owner.abandoned(self._stream)
 
 
 class Lease:
@@ -86,9 +72,7 @@ class Lease:
 
     __slots__ = ("_holder", "_readership", "is_open")
 
-    def __init__(
-        self, readership: Readership[Any] | None, holder: asyncio.Task[Any] | None
-    ) -> None:
+    def __init__(self, readership: Readership | None, holder: asyncio.Task[Any] | None) -> None:
         self._readership = readership
         self.is_open = True
         self._holder = holder
