@@ -190,19 +190,22 @@ class AgentCall:
         self._input: AppendProducer[MessageType] | None = None
         self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
-        self._context = context
-        starts_now = context.resolve_schedule_immediately(schedule_immediately)
         # The replies name the agent on every error that passes through them, start it on first
         # demand (unless it starts now), and stop with the call.
         self._reply = fed_message_sequence(
             owner=self._owner,
             on_error=self._note_passing_error,
-            on_demand=None if starts_now else self._ensure_started,
-            schedule_immediately=starts_now,
+            on_demand=(
+                None
+                if context.resolve_schedule_immediately(schedule_immediately)
+                else self._ensure_started
+            ),
+            schedule_immediately=schedule_immediately,
             capture_errors=True,
         )
         self._reply.append_producer.open()
-        if starts_now:
+        self._context = context
+        if context.resolve_schedule_immediately(schedule_immediately):
             self._ensure_started()
 
     @property
@@ -357,14 +360,12 @@ class MiniAgent(AgentRunnable):
         self, alias: str | None = None, *, description: str | None = None, **kwargs: Any
     ) -> Self:
         """A copy of this agent with more bound kwargs (and, if given, another alias)."""
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone.alias = alias if alias is not None else self.alias
-        clone.name = clone.alias
-        if description is not None:
-            clone.description = description
-        clone.bound_kwargs = {**self.bound_kwargs, **kwargs}
-        return clone
+        return type(self)(
+            self.func,
+            alias=alias if alias is not None else self.alias,
+            description=description if description is not None else self.description,
+            bound_kwargs={**self.bound_kwargs, **kwargs},
+        )
 
     def _trigger_for_run(
         self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any
