@@ -34,6 +34,9 @@ class AppendProducer(Generic[PIECE]):
     exception inside the block ends the stream with that exception when `capture_errors` is on
     (and is suppressed); otherwise it propagates and the stream is closed cleanly. Either way no
     consumer waits forever.
+
+    The pieces go into the producer's own `buffer`, or to the `sink` it was given (a
+    `FedSequence`, say, which flattens them; the producer then has no buffer of its own).
     """
 
     __slots__ = ("_capture_errors", "_sink", "_state", "buffer")
