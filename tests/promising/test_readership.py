@@ -130,23 +130,37 @@ async def test_leaving_a_read_early_stops_nothing() -> None:
     assert await production.result() == "completed"
 
 
-async def test_a_cursor_counts_for_the_task_that_reads_it_not_the_one_that_made_it() -> None:
+def open_cursor(stream: StreamedPromise[int, Any]) -> Any:
+    return stream.cursor()
+
+
+def open_replay(stream: StreamedPromise[int, Any]) -> Any:
+    return aiter(stream)
+
+
+@pytest.mark.parametrize("open_read", [open_cursor, open_replay], ids=["cursor", "replay"])
+async def test_a_read_counts_for_the_task_that_goes_on_with_it_not_the_one_that_began_it(
+    open_read: Callable[[StreamedPromise[int, Any]], Any],
+) -> None:
+    """As when LangChain runs each step of a streaming generator in a task of its own."""
     production = Production()
     async with PromisingContext():
         stream: StreamedPromise[int, Any] = StreamedPromise(producer=production)
 
-        async def make_cursor() -> Any:
-            return stream.cursor()
+        async def begin() -> Any:
+            read = open_read(stream)
+            await anext(read)
+            return read
 
-        cursor = await asyncio.create_task(make_cursor())  # its maker has ended
+        read = await asyncio.create_task(begin())  # the task that began the read has ended
 
-        async def read_on() -> int:
-            count = 0
-            while batch := await cursor.read():
-                count += len(batch)
+        async def go_on() -> int:
+            count = 1
+            async for _piece in read:
+                count += 1
             return count
 
-        survivor = asyncio.create_task(read_on())
+        survivor = asyncio.create_task(go_on())
         await cancel_after_first_piece(asyncio.create_task(replay(stream)), production)
         async with asyncio.timeout(5):
             assert await survivor == PIECES
