@@ -83,11 +83,7 @@ class TaskOwner:
             stream.stop_production()
             return
         output = self._output
-        if (
-            output is None
-            or output.readership in (stream.readership, None)
-            or not output.readership.is_read
-        ):
+        if output is None or not output.readership.is_read:
             self.stop()
 
     def stop(self) -> None:

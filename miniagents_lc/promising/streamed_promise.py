@@ -41,6 +41,9 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
     Every `async for` replays the stream from its start; each piece is produced once, however
     many consumers there are. An exception from the producer is stored where it happened:
     every replay raises it there, then ends. `await promise` gives the packaged whole, cached.
+
+    The pieces come from a `producer`, are given up front (`prefill_pieces`), or are written
+    into a `buffer` by whoever made it (a `FedSequence`, say).
     """
 
     __slots__ = (
