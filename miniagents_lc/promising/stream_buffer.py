@@ -37,8 +37,8 @@ class StreamBuffer(Generic[PIECE]):
         self.pieces: list[PIECE] = []
         self.done = False
         self.error: BaseException | None = None
-        # The futures of the cursors waiting for the next piece; None while nobody waits.
-        self._waiters: list[asyncio.Future[None]] | None = None
+        # The futures of the cursors waiting for the next piece.
+        self._waiters: list[asyncio.Future[None]] = []
         # Made when first needed: most streams that are never read never need one.
         self._readership: Readership | None = None
         # Starts a deferred producer the first time a cursor has to wait; None once started.
@@ -76,11 +76,10 @@ class StreamBuffer(Generic[PIECE]):
             self.producer_task.cancel()
 
     def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, None
-        if waiters:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def wait_beyond(self, index: int) -> None:
         """Return once a piece exists at `index` or the stream has ended."""
@@ -90,15 +89,12 @@ class StreamBuffer(Generic[PIECE]):
         while index >= len(self.pieces) and not self.done:
             # One future per waiting cursor: a cancelled cursor cancels only its own future.
             waiter = asyncio.get_running_loop().create_future()
-            if self._waiters is None:
-                self._waiters = [waiter]
-            else:
-                self._waiters.append(waiter)
+            self._waiters.append(waiter)
             try:
                 await waiter
             except BaseException:
                 # Cancelled: the future is done, and the list would keep it until the next piece.
-                if self._waiters is not None and waiter in self._waiters:
+                if waiter in self._waiters:
                     self._waiters.remove(waiter)
                 raise
 
