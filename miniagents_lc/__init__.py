@@ -26,6 +26,7 @@ from miniagents_lc.promising import (
     AppendClosedError,
     AppendNotOpenError,
     AppendProducer,
+    FedSequence,
     FlatSequence,
     NoActiveContextError,
     Promise,
@@ -34,6 +35,7 @@ from miniagents_lc.promising import (
     StreamCancelledError,
     StreamCursor,
     StreamedPromise,
+    flatten,
 )
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "AppendNotOpenError",
     "AppendProducer",
     "AssistantMessage",
+    "FedSequence",
     "FlatSequence",
     "FrozenDict",
     "InteractionContext",
@@ -62,5 +65,6 @@ __all__ = [
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",
+    "flatten",
     "miniagent",
 ]

@@ -20,6 +20,7 @@ from miniagents_lc.messages import (
     MessageSequence,
     MessageSequencePromise,
     MessageType,
+    fed_message_sequence,
 )
 from miniagents_lc.promising import (
     DEFAULT,
@@ -27,7 +28,6 @@ from miniagents_lc.promising import (
     AppendProducer,
     Defaultable,
     PromisingContext,
-    StreamCancelledError,
 )
 from miniagents_lc.promising.ownership import TaskOwner, ensure_owner
 
@@ -214,13 +214,25 @@ class AgentCall:
         self._started = False
         # The agent function and the work it starts for itself (its messages, say): they stop
         # together once the replies' last readers are cancelled and nobody else reads them.
-        self._owner = _CallOwner(self)
+        self._owner = TaskOwner("Agent", agent.alias)
         # Input is only collected here; it is flattened once the agent reads it, and most
         # agents of a large fan-out never build that machinery at all.
         self._input: AppendProducer[MessageType] | None = None
         self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
-        self._reply = _ReplySequence(self, schedule_immediately=schedule_immediately)
+        # The replies name the agent on every error that passes through them, start it on first
+        # demand (unless it starts now), and stop with the call.
+        self._reply = fed_message_sequence(
+            owner=self._owner,
+            on_error=self._note_passing_error,
+            on_demand=(
+                None
+                if context.resolve_schedule_immediately(schedule_immediately)
+                else self._ensure_started
+            ),
+            schedule_immediately=schedule_immediately,
+            capture_errors=True,
+        )
         self._reply.append_producer.open()
         self._context = context
         context._open_calls[self] = _current_task_or_none()
@@ -322,27 +334,10 @@ class AgentCall:
         if trace is not None:
             await trace.finish(self._reply.sequence_promise)
 
-
-class _CallOwner(TaskOwner):
-    """What one agent call started for itself; it stops once nobody reads the call's replies."""
-
-    __slots__ = ("_call",)
-
-    def __init__(self, call: AgentCall) -> None:
-        super().__init__()
-        self._call = call
-
-    def _is_wanted(self) -> bool:
-        return self._call._reply.is_read
-
-    def _on_stop(self) -> None:
-        self._call._reply.stop(
-            StreamCancelledError(
-                f"Agent {self._call.agent.alias!r} was cancelled before it finished replying: "
-                "the only consumer of its replies was cancelled. Keep another consumer reading "
-                "the replies (or shield the await with asyncio.shield) to let it finish."
-            )
-        )
+    def _note_passing_error(self, error: BaseException) -> None:
+        alias = self._agent.alias
+        if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
+            _add_note_once(error, f"passed through the replies of agent {alias!r}")
 
 
 def _current_task_or_none() -> asyncio.Task[Any] | None:
@@ -355,40 +350,6 @@ def _current_task_or_none() -> asyncio.Task[Any] | None:
 def _add_note_once(error: BaseException, note: str) -> None:
     if note not in getattr(error, "__notes__", ()):
         error.add_note(note)
-
-
-class _ReplySequence(MessageSequence):
-    """The reply sequence of one call: starts the agent on first demand, names the agent on
-    every error that passes through it, and stops with the call."""
-
-    __slots__ = ("_call",)
-
-    def __init__(self, call: AgentCall, *, schedule_immediately: Defaultable) -> None:
-        self._call = call
-        super().__init__(producer_capture_errors=True, schedule_immediately=schedule_immediately)
-
-    def _on_demand(self) -> None:
-        self._call._ensure_started()
-
-    def _on_error(self, error: BaseException) -> None:
-        alias = self._call.agent.alias
-        if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
-            _add_note_once(error, f"passed through the replies of agent {alias!r}")
-
-    def _work_owner(self) -> TaskOwner:
-        return self._call._owner
-
-    def _output_owner(self) -> TaskOwner:
-        return self._call._owner
-
-    @property
-    def is_read(self) -> bool:
-        """Whether anybody reads the replies or waits for them."""
-        return self._feed.out.is_read
-
-    def stop(self, error: BaseException) -> None:
-        """End the replies with `error` now (if they have not ended) and stop flattening."""
-        self._feed.stop(error)
 
 
 class MiniAgent(AgentRunnable):
@@ -450,14 +411,12 @@ class MiniAgent(AgentRunnable):
         self, alias: str | None = None, *, description: str | None = None, **kwargs: Any
     ) -> Self:
         """A copy of this agent with more bound kwargs (and, if given, another alias)."""
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone.alias = alias if alias is not None else self.alias
-        clone.name = clone.alias
-        if description is not None:
-            clone.description = description
-        clone.bound_kwargs = {**self.bound_kwargs, **kwargs}
-        return clone
+        return type(self)(
+            self.func,
+            alias=alias if alias is not None else self.alias,
+            description=description if description is not None else self.description,
+            bound_kwargs={**self.bound_kwargs, **kwargs},
+        )
 
     def _trigger_for_run(
         self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any

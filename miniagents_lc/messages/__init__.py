@@ -3,7 +3,7 @@
 from miniagents_lc.messages.assistant import AssistantMessage, thaw
 from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
 from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
-from miniagents_lc.messages.sequence import MessageSequence, MessageType
+from miniagents_lc.messages.sequence import MessageSequence, MessageType, fed_message_sequence
 
 __all__ = [
     "AssistantMessage",
@@ -13,6 +13,7 @@ __all__ = [
     "MessageSequence",
     "MessageSequencePromise",
     "MessageType",
+    "fed_message_sequence",
     "message_from_langchain",
     "thaw",
 ]

@@ -71,8 +71,6 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromis
 
     async def acollect_messages(self) -> tuple[Message, ...]:
         """Every message of the sequence, resolved, in order."""
-        # A plain loop, not a comprehension: when this is cancelled, the replay it holds must be
-        # released with the frame (so the agents behind it can stop), not kept by the traceback.
         messages = []
         async for promise in self:
             messages.append(await promise)

@@ -4,7 +4,7 @@ background into one ordered `MessageSequencePromise`."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, TypeAlias, Union
 
 from langchain_core.messages import BaseMessage
@@ -12,7 +12,9 @@ from pydantic import BaseModel
 
 from miniagents_lc.messages.message import Message, message_from_langchain
 from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
-from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FlatSequence
+from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FedSequence
+from miniagents_lc.promising.flat_sequence import flatten
+from miniagents_lc.promising.ownership import TaskOwner
 
 MessageType: TypeAlias = Union[
     str,
@@ -35,7 +37,7 @@ _ACCEPTED = (
 )
 
 
-class MessageSequence(FlatSequence[MessageType, MessagePromise]):
+class MessageSequence:
     """An append-only sequence of `MessageType` items and its flat `sequence_promise`.
 
     Creating it and appending to it are synchronous. A message (a `MessagePromise`, a
@@ -45,10 +47,7 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
     as it goes, keeping the order in which items were given.
     """
 
-    __slots__ = ()
-
-    _promise_class = MessageSequencePromise
-    sequence_promise: MessageSequencePromise
+    __slots__ = ("append_producer", "sequence_promise")
 
     def __init__(
         self,
@@ -57,19 +56,22 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
         schedule_immediately: Defaultable = DEFAULT,
         append_producer: AppendProducer[MessageType] | None = None,
     ) -> None:
+        self.append_producer: AppendProducer[MessageType]
+        self.sequence_promise: MessageSequencePromise
+        if append_producer is None:
+            fed = fed_message_sequence(
+                schedule_immediately=schedule_immediately, capture_errors=producer_capture_errors
+            )
+            self.append_producer = fed.append_producer
+            self.sequence_promise = fed.sequence_promise
+            return
         # An existing `append_producer` lets items be collected before the sequence is made
         # (its own `capture_errors` then applies); the sequence then reads it with a task.
-        super().__init__(
-            append_producer,
-            _flatten_into_message_promises,
+        self.append_producer = append_producer
+        self.sequence_promise = MessageSequencePromise(
+            producer=lambda _promise: flatten(append_producer, _flatten_into_message_promises),
             schedule_immediately=schedule_immediately,
-            capture_errors=producer_capture_errors,
         )
-        if append_producer is not None:
-            self.append_producer = append_producer
-
-    def _pass_through(self, item: MessageType) -> MessagePromise | None:
-        return _ready_message(item)
 
     @classmethod
     def turn_into_sequence_promise(
@@ -87,6 +89,28 @@ class MessageSequence(FlatSequence[MessageType, MessagePromise]):
     async def acollect_messages(cls, messages: MessageType) -> tuple[Message, ...]:
         """Every message in `messages`, flattened and resolved, in order."""
         return await cls.turn_into_sequence_promise(messages).acollect_messages()
+
+
+def fed_message_sequence(
+    *,
+    owner: TaskOwner | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_demand: Callable[[], None] | None = None,
+    schedule_immediately: Defaultable = DEFAULT,
+    capture_errors: Defaultable = DEFAULT,
+) -> FedSequence[MessageType, MessageSequencePromise]:
+    """A `FedSequence` of `MessageType` items flattened into a `MessageSequencePromise` (what
+    `MessageSequence` and an agent's replies are made of); see `FedSequence` for the options."""
+    return FedSequence(
+        _flatten_into_message_promises,
+        promise_class=MessageSequencePromise,
+        pass_through=_ready_message,
+        owner=owner,
+        on_error=on_error,
+        on_demand=on_demand,
+        schedule_immediately=schedule_immediately,
+        capture_errors=capture_errors,
+    )
 
 
 def _ready_message(item: object) -> MessagePromise | None:
@@ -126,9 +150,7 @@ def _unsupported(item: object) -> TypeError:
     return TypeError(f"Unsupported message type {kind}: {item!r:.80}.{hint} Expected {_ACCEPTED}.")
 
 
-async def _flatten_into_message_promises(
-    _sequence: Any, item: MessageType
-) -> AsyncIterator[MessagePromise]:
+async def _flatten_into_message_promises(item: MessageType) -> AsyncIterator[MessagePromise]:
     """Depth-first flattening with an explicit stack: any depth of nesting, no recursion."""
     # Each entry: an iterator over a container, whether it is async, and the container's id
     # (to refuse a container that contains itself instead of looping forever).

@@ -9,7 +9,7 @@ from miniagents_lc.promising.errors import (
     PromisingError,
     StreamCancelledError,
 )
-from miniagents_lc.promising.flat_sequence import FlatSequence
+from miniagents_lc.promising.flat_sequence import FedSequence, FlatSequence, flatten
 from miniagents_lc.promising.promise import Promise
 from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 from miniagents_lc.promising.stream_buffer import StreamCursor
@@ -21,6 +21,7 @@ __all__ = [
     "AppendNotOpenError",
     "AppendProducer",
     "Defaultable",
+    "FedSequence",
     "FlatSequence",
     "NoActiveContextError",
     "Promise",
@@ -29,4 +30,5 @@ __all__ = [
     "StreamCancelledError",
     "StreamCursor",
     "StreamedPromise",
+    "flatten",
 ]

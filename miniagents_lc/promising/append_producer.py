@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from miniagents_lc.promising.context import PromisingContext
 from miniagents_lc.promising.errors import AppendClosedError, AppendNotOpenError
@@ -12,8 +12,19 @@ from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 from miniagents_lc.promising.stream_buffer import StreamBuffer, StreamCursor
 
 PIECE = TypeVar("PIECE")
+PIECE_contra = TypeVar("PIECE_contra", contravariant=True)
 
 _NEW, _OPEN, _CLOSED = 0, 1, 2
+
+
+class Sink(Protocol[PIECE_contra]):
+    """Where an AppendProducer's pieces go: a `StreamBuffer`, or a `FedSequence`."""
+
+    def push(self, piece: PIECE_contra) -> None:
+        """Take one appended piece."""
+
+    def end(self, error: BaseException | None = None) -> None:
+        """The producer was closed (with `error`, if given)."""
 
 
 class AppendProducer(Generic[PIECE]):
@@ -23,12 +34,21 @@ class AppendProducer(Generic[PIECE]):
     exception inside the block ends the stream with that exception when `capture_errors` is on
     (and is suppressed); otherwise it propagates and the stream is closed cleanly. Either way no
     consumer waits forever.
+
+    The pieces go into the producer's own `buffer`, or to the `sink` it was given (a
+    `FedSequence`, say, which flattens them; the producer then has no buffer of its own).
     """
 
-    __slots__ = ("_capture_errors", "_state", "buffer")
+    __slots__ = ("_capture_errors", "_sink", "_state", "buffer")
 
-    def __init__(self, *, capture_errors: Defaultable = DEFAULT) -> None:
-        self.buffer: StreamBuffer[PIECE] = StreamBuffer()
+    def __init__(
+        self, *, capture_errors: Defaultable = DEFAULT, sink: Sink[PIECE] | None = None
+    ) -> None:
+        # The stream of the appended pieces, unless they go to another `sink`.
+        self.buffer: StreamBuffer[PIECE] | None = None
+        if sink is None:
+            sink = self.buffer = StreamBuffer()
+        self._sink = sink
         self._state = _NEW
         self._capture_errors = capture_errors
         if capture_errors is DEFAULT:
@@ -63,7 +83,7 @@ class AppendProducer(Generic[PIECE]):
         if self._state == _CLOSED:
             return
         self._state = _CLOSED
-        self.buffer.end(error)
+        self._sink.end(error)
 
     def append(self, piece: PIECE) -> Self:
         """Add a piece to the stream; consumers waiting for it wake up."""
@@ -77,7 +97,7 @@ class AppendProducer(Generic[PIECE]):
                 "append() after the AppendProducer was closed: the `with producer:` block has "
                 "ended (or close() was called), so this piece would reach no consumer."
             )
-        self.buffer.push(piece)
+        self._sink.push(piece)
         return self
 
     def __enter__(self) -> Self:
@@ -98,7 +118,11 @@ class AppendProducer(Generic[PIECE]):
     def __call__(self, _streamed_promise: Any = None) -> AsyncIterator[PIECE]:
         """The producer protocol: iterate the appended pieces (a StreamedPromise given this
         producer shares its buffer instead, with no extra hop)."""
-        return StreamCursor(self.buffer)
+        return self.__aiter__()
 
     def __aiter__(self) -> AsyncIterator[PIECE]:
+        if self.buffer is None:
+            raise TypeError(
+                "This AppendProducer feeds a sequence: read the sequence's promise instead."
+            )
         return StreamCursor(self.buffer)

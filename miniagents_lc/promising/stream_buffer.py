@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-if TYPE_CHECKING:
-    from miniagents_lc.promising.ownership import TaskOwner
+from miniagents_lc.promising.readership import Lease, Readership
 
 PIECE = TypeVar("PIECE")
 
@@ -25,30 +24,35 @@ class StreamBuffer(Generic[PIECE]):
     """
 
     __slots__ = (
+        "_readership",
         "_waiters",
         "done",
         "error",
         "on_first_demand",
-        "owner",
         "pieces",
         "producer_task",
-        "readers",
     )
 
     def __init__(self) -> None:
         self.pieces: list[PIECE] = []
         self.done = False
         self.error: BaseException | None = None
+        # The futures of the cursors waiting for the next piece.
         self._waiters: list[asyncio.Future[None]] = []
-        # The tasks of the replays in progress, cursors and awaiters of the whole: whoever may
-        # still read on (None until the first reader comes).
-        self.readers: list[asyncio.Task[Any] | None] | None = None
+        # Made when first needed: most streams that are never read never need one.
+        self._readership: Readership | None = None
         # Starts a deferred producer the first time a cursor has to wait; None once started.
         self.on_first_demand: Callable[[], None] | None = None
         # The task producing the pieces, while it runs.
         self.producer_task: asyncio.Task[Any] | None = None
-        # Who started the producer for its own work: it decides whether an unread stream stops.
-        self.owner: TaskOwner | None = None
+
+    @property
+    def readership(self) -> Readership:
+        """Who reads this stream (see `Readership`)."""
+        readership = self._readership
+        if readership is None:
+            readership = self._readership = Readership(self)
+        return readership
 
     def push(self, piece: PIECE) -> None:
         """Add one piece and wake the cursors waiting for it."""
@@ -66,42 +70,9 @@ class StreamBuffer(Generic[PIECE]):
         self.producer_task = None
         self._wake()
 
-    def add_reader(self, task: asyncio.Task[Any] | None) -> None:
-        """Count `task` (the current one) as reading the stream until `remove_reader`."""
-        if self.readers is None:
-            self.readers = [task]
-        else:
-            self.readers.append(task)
-
-    def remove_reader(self, task: asyncio.Task[Any] | None, *, early: bool) -> None:
-        """`task` stopped reading; `early`: before the end. A reader that leaves early because
-        it is being cancelled lets go of the stream (see `abandon_if_unwanted`)."""
-        if self.readers is not None and task in self.readers:
-            self.readers.remove(task)
-        if early and task is not None and task.cancelling():
-            self.abandon_if_unwanted()
-
-    @property
-    def is_read(self) -> bool:
-        """Whether a running task that is not being cancelled reads the stream or waits for
-        it."""
-        return self.readers is not None and any(
-            task is None or not (task.cancelling() or task.done()) for task in self.readers
-        )
-
-    def abandon_if_unwanted(self) -> None:
-        """Unless somebody still reads the stream, its owner (or, without one, its producer)
-        stops."""
-        if self.is_read:
-            return
-        if self.owner is not None:
-            self.owner.stop_if_unwanted()
-        else:
-            self.stop_producer_if_unread()
-
-    def stop_producer_if_unread(self) -> None:
-        """Cancel the producer, unless the stream has ended or somebody reads it."""
-        if not self.done and self.producer_task is not None and not self.is_read:
+    def stop_production(self) -> None:
+        """Cancel the producer, unless the stream has ended."""
+        if not self.done and self.producer_task is not None:
             self.producer_task.cancel()
 
     def _wake(self) -> None:
@@ -122,7 +93,7 @@ class StreamBuffer(Generic[PIECE]):
             try:
                 await waiter
             except BaseException:
-                # Cancelled: the future is done but still listed, and would count as a reader.
+                # Cancelled: the future is done, and the list would keep it until the next piece.
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
                 raise
@@ -137,18 +108,16 @@ class StreamCursor(Generic[PIECE]):
 
     Besides `async for`, it offers batch reads in the manner of anyio's memory streams:
     `read_nowait()` returns whatever is buffered, `read()` waits only when nothing is.
-    Until it reaches the end (or is dropped) the cursor counts as a reader of the stream.
+    The cursor counts as a reader of the stream until it reaches the end, is closed, or the
+    task that last read it ends.
     """
 
-    __slots__ = ("_buffer", "_counted", "_index", "_reader")
+    __slots__ = ("_buffer", "_index", "_lease")
 
     def __init__(self, buffer: StreamBuffer[PIECE]) -> None:
         self._buffer = buffer
         self._index = 0
-        self._reader = _current_task_or_none()
-        buffer.add_reader(self._reader)
-        # Whether the cursor still counts as reading (until its end, its drop or its cancel).
-        self._counted = True
+        self._lease: Lease = buffer.readership.lease()
 
     def __aiter__(self) -> Self:
         return self
@@ -168,7 +137,7 @@ class StreamCursor(Generic[PIECE]):
         if index < len(buffer.pieces):
             self._index = index + 1
             return buffer.pieces[index]
-        self._release(early=False)
+        self._lease.release(cancelled=False)
         if buffer.error is not None and index == len(buffer.pieces):
             # Past the error: this cursor has delivered it, and the stream ends after it.
             self._index = index + 1
@@ -185,7 +154,7 @@ class StreamCursor(Generic[PIECE]):
             self._index = end
             return buffer.pieces[index:end]
         if buffer.done:
-            self._release(early=False)
+            self._lease.release(cancelled=False)
             if buffer.error is not None and index == end:
                 self._index = end + 1
                 raise buffer.error
@@ -206,24 +175,19 @@ class StreamCursor(Generic[PIECE]):
         buffer = self._buffer
         return buffer.done and self._index >= len(buffer.pieces)
 
+    def close(self) -> None:
+        """Stop counting as a reader before the end (as a `break` out of a replay does)."""
+        self._lease.leave()
+
+    async def aclose(self) -> None:
+        """`close()`, for code that closes async iterators with `await iterator.aclose()`."""
+        self.close()
+
     async def _wait(self) -> None:
+        lease = self._lease
+        lease.hold()
         try:
             await self._buffer.wait_beyond(self._index)
         except asyncio.CancelledError:
-            self._release(early=True)
+            lease.release(cancelled=True)
             raise
-
-    def _release(self, *, early: bool) -> None:
-        if self._counted:
-            self._counted = False
-            self._buffer.remove_reader(self._reader, early=early)
-
-    def __del__(self) -> None:
-        self._release(early=not self.at_end)
-
-
-def _current_task_or_none() -> asyncio.Task[Any] | None:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no running event loop
-        return None

@@ -14,7 +14,7 @@ from collections.abc import (
     Iterable,
 )
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 
 from miniagents_lc.promising.context import PromisingContext
 from miniagents_lc.promising.errors import NoActiveContextError, StreamCancelledError
@@ -41,6 +41,9 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
     Every `async for` replays the stream from its start; each piece is produced once, however
     many consumers there are. An exception from the producer is stored where it happened:
     every replay raises it there, then ends. `await promise` gives the packaged whole, cached.
+
+    The pieces come from a `producer`, are given up front (`prefill_pieces`), or are written
+    into a `buffer` by whoever made it (a `FedSequence`, say).
     """
 
     __slots__ = (
@@ -65,6 +68,7 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         prefill_pieces: Iterable[PIECE] | None = None,
         prefill_whole: WHOLE = _UNSET,
         schedule_immediately: Defaultable = DEFAULT,
+        buffer: StreamBuffer[PIECE] | None = None,
     ) -> None:
         from miniagents_lc.promising.append_producer import AppendProducer
 
@@ -73,16 +77,27 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         self._whole_error: BaseException | None = None
         self._whole_task: asyncio.Task[WHOLE] | None = None
         self._context = PromisingContext.get_current_or_none()
+        self._buffer: StreamBuffer[PIECE]
 
+        if buffer is not None:
+            # Written by whoever made the buffer (a fed sequence, say): no producer here.
+            if producer is not None or prefill_pieces is not None:
+                raise ValueError("Give a StreamedPromise a `buffer` without a producer or pieces.")
+            self._buffer = buffer
+            return
         if prefill_pieces is not None:
             if producer is not None:
                 raise ValueError("Give a StreamedPromise either `producer` or `prefill_pieces`.")
-            self._buffer: StreamBuffer[PIECE] = StreamBuffer()
+            self._buffer = StreamBuffer()
             self._buffer.pieces.extend(prefill_pieces)
             self._buffer.done = True
             self._notify_completed()
             return
-        if isinstance(producer, AppendProducer) and self._piece_type is None:
+        if (
+            isinstance(producer, AppendProducer)
+            and producer.buffer is not None
+            and self._piece_type is None
+        ):
             # Appended pieces land straight in this promise's buffer: no task, no hop. (A
             # promise that checks the type of its pieces reads them through `_produce` instead.)
             self._buffer = producer.buffer
@@ -100,18 +115,6 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
                 self._start_production if owner is None else partial(self._start_production, owner)
             )
 
-    @classmethod
-    def _over_buffer(cls, buffer: StreamBuffer[PIECE]) -> Self:
-        """A promise of the pieces its owner writes into `buffer` itself (no producer)."""
-        promise = cls.__new__(cls)
-        promise._packager = None
-        promise._whole = _UNSET
-        promise._whole_error = None
-        promise._whole_task = None
-        promise._context = PromisingContext.get_current_or_none()
-        promise._buffer = buffer
-        return promise
-
     # -- consuming ------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[PIECE]:
@@ -123,9 +126,7 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         buffer = self._buffer
         pieces = buffer.pieces
         index = 0
-        reader = asyncio.current_task()
-        buffer.add_reader(reader)
-        finished = False
+        lease = buffer.readership.lease()
         try:
             while True:
                 while index < len(pieces):
@@ -134,15 +135,19 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
                 if buffer.done:
                     if index < len(pieces):
                         continue
-                    finished = True
+                    lease.release(cancelled=False)
                     if buffer.error is not None:
                         raise buffer.error
                     return
-                await buffer.wait_beyond(index)
+                lease.hold()
+                try:
+                    await buffer.wait_beyond(index)
+                except asyncio.CancelledError:
+                    lease.release(cancelled=True)
+                    raise
         finally:
-            # Left early by a reader being cancelled: through this wait, or through a wait
-            # elsewhere while this replay was open.
-            buffer.remove_reader(reader, early=not finished)
+            # Left before the end (a `break`, or this generator dropped by a cancelled reader).
+            lease.leave()
 
     def cursor(self) -> StreamCursor[PIECE]:
         """A new consumer position at the start of the stream (what `async for` uses)."""
@@ -171,12 +176,16 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             # straight from the buffer, without copying the pieces first.
             buffer = self._buffer
             if not buffer.done:
-                reader = asyncio.current_task()
-                buffer.add_reader(reader)
+                # Held only while waiting here, where a cancellation is seen directly.
+                lease = buffer.readership.lease(held_by_task=False)
+                cancelled = False
                 try:
                     await buffer.wait_for_end()
+                except asyncio.CancelledError:
+                    cancelled = True
+                    raise
                 finally:
-                    buffer.remove_reader(reader, early=not buffer.done)
+                    lease.release(cancelled=cancelled)
             if buffer.error is not None:
                 raise buffer.error
             if self._whole is _UNSET:
@@ -233,12 +242,11 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
 
     def _schedule_production(self, context: PromisingContext, owner: TaskOwner | None) -> None:
         buffer = self._buffer
-        # The owner gets the stream rather than the task, so that it stops the producer only
-        # when nobody reads the stream.
         # Named for the class alone: a name built per promise would cost memory per task.
         buffer.producer_task = context._schedule(self._produce(owner), type(self).__name__)
         if owner is not None:
-            buffer.owner = owner
+            # The owner gets the stream rather than the task, so that it stops the producer
+            # only when nobody reads the stream.
             owner.add(buffer)
 
     def _open_producer(self) -> AsyncIterator[PIECE]:

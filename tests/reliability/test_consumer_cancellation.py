@@ -262,3 +262,32 @@ async def test_a_consumer_that_only_stops_reading_does_not_stop_the_agent() -> N
 
     assert len(messages) == 2
     assert work.completed == EVERY_PART
+
+
+def agent_awaiting_its_message(work: Work) -> MiniAgent:
+    """Replies one streamed message and awaits it, as a model adapter does (so the agent
+    function itself reads its message too)."""
+
+    @miniagent
+    async def streamer(ctx: InteractionContext) -> None:
+        promise = Message.promise(work.tokens("tokens"))
+        ctx.reply(promise)
+        await promise
+
+    return streamer
+
+
+@pytest.mark.parametrize("consume", list(CONSUMERS.values()), ids=list(CONSUMERS))
+async def test_once_the_cancelled_only_reader_is_awaited_the_reply_is_already_abandoned(
+    consume: Callable[[MessageSequencePromise], Awaitable[None]],
+) -> None:
+    work = Work()
+    async with MiniAgents():
+        replies = agent_awaiting_its_message(work).trigger()
+        await cancel_when(asyncio.create_task(consume(replies)), work.first_tokens)
+        # At once, with no task switch in between: a new read comes too late to keep it going.
+        with pytest.raises(StreamCancelledError):
+            await replies.acollect_messages()
+        await seconds_until_stopped(work, {"tokens"})
+
+    assert work.completed == set()
