@@ -98,12 +98,14 @@ class ToolStream:
     - `cumulative`: each arguments chunk carries the whole text so far, not the new piece.
     - `repeat_header` (Chat Completions only): every chunk of a call carries its id and name,
       not only the first.
+    - `ids` (Chat Completions only): False sends no call ids at all.
     """
 
     interleave: bool = False
     index: Literal["distinct", "shared", "missing"] = "distinct"
     cumulative: bool = False
     repeat_header: bool = False
+    ids: bool = True
 
     def pieces(self, call: ToolCall) -> list[str]:
         """The argument texts `call`'s chunks carry, in streaming order."""
@@ -229,6 +231,8 @@ class ChatStreamBuilder:
             "type": "function",
             "function": {"name": call.name, "arguments": ""},
         }
+        if not style.ids:
+            del header["id"]
         deltas = [header]
         for piece in style.pieces(call):
             if style.repeat_header:

@@ -184,10 +184,10 @@ class ResponsesStreamBuilder:
         Each payload entry is one delta with the events that lead up to it, so a fault placed
         after N entries cuts the stream after N deltas.
         """
-        if tool_stream.index != "distinct" or tool_stream.repeat_header:
+        if tool_stream.index != "distinct" or tool_stream.repeat_header or not tool_stream.ids:
             raise ValueError(
-                "ToolStream(index=..., repeat_header=...) applies to Chat Completions only: "
-                "Responses API events name their item."
+                "ToolStream(index=..., repeat_header=..., ids=...) applies to Chat Completions "
+                "only: Responses API events name their item."
             )
         status = "incomplete" if incomplete is not None else "completed"
         events: list[_Event] = [
