@@ -15,7 +15,13 @@ from miniagents_lc.testing import StreamPlan, encode_sse
 
 from ._chat import DEFAULT_MODEL, PLAIN_TOOL_STREAM, ToolCall, ToolStream
 
-__all__ = ["ResponseFailed", "ResponsesLayout", "ResponsesStreamBuilder", "responses_usage"]
+__all__ = [
+    "ResponseFailed",
+    "ResponsesLayout",
+    "ResponsesStreamBuilder",
+    "check_tool_stream",
+    "responses_usage",
+]
 
 JSON = dict[str, Any]
 _CREATED_AT = 1749590514
@@ -184,11 +190,7 @@ class ResponsesStreamBuilder:
         Each payload entry is one delta with the events that lead up to it, so a fault placed
         after N entries cuts the stream after N deltas.
         """
-        if tool_stream.index != "distinct" or tool_stream.repeat_header or not tool_stream.ids:
-            raise ValueError(
-                "ToolStream(index=..., repeat_header=..., ids=...) applies to Chat Completions "
-                "only: Responses API events name their item."
-            )
+        check_tool_stream(tool_stream)
         status = "incomplete" if incomplete is not None else "completed"
         events: list[_Event] = [
             ("response.created", {"response": self.response("in_progress")}, None),
@@ -311,6 +313,15 @@ class ResponsesStreamBuilder:
     @staticmethod
     def _text_part(text: str) -> JSON:
         return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+
+
+def check_tool_stream(tool_stream: ToolStream) -> None:
+    """Refuse the `ToolStream` options a Responses API stream cannot have."""
+    if tool_stream.index != "distinct" or tool_stream.repeat_header or not tool_stream.ids:
+        raise ValueError(
+            "ToolStream(index=..., repeat_header=..., ids=...) applies to Chat Completions "
+            "only: Responses API events name their item."
+        )
 
 
 def _whole(call: ToolCall) -> str:

@@ -31,7 +31,12 @@ from ._chat import (
     chat_error_event,
     chat_usage,
 )
-from ._responses import ResponseFailed, ResponsesStreamBuilder, responses_usage
+from ._responses import (
+    ResponseFailed,
+    ResponsesStreamBuilder,
+    check_tool_stream,
+    responses_usage,
+)
 
 __all__ = [
     "DEFAULT_PROMPT_TOKENS",
@@ -97,6 +102,7 @@ def responses_script(
     fault: Fault | None,
 ) -> Build:
     """Script a streamed Responses API reply (see `OpenAIMock.responses`)."""
+    check_tool_stream(tool_stream)
     counts = usage or {
         "input_tokens": DEFAULT_PROMPT_TOKENS,
         "output_tokens": _pieces(tokens, tool_calls),
