@@ -71,3 +71,22 @@ async def test_a_responses_outcome_is_a_chat_finish_reason_and_keeps_its_status(
     assert message.text == "Some text"
     assert message.finish_reason == finish_reason
     assert getattr(message, "status", None) == status
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_ainvoke_carries_the_typed_usage_and_finish_reason(
+    api: str, openai_mock: OpenAIMock
+) -> None:
+    if api == "chat":
+        openai_mock.chat(["ok"], usage={"prompt_tokens": 50, "completion_tokens": 9, **COUNTS})
+    else:
+        openai_mock.responses(["ok"], usage={"input_tokens": 50, "output_tokens": 9, **COUNTS})
+    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client(), api=api)
+
+    result = await agent.ainvoke("Hi")
+
+    assert result.content == "ok"
+    assert result.usage_metadata is not None
+    assert result.usage_metadata["input_token_details"]["cache_read"] == 30
+    assert result.usage_metadata["output_token_details"]["reasoning"] == 4
+    assert result.response_metadata == {"finish_reason": "stop", "model_name": "gpt-4o-mini"}
