@@ -8,45 +8,48 @@ from typing import Any, cast
 
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 
-__all__ = ["chat_usage_metadata", "responses_finish_reason", "responses_usage_metadata"]
+__all__ = ["responses_finish_reason", "usage_metadata"]
 
 # Responses API `incomplete_details.reason` in Chat Completions' finish-reason words.
 _INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
+# Where each API puts its input count, output count and input details.
+_CHAT_NAMES = ("prompt_tokens", "completion_tokens", "prompt_tokens_details")
+_RESPONSES_NAMES = ("input_tokens", "output_tokens", "input_tokens_details")
 
-def chat_usage_metadata(usage: Mapping[str, Any]) -> UsageMetadata:
-    """Chat Completions `usage` as `UsageMetadata`: cached prompt tokens as `cache_read`,
-    reasoning tokens as `reasoning`, audio tokens as `audio` (each counted once, inside the
-    input or output total)."""
-    prompt = _details(usage, "prompt_tokens_details")
-    completion = _details(usage, "completion_tokens_details")
-    return _usage_metadata(
-        usage.get("prompt_tokens"),
-        usage.get("completion_tokens"),
-        usage.get("total_tokens"),
-        {
-            "audio": prompt.get("audio_tokens"),
-            "cache_read": prompt.get("cached_tokens"),
-            "cache_creation": prompt.get("cache_write_tokens"),
-        },
-        {"audio": completion.get("audio_tokens"), "reasoning": completion.get("reasoning_tokens")},
+
+def usage_metadata(usage: Mapping[str, Any]) -> UsageMetadata:
+    """A Chat Completions or Responses API `usage` as `UsageMetadata`: cached input tokens as
+    `cache_read`, cache writes as `cache_creation`, reasoning tokens as `reasoning`, audio tokens
+    as `audio`, each counted once, inside the input or output total, and present only when the
+    API reported it."""
+    names = _RESPONSES_NAMES if "input_tokens" in usage else _CHAT_NAMES
+    input_name, output_name, input_details_name = names
+    inputs = _count(usage, input_name) or 0
+    outputs = _count(usage, output_name) or 0
+    total = _count(usage, "total_tokens")
+    metadata = UsageMetadata(
+        input_tokens=inputs,
+        output_tokens=outputs,
+        total_tokens=total if total is not None else inputs + outputs,
     )
-
-
-def responses_usage_metadata(usage: Mapping[str, Any]) -> UsageMetadata:
-    """Responses API `usage` as `UsageMetadata`, with the same details as for chat."""
-    inputs = _details(usage, "input_tokens_details")
-    outputs = _details(usage, "output_tokens_details")
-    return _usage_metadata(
-        usage.get("input_tokens"),
-        usage.get("output_tokens"),
-        usage.get("total_tokens"),
+    input_details = _known(
+        _details(usage, input_details_name),
         {
-            "cache_read": inputs.get("cached_tokens"),
-            "cache_creation": inputs.get("cache_write_tokens"),
+            "audio": "audio_tokens",
+            "cache_read": "cached_tokens",
+            "cache_creation": "cache_write_tokens",
         },
-        {"reasoning": outputs.get("reasoning_tokens")},
     )
+    output_details = _known(
+        _details(usage, output_name + "_details"),
+        {"audio": "audio_tokens", "reasoning": "reasoning_tokens"},
+    )
+    if input_details:
+        metadata["input_token_details"] = cast(InputTokenDetails, input_details)
+    if output_details:
+        metadata["output_token_details"] = cast(OutputTokenDetails, output_details)
+    return metadata
 
 
 def responses_finish_reason(status: str | None, incomplete_reason: str | None, calls: bool) -> str:
@@ -60,29 +63,20 @@ def responses_finish_reason(status: str | None, incomplete_reason: str | None, c
     return status or "unknown"
 
 
+def _count(usage: Mapping[str, Any], name: str) -> int | None:
+    value = usage.get(name)
+    return value if isinstance(value, int) else None
+
+
 def _details(usage: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     details = usage.get(name)
     return details if isinstance(details, Mapping) else {}
 
 
-def _usage_metadata(
-    input_tokens: Any,
-    output_tokens: Any,
-    total_tokens: Any,
-    input_details: dict[str, Any],
-    output_details: dict[str, Any],
-) -> UsageMetadata:
-    inputs = input_tokens if isinstance(input_tokens, int) else 0
-    outputs = output_tokens if isinstance(output_tokens, int) else 0
-    metadata = UsageMetadata(
-        input_tokens=inputs,
-        output_tokens=outputs,
-        total_tokens=total_tokens if isinstance(total_tokens, int) else inputs + outputs,
-    )
-    known_inputs = {k: v for k, v in input_details.items() if isinstance(v, int)}
-    known_outputs = {k: v for k, v in output_details.items() if isinstance(v, int)}
-    if known_inputs:
-        metadata["input_token_details"] = cast(InputTokenDetails, known_inputs)
-    if known_outputs:
-        metadata["output_token_details"] = cast(OutputTokenDetails, known_outputs)
-    return metadata
+def _known(details: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, int]:
+    """The LangChain detail fields whose OpenAI counts were reported."""
+    return {
+        ours: count
+        for ours, theirs in names.items()
+        if (count := _count(details, theirs)) is not None
+    }

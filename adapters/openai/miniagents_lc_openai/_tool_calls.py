@@ -85,29 +85,19 @@ class ToolCallAssembler:
         call_id: str | None = None,
         name: str | None = None,
         arguments: str | None = None,
+        whole: bool = False,
     ) -> None:
-        """Add one fragment: any of the call's id, name and a piece of its arguments."""
+        """Add one fragment: any of the call's id, name and a piece of its arguments, or with
+        `whole` its complete arguments, sent by the server once it has streamed them."""
         call = self._call_for(key, call_id or None, name or None)
         if call_id and call.id is None:
             call.id = call_id
         if name and not call.name:
             call.name = name
-        if arguments:
-            call.fragments.append(arguments)
-
-    def finish(
-        self,
-        key: Key,
-        *,
-        call_id: str | None = None,
-        name: str | None = None,
-        arguments: str | None = None,
-    ) -> None:
-        """Record a call's complete arguments, sent by the server once it has streamed them."""
-        self.add(key, call_id=call_id, name=name)
-        call = self._call_for(key, call_id or None, None)
-        if arguments is not None:
+        if whole and arguments is not None:
             call.final = arguments
+        elif arguments:
+            call.fragments.append(arguments)
 
     def result(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
         """The calls in the model's order (by key when every call has an int key, else in the

@@ -27,9 +27,8 @@ from miniagents_lc.messages import AssistantMessage, MessagePromise
 from miniagents_lc_openai._default_client import default_client
 
 from ._metadata import (
-    chat_usage_metadata,
     responses_finish_reason,
-    responses_usage_metadata,
+    usage_metadata,
 )
 from ._requests import (
     Api,
@@ -130,7 +129,7 @@ async def _chat_tokens(
     promise.set_fields(
         model_name=reply_model,
         finish_reason=finish_reason,
-        usage=chat_usage_metadata(usage) if usage is not None else None,
+        usage=usage_metadata(usage) if usage is not None else None,
         tool_calls=valid,
         invalid_tool_calls=invalid,
     )
@@ -205,13 +204,16 @@ def _add_function_call_event(tool_calls: ToolCallAssembler, kind: str, event: An
     if kind == "response.function_call_arguments.delta":
         tool_calls.add(key, arguments=event.delta)
     elif kind == "response.function_call_arguments.done":
-        tool_calls.finish(key, arguments=event.arguments)
+        tool_calls.add(key, arguments=event.arguments, whole=True)
     elif getattr(event.item, "type", None) == "function_call":
         item = event.item
-        if kind == "response.output_item.added":
-            tool_calls.add(key, call_id=item.call_id, name=item.name, arguments=item.arguments)
-        else:
-            tool_calls.finish(key, call_id=item.call_id, name=item.name, arguments=item.arguments)
+        tool_calls.add(
+            key,
+            call_id=item.call_id,
+            name=item.name,
+            arguments=item.arguments,
+            whole=kind == "response.output_item.done",
+        )
 
 
 def _response_fields(response: Any, model: str, tool_calls: ToolCallAssembler) -> dict[str, Any]:
@@ -219,7 +221,9 @@ def _response_fields(response: Any, model: str, tool_calls: ToolCallAssembler) -
     for index, item in enumerate(response.output or ()):
         # A call the stream never announced (a proxy that sends only the final response).
         if getattr(item, "type", None) == "function_call" and not tool_calls.knows(item.call_id):
-            tool_calls.finish(index, call_id=item.call_id, name=item.name, arguments=item.arguments)
+            tool_calls.add(
+                index, call_id=item.call_id, name=item.name, arguments=item.arguments, whole=True
+            )
     valid, invalid = tool_calls.result()
     details = response.incomplete_details
     usage = response.usage.model_dump() if response.usage is not None else None
@@ -229,7 +233,7 @@ def _response_fields(response: Any, model: str, tool_calls: ToolCallAssembler) -
         "finish_reason": responses_finish_reason(
             response.status, details.reason if details is not None else None, bool(tool_calls)
         ),
-        "usage": responses_usage_metadata(usage) if usage is not None else None,
+        "usage": usage_metadata(usage) if usage is not None else None,
         "tool_calls": valid,
         "invalid_tool_calls": invalid,
     }

@@ -15,6 +15,14 @@ from miniagents_lc_openai.testing import OpenAIMock, ToolCall
 COUNTS = {"cached_tokens": 30, "reasoning_tokens": 4}
 
 
+def script_usage(mock: OpenAIMock, api: str) -> None:
+    """Script an "ok" reply that used 50 input tokens (30 cached) and 9 output (4 reasoning)."""
+    if api == "chat":
+        mock.chat(["ok"], usage={"prompt_tokens": 50, "completion_tokens": 9, **COUNTS})
+    else:
+        mock.responses(["ok"], usage={"input_tokens": 50, "output_tokens": 9, **COUNTS})
+
+
 async def reply_of(mock: OpenAIMock, api: str) -> AssistantMessage:
     agent = OpenAIAgent.fork(model="gpt-4o-mini", client=mock.async_client(), api=api)
     async with MiniAgents():
@@ -27,10 +35,7 @@ async def reply_of(mock: OpenAIMock, api: str) -> AssistantMessage:
 async def test_usage_is_langchain_usage_metadata_with_cache_and_reasoning_details(
     api: str, openai_mock: OpenAIMock
 ) -> None:
-    if api == "chat":
-        openai_mock.chat(["ok"], usage={"prompt_tokens": 50, "completion_tokens": 9, **COUNTS})
-    else:
-        openai_mock.responses(["ok"], usage={"input_tokens": 50, "output_tokens": 9, **COUNTS})
+    script_usage(openai_mock, api)
 
     message = await reply_of(openai_mock, api)
 
@@ -77,10 +82,7 @@ async def test_a_responses_outcome_is_a_chat_finish_reason_and_keeps_its_status(
 async def test_ainvoke_carries_the_typed_usage_and_finish_reason(
     api: str, openai_mock: OpenAIMock
 ) -> None:
-    if api == "chat":
-        openai_mock.chat(["ok"], usage={"prompt_tokens": 50, "completion_tokens": 9, **COUNTS})
-    else:
-        openai_mock.responses(["ok"], usage={"input_tokens": 50, "output_tokens": 9, **COUNTS})
+    script_usage(openai_mock, api)
     agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client(), api=api)
 
     result = await agent.ainvoke("Hi")

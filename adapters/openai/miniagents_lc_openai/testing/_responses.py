@@ -154,23 +154,9 @@ class ResponsesStreamBuilder:
             "name": call.name,
         }
 
-    def plan(
-        self,
-        tokens: Sequence[str],
-        *,
-        usage: Mapping[str, Any],
-        tool_calls: Sequence[ToolCall] = (),
-        tool_stream: ToolStream = PLAIN_TOOL_STREAM,
-        incomplete: str | None = None,
-    ) -> StreamPlan:
-        """Build a whole reply (see `layout`)."""
-        return self.layout(
-            tokens,
-            usage=usage,
-            tool_calls=tool_calls,
-            tool_stream=tool_stream,
-            incomplete=incomplete,
-        ).plan
+    def plan(self, tokens: Sequence[str], *, usage: Mapping[str, Any]) -> StreamPlan:
+        """Build a whole text reply (`layout` builds one with function calls too)."""
+        return self.layout(tokens, usage=usage).plan
 
     def layout(
         self,
