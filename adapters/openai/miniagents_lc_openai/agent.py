@@ -279,6 +279,7 @@ OpenAIAgent = MiniAgent(
     alias="openai",
     description=(
         "Streams a reply from the OpenAI API (Chat Completions or Responses). Fork it with "
-        "model=..., client=None, api='chat' | 'responses' and any create() kwargs."
+        "model=..., client=None, api='chat' | 'responses', tools=[...], tool_choice=... and "
+        "any create() kwargs."
     ),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.messages.tool import tool_call
 from miniagents_lc import Message, MiniAgents
 from miniagents_lc.langchain.conversion import message_to_langchain
@@ -211,4 +211,58 @@ async def test_a_reply_with_tool_calls_goes_back_as_history_with_the_tool_result
                 "arguments": '{"tz": "UTC"}',
             },
             {"type": "function_call_output", "call_id": "call_t", "output": "12:00"},
+        ]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_langchain_history_with_tool_calls_and_tool_messages_goes_in_intact(
+    api: str, openai_mock: OpenAIMock
+) -> None:
+    reply = openai_mock.chat(["Done."]) if api == "chat" else openai_mock.responses(["Done."])
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(), api=api)
+    history = [
+        HumanMessage("Weather in Paris and Rome?"),
+        AIMessage(
+            "",
+            tool_calls=[
+                tool_call(name="get_weather", args={"city": "Paris"}, id="call_p"),
+                tool_call(name="get_weather", args={"city": "Rome"}, id="call_r"),
+            ],
+        ),
+        ToolMessage("Sunny", tool_call_id="call_p"),
+        ToolMessage("Rainy", tool_call_id="call_r"),
+    ]
+
+    assert (await reply_of(agent, *history)).text == "Done."
+
+    assert reply.request is not None
+    sent = reply.request.json
+    arguments = ['{"city": "Paris"}', '{"city": "Rome"}']
+    if api == "chat":
+        assert sent["messages"] == [
+            {"role": "user", "content": "Weather in Paris and Rome?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": args},
+                    }
+                    for call_id, args in zip(["call_p", "call_r"], arguments, strict=True)
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_p", "content": "Sunny"},
+            {"role": "tool", "tool_call_id": "call_r", "content": "Rainy"},
+        ]
+    else:
+        assert sent["input"] == [
+            {"role": "user", "content": "Weather in Paris and Rome?"},
+            *(
+                {"type": "function_call", "call_id": call_id, "name": "get_weather", "arguments": a}
+                for call_id, a in zip(["call_p", "call_r"], arguments, strict=True)
+            ),
+            {"type": "function_call_output", "call_id": "call_p", "output": "Sunny"},
+            {"type": "function_call_output", "call_id": "call_r", "output": "Rainy"},
         ]
