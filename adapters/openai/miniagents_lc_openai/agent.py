@@ -26,17 +26,8 @@ from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 from miniagents_lc_openai._default_client import default_client
 
-from ._metadata import (
-    responses_finish_reason,
-    usage_metadata,
-)
-from ._requests import (
-    Api,
-    chat_messages,
-    responses_input,
-    tool_choice_for,
-    tools_for,
-)
+from ._metadata import responses_finish_reason, usage_metadata
+from ._requests import Api, chat_messages, responses_input, tool_choice_for, tools_for
 from ._tool_calls import ToolCallAssembler
 
 __all__ = ["OpenAIAgent", "OpenAIStreamError"]

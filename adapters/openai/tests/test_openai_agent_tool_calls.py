@@ -13,7 +13,13 @@ from miniagents_lc.langchain.conversion import message_to_langchain
 from miniagents_lc.messages import AssistantMessage
 
 from miniagents_lc_openai import OpenAIAgent
-from miniagents_lc_openai.testing import OpenAIMock, ToolCall, ToolStream
+from miniagents_lc_openai.testing import (
+    OpenAIMock,
+    ResponsesStreamBuilder,
+    ToolCall,
+    ToolStream,
+    responses_usage,
+)
 
 # Three parallel calls, their arguments split the way models split them, one with an empty
 # first fragment and one whose split would fool a naive "resent whole" check.
@@ -266,3 +272,26 @@ async def test_langchain_history_with_tool_calls_and_tool_messages_goes_in_intac
             {"type": "function_call_output", "call_id": "call_p", "output": "Sunny"},
             {"type": "function_call_output", "call_id": "call_r", "output": "Rainy"},
         ]
+
+
+async def test_a_function_call_only_in_the_final_response_is_on_the_reply(
+    openai_mock: OpenAIMock,
+) -> None:
+    # Some proxies stream no function-call events and list the calls in the final response only.
+    builder = ResponsesStreamBuilder("resp_final_only")
+    call = ToolCall("get_time", {"tz": "UTC"}, id="call_t")
+    item = builder.function_call(0, call, '{"tz":"UTC"}', "completed")
+    completed = builder.response("completed", output=[item], usage=responses_usage(3, 2))
+    openai_mock.sse(
+        "/responses",
+        [
+            builder.event(0, "response.created", response=builder.response("in_progress")),
+            builder.event(1, "response.completed", response=completed),
+        ],
+    )
+    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(), api="responses")
+
+    message = await reply_of(agent)
+
+    assert list(message.tool_calls) == [tool_call(name="get_time", args={"tz": "UTC"}, id="call_t")]
+    assert message.finish_reason == "tool_calls"
