@@ -55,7 +55,7 @@ async def main() -> None:
                 async for token in promise:
                     print(token, end="", flush=True)
                 message = await promise
-                print(f"\n  [model={message.model}, finish_reason={message.finish_reason}]")
+                print(f"\n  [model={message.model_name}, finish_reason={message.finish_reason}]")
 
 
 if __name__ == "__main__":

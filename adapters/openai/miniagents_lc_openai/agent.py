@@ -4,29 +4,33 @@
     reply = agent.trigger("Say hi", system="Be brief.")
 
 Tokens stream as they arrive (Chat Completions or, with `api="responses"`, the Responses API).
-The reply is one assistant `Message` carrying `model`, `finish_reason` (or `status`), `usage`
-and, for chat, any `tool_calls`. Without a `client`, each event loop gets a default client of
-its own, closed when the loop shuts down. SDK exceptions reach the consumer unchanged, after
-the tokens already received; a stream that ends badly without one (truncated, malformed, or
-failed) raises `OpenAIStreamError`.
+The reply is one `AssistantMessage` with the typed `model_name`, `finish_reason`, `usage` and
+`tool_calls` / `invalid_tool_calls` (the Responses API's `status` too, as an extra field).
+`tools` and `tool_choice` take LangChain tools, pydantic models, functions or OpenAI dicts;
+tool calls and tool results in the input go back to the API intact. Without a `client`, each
+event loop gets a default client of its own, closed when the loop shuts down. SDK exceptions
+reach the consumer unchanged, after the tokens already received; a stream that ends badly
+without one (truncated, malformed, or failed) raises `OpenAIStreamError`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, cast
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, cast
 
 import openai
-from miniagents_lc import InteractionContext, Message, MiniAgent
-from miniagents_lc.messages import MessagePromise
+from miniagents_lc import InteractionContext, MiniAgent
+from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 from miniagents_lc_openai._default_client import default_client
 
-__all__ = ["OpenAIAgent", "OpenAIStreamError"]
+from ._metadata import responses_finish_reason, usage_metadata
+from ._requests import Api, chat_messages, responses_input, tool_choice_for, tools_for
+from ._tool_calls import ToolCallAssembler
 
-Api = Literal["chat", "responses"]
+__all__ = ["OpenAIAgent", "OpenAIStreamError"]
 
 
 class OpenAIStreamError(Exception):
@@ -54,6 +58,10 @@ def _create_options(api: Api, create_kwargs: Mapping[str, Any]) -> dict[str, Any
             "OpenAIAgent always streams its reply: remove the 'stream' argument (await the "
             "reply's message to get it whole)."
         )
+    if "tools" in options:
+        options["tools"] = tools_for(api, options["tools"])
+    if "tool_choice" in options:
+        options["tool_choice"] = tool_choice_for(api, options["tool_choice"])
     if api == "chat":
         options["stream_options"] = {"include_usage": True, **(options.get("stream_options") or {})}
     return options
@@ -72,17 +80,11 @@ async def _reading(stream: Any, api: Api) -> AsyncIterator[Any]:
             ) from error
 
 
-def _chat_messages(messages: Sequence[Message], system: str | None) -> list[dict[str, str]]:
-    converted = [{"role": "system", "content": system}] if system is not None else []
-    converted += [{"role": m.role or "user", "content": str(m)} for m in messages]
-    return converted
-
-
 async def _chat_tokens(
     promise: MessagePromise,
     client: openai.AsyncOpenAI | None,
     model: str,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     create_kwargs: dict[str, Any],
 ) -> AsyncIterator[str]:
     client = client if client is not None else await default_client()
@@ -92,7 +94,7 @@ async def _chat_tokens(
     reply_model: str = model
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
-    tool_calls: dict[int, dict[str, str]] = {}
+    tool_calls = ToolCallAssembler()
     async with _reading(stream, "chat") as chunks:
         async for chunk in chunks:
             if chunk.model:
@@ -105,13 +107,23 @@ async def _chat_tokens(
                     if delta.content:
                         yield delta.content
                     for call in delta.tool_calls or []:
-                        _add_tool_call_fragment(tool_calls, call)
+                        function = call.function
+                        tool_calls.add(
+                            getattr(call, "index", None),
+                            call_id=call.id,
+                            name=function.name if function is not None else None,
+                            arguments=function.arguments if function is not None else None,
+                        )
                 if choice.finish_reason is not None:
                     finish_reason = choice.finish_reason
-    fields: dict[str, Any] = {"model": reply_model, "finish_reason": finish_reason, "usage": usage}
-    if tool_calls:
-        fields["tool_calls"] = [tool_calls[index] for index in sorted(tool_calls)]
-    promise.set_fields(**fields)
+    valid, invalid = tool_calls.result()
+    promise.set_fields(
+        model_name=reply_model,
+        finish_reason=finish_reason,
+        usage=usage_metadata(usage) if usage is not None else None,
+        tool_calls=valid,
+        invalid_tool_calls=invalid,
+    )
     if finish_reason is None:
         raise OpenAIStreamError(
             f"The OpenAI chat stream from model {reply_model!r} was truncated: it ended "
@@ -126,59 +138,96 @@ async def _chat_tokens(
         )
 
 
-def _add_tool_call_fragment(tool_calls: dict[int, dict[str, str]], call: Any) -> None:
-    """Join one streamed tool-call delta into `tool_calls`, keyed by the call's index."""
-    entry = tool_calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
-    if call.id:
-        entry["id"] = call.id
-    if call.function is not None:
-        if call.function.name:
-            entry["name"] = call.function.name
-        if call.function.arguments:
-            entry["arguments"] += call.function.arguments
-
-
 async def _responses_tokens(
     promise: MessagePromise,
     client: openai.AsyncOpenAI | None,
     model: str,
-    input_items: list[dict[str, str]],
+    input_items: list[dict[str, Any]],
     create_kwargs: dict[str, Any],
 ) -> AsyncIterator[str]:
     client = client if client is not None else await default_client()
     stream: Any = await client.responses.create(
         model=model, input=cast(Any, input_items), stream=True, **create_kwargs
     )
-    completed = False
+    ended = False
+    tool_calls = ToolCallAssembler()
     async with _reading(stream, "responses") as events:
         async for event in events:
             kind = getattr(event, "type", None)
             if kind == "response.output_text.delta":
                 if event.delta:
                     yield event.delta
-            elif kind == "response.completed":
-                response = event.response
-                usage = response.usage.model_dump() if response.usage is not None else None
-                promise.set_fields(
-                    model=response.model or model, status=response.status, usage=usage
-                )
-                completed = True
+            elif kind in _FUNCTION_CALL_EVENTS:
+                _add_function_call_event(tool_calls, kind, event)
+            elif kind in ("response.completed", "response.incomplete"):
+                promise.set_fields(**_response_fields(event.response, model, tool_calls))
+                ended = True
             elif kind == "response.failed":
                 response = event.response
                 error = response.error
                 message = error.message if error is not None else "no error message"
                 code = f" ({error.code})" if error is not None and error.code else ""
-                promise.set_fields(model=response.model or model, status=response.status)
+                promise.set_fields(model_name=response.model or model, status=response.status)
                 raise OpenAIStreamError(f"The OpenAI response failed{code}: {message}")
             elif kind == "error":
                 code = f" ({event.code})" if getattr(event, "code", None) else ""
                 raise OpenAIStreamError(
                     f"The OpenAI response stream sent an error{code}: {event.message}"
                 )
-    if not completed:
+    if not ended:
         raise OpenAIStreamError(
             "The OpenAI response stream was truncated: it ended without `response.completed`."
         )
+
+
+_FUNCTION_CALL_EVENTS = (
+    "response.output_item.added",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "response.output_item.done",
+)
+
+
+def _add_function_call_event(tool_calls: ToolCallAssembler, kind: str, event: Any) -> None:
+    """Feed one Responses API event about a function call into `tool_calls`, keyed by the
+    call's `output_index`; events about other output items are ignored."""
+    key = getattr(event, "output_index", None)
+    if kind == "response.function_call_arguments.delta":
+        tool_calls.add(key, arguments=event.delta)
+    elif kind == "response.function_call_arguments.done":
+        tool_calls.add(key, arguments=event.arguments, whole=True)
+    elif getattr(event.item, "type", None) == "function_call":
+        item = event.item
+        tool_calls.add(
+            key,
+            call_id=item.call_id,
+            name=item.name,
+            arguments=item.arguments,
+            whole=kind == "response.output_item.done",
+        )
+
+
+def _response_fields(response: Any, model: str, tool_calls: ToolCallAssembler) -> dict[str, Any]:
+    """The `AssistantMessage` fields of a finished (completed or incomplete) response."""
+    for index, item in enumerate(response.output or ()):
+        # A call the stream never announced (a proxy that sends only the final response).
+        if getattr(item, "type", None) == "function_call" and not tool_calls.knows(item.call_id):
+            tool_calls.add(
+                index, call_id=item.call_id, name=item.name, arguments=item.arguments, whole=True
+            )
+    valid, invalid = tool_calls.result()
+    details = response.incomplete_details
+    usage = response.usage.model_dump() if response.usage is not None else None
+    return {
+        "model_name": response.model or model,
+        "status": response.status,
+        "finish_reason": responses_finish_reason(
+            response.status, details.reason if details is not None else None, bool(tool_calls)
+        ),
+        "usage": usage_metadata(usage) if usage is not None else None,
+        "tool_calls": valid,
+        "invalid_tool_calls": invalid,
+    }
 
 
 async def _openai_agent_function(
@@ -201,14 +250,17 @@ async def _openai_agent_function(
     create_options = _create_options(api, create_kwargs)
     messages = await ctx.message_promises.acollect_messages()
 
-    items = _chat_messages(messages, system)  # Responses API input items look the same
+    if api == "responses":
+        items = responses_input(messages, system)
+    else:
+        items = chat_messages(messages, system)
 
     def tokens(promise: MessagePromise) -> AsyncIterator[str]:
         if api == "responses":
             return _responses_tokens(promise, client, model, items, create_options)
         return _chat_tokens(promise, client, model, items, create_options)
 
-    promise = Message.promise(tokens, role="assistant")
+    promise = AssistantMessage.promise(tokens)
     ctx.reply(promise)
     await promise  # so an error fails the agent too
 
@@ -218,6 +270,7 @@ OpenAIAgent = MiniAgent(
     alias="openai",
     description=(
         "Streams a reply from the OpenAI API (Chat Completions or Responses). Fork it with "
-        "model=..., client=None, api='chat' | 'responses' and any create() kwargs."
+        "model=..., client=None, api='chat' | 'responses', tools=[...], tool_choice=... and "
+        "any create() kwargs."
     ),
 )

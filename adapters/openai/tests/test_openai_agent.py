@@ -14,7 +14,7 @@ from typing import Any
 import openai
 import pytest
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
-from miniagents_lc.messages import MessagePromise
+from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 from miniagents_lc_openai import OpenAIAgent, OpenAIStreamError
 from miniagents_lc_openai.testing import (
@@ -71,21 +71,29 @@ async def test_fixture_served_raw_gives_recorded_reply(name: str, openai_mock: O
     message = await promises[0]
     assert tokens == expected["tokens"]
     assert message.text == expected["text"]
+    assert isinstance(message, AssistantMessage)
     assert message.role == "assistant"
-    fields = message.model_dump()
-    usage = fields["usage"]
-    assert {key: usage[key] for key in expected["usage"]} == expected["usage"]
+    assert message.usage is not None
+    usage = expected["usage"]
+    # The recorded usage in LangChain's words: prompt → input, completion → output.
+    input_tokens = usage.get("prompt_tokens", usage.get("input_tokens"))
+    output_tokens = usage.get("completion_tokens", usage.get("output_tokens"))
+    assert (message.usage["input_tokens"], message.usage["output_tokens"]) == (
+        input_tokens,
+        output_tokens,
+    )
+    assert message.usage["total_tokens"] == usage["total_tokens"]
     if "model" in expected:
-        assert fields["model"] == expected["model"]
+        assert message.model_name == expected["model"]
     if api == "chat":
-        assert fields["finish_reason"] == expected["finish_reason"]
-        calls = [dict(call) for call in fields.get("tool_calls") or ()]
-        assert calls == [
-            {key: call[key] for key in ("id", "name", "arguments")}
+        assert message.finish_reason == expected["finish_reason"]
+        assert [(call["id"], call["name"], call["args"]) for call in message.tool_calls] == [
+            (call["id"], call["name"], json.loads(call["arguments"]))
             for call in expected.get("tool_calls", [])
         ]
+        assert message.invalid_tool_calls == ()
     else:
-        assert fields["status"] == expected["status"]
+        assert getattr(message, "status", None) == expected["status"]
 
 
 async def test_sends_system_then_messages_with_usage_requested(openai_mock: OpenAIMock) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from miniagents_lc import MiniAgents
-from miniagents_lc.messages import MessagePromise
+from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 from miniagents_lc_openai import OpenAIAgent, OpenAIStreamError
 from miniagents_lc_openai.testing import ChatStreamBuilder, MalformedLine, OpenAIMock, chat_usage
@@ -102,5 +102,6 @@ async def test_without_include_usage_a_chat_stream_may_end_at_its_finish_chunk(
         (message,) = await agent.trigger("Hi").acollect_messages()
 
     assert str(message) == "partial"
-    assert message.model_dump()["finish_reason"] == "stop"
-    assert message.model_dump()["usage"] is None
+    assert isinstance(message, AssistantMessage)
+    assert message.finish_reason == "stop"
+    assert message.usage is None

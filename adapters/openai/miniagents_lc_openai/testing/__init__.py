@@ -48,12 +48,18 @@ if TYPE_CHECKING:
     from ._chat import (
         ChatStreamBuilder,
         ToolCall,
+        ToolStream,
         chat_error_event,
         chat_usage,
         openai_error_body,
     )
     from ._mock import DEFAULT_BASE_URL, OpenAIMock
-    from ._responses import ResponseFailed, ResponsesStreamBuilder, responses_usage
+    from ._responses import (
+        ResponseFailed,
+        ResponsesLayout,
+        ResponsesStreamBuilder,
+        responses_usage,
+    )
     from ._scripts import Fault
 
 __all__ = [
@@ -72,11 +78,13 @@ __all__ = [
     "OpenAIMock",
     "RecordedRequest",
     "ResponseFailed",
+    "ResponsesLayout",
     "ResponsesStreamBuilder",
     "ScriptedReply",
     "Stall",
     "StreamPlan",
     "ToolCall",
+    "ToolStream",
     "Truncate",
     "UnscriptedRequestError",
     "chat_error_event",

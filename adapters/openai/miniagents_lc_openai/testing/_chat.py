@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from miniagents_lc.testing import StreamPlan, encode_sse
 
 __all__ = [
     "DEFAULT_MODEL",
+    "PLAIN_TOOL_STREAM",
     "ChatStreamBuilder",
     "ToolCall",
+    "ToolStream",
     "chat_error_event",
     "chat_usage",
     "openai_error_body",
@@ -84,17 +86,71 @@ class ToolCall:
         return list(self.arguments)
 
 
-def chat_usage(prompt_tokens: int, completion_tokens: int, total_tokens: int | None = None) -> JSON:
-    """Build a Chat Completions `usage` object with the detail fields the API always includes."""
+@dataclass(frozen=True)
+class ToolStream:
+    """How a scripted reply streams its tool calls: as OpenAI does (the defaults), or with a
+    variation or a quirk some OpenAI-compatible servers have.
+
+    - `interleave`: the calls' chunks alternate (every header first, then one argument fragment
+      of each call in turn) instead of one call after the other.
+    - `index` (Chat Completions only): "distinct" (0, 1, ... per call), "shared" (every call
+      index 0) or "missing" (no `index` key at all).
+    - `cumulative`: each arguments chunk carries the whole text so far, not the new piece.
+    - `repeat_header` (Chat Completions only): every chunk of a call carries its id and name,
+      not only the first.
+    - `ids` (Chat Completions only): False sends no call ids at all.
+    """
+
+    interleave: bool = False
+    index: Literal["distinct", "shared", "missing"] = "distinct"
+    cumulative: bool = False
+    repeat_header: bool = False
+    ids: bool = True
+
+    def pieces(self, call: ToolCall) -> list[str]:
+        """The argument texts `call`'s chunks carry, in streaming order."""
+        fragments = call.fragments()
+        if not self.cumulative:
+            return fragments
+        sofar = ""
+        sent = []
+        for fragment in fragments:
+            sofar += fragment
+            sent.append(sofar)
+        return sent
+
+    def order(self, per_call: Sequence[Sequence[Any]]) -> list[Any]:
+        """The chunks of all calls in streaming order: call after call, or alternating."""
+        if not self.interleave:
+            return [chunk for chunks in per_call for chunk in chunks]
+        rounds = max((len(chunks) for chunks in per_call), default=0)
+        return [chunks[n] for n in range(rounds) for chunks in per_call if n < len(chunks)]
+
+
+#: Tool calls streamed as OpenAI streams them.
+PLAIN_TOOL_STREAM = ToolStream()
+
+
+def chat_usage(
+    prompt_tokens: int,
+    completion_tokens: int,
+    total_tokens: int | None = None,
+    *,
+    cached_tokens: int = 0,
+    reasoning_tokens: int = 0,
+) -> JSON:
+    """Build a Chat Completions `usage` object with the detail fields the API always includes
+    (cached prompt tokens and reasoning tokens count inside the prompt and completion totals).
+    """
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": (
             total_tokens if total_tokens is not None else prompt_tokens + completion_tokens
         ),
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -135,26 +191,25 @@ class ChatStreamBuilder:
         tool_calls: Sequence[ToolCall] = (),
         finish_reason: str | None = "stop",
         usage: Mapping[str, Any] | None = None,
+        tool_stream: ToolStream = PLAIN_TOOL_STREAM,
     ) -> StreamPlan:
         """Build a whole reply: role chunk, one chunk per token and tool-call piece, finish,
         the usage chunk when `usage` is given, then `[DONE]`.
 
-        Without tokens, the first tool call's header rides on the role chunk, as the API does.
+        Each tool call streams a header (id, name, empty arguments) then one chunk per argument
+        fragment, as `tool_stream` arranges them. Without tokens, the first tool call's header
+        rides on the role chunk, as the API does.
         """
-        headers = [self._tool_header(index, call) for index, call in enumerate(tool_calls)]
-        fold = bool(headers) and not tokens
+        per_call = [
+            self._tool_deltas(index, call, tool_stream) for index, call in enumerate(tool_calls)
+        ]
+        fold = bool(per_call) and not tokens
         role: JSON = {"role": "assistant", "content": None if fold else ""}
         if fold:
-            role["tool_calls"] = [headers[0]]
+            role["tool_calls"] = [per_call[0].pop(0)]
         role["refusal"] = None
         payload = [self.chunk({"content": token}) for token in tokens]
-        for index, call in enumerate(tool_calls):
-            if not (fold and index == 0):
-                payload.append(self.chunk({"tool_calls": [headers[index]]}))
-            payload.extend(
-                self.chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
-                for piece in call.fragments()
-            )
+        payload += [self.chunk({"tool_calls": [delta]}) for delta in tool_stream.order(per_call)]
         tail = [encode_sse(self.chunk({}, finish_reason))] if finish_reason is not None else []
         if usage is not None:
             tail.append(encode_sse(self.usage_chunk(usage)))
@@ -165,14 +220,29 @@ class ChatStreamBuilder:
             tail=tuple(tail),
         )
 
-    def _tool_header(self, index: int, call: ToolCall) -> JSON:
-        call_id = call.id if call.id is not None else f"call_{self.completion_id[-12:]}{index}"
-        return {
-            "index": index,
-            "id": call_id,
+    def tool_call_id(self, index: int, call: ToolCall) -> str:
+        """The id `call` streams with: its own, or one made from the completion id."""
+        return call.id if call.id is not None else f"call_{self.completion_id[-12:]}{index}"
+
+    def _tool_deltas(self, index: int, call: ToolCall, style: ToolStream) -> list[JSON]:
+        """The `tool_calls` deltas of one call: its header, then its argument pieces."""
+        header: JSON = {
+            "id": self.tool_call_id(index, call),
             "type": "function",
             "function": {"name": call.name, "arguments": ""},
         }
+        if not style.ids:
+            del header["id"]
+        deltas = [header]
+        for piece in style.pieces(call):
+            if style.repeat_header:
+                deltas.append({**header, "function": {"name": call.name, "arguments": piece}})
+            else:
+                deltas.append({"function": {"arguments": piece}})
+        if style.index != "missing":
+            number = index if style.index == "distinct" else 0
+            deltas = [{"index": number, **delta} for delta in deltas]
+        return deltas
 
     def _envelope(self, choices: list[JSON], usage: JSON | None) -> JSON:
         chunk: JSON = {

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 from miniagents_lc.testing import APIMock, Build, Delay, ScriptedReply
 
-from ._chat import ToolCall, openai_error_body
+from ._chat import PLAIN_TOOL_STREAM, ToolCall, ToolStream, openai_error_body
 from ._scripts import Fault, UsageSpec, chat_script, encode_chat_fault, responses_script
 
 __all__ = ["DEFAULT_BASE_URL", "OpenAIMock"]
@@ -41,6 +41,7 @@ class OpenAIMock(APIMock):
         *,
         delay: Delay = 0.0,
         tool_calls: Sequence[ToolCall] = (),
+        tool_stream: ToolStream = PLAIN_TOOL_STREAM,
         finish_reason: str | None = "stop",
         usage: UsageSpec = "auto",
         model: str | None = None,
@@ -52,6 +53,10 @@ class OpenAIMock(APIMock):
         """Queue one streamed Chat Completions reply: a role chunk, one chunk per token and
         tool-call piece (each after its `delay`), the finish chunk, usage, then `[DONE]`.
 
+        Each of `tool_calls` streams a header, then one chunk per argument fragment;
+        `tool_stream` interleaves parallel calls or adds a provider quirk (a shared or missing
+        index, arguments resent whole, the id on every chunk).
+
         `usage="auto"` sends the usage chunk only if the request set
         `stream_options.include_usage`, like the API; True or a mapping of counts always sends
         it. A `fault` cuts the stream; a `status` of 400 or more answers with an OpenAI error
@@ -62,6 +67,7 @@ class OpenAIMock(APIMock):
             tokens,
             delay=delay,
             tool_calls=tool_calls,
+            tool_stream=tool_stream,
             finish_reason=finish_reason,
             usage=usage,
             model=model,
@@ -74,6 +80,9 @@ class OpenAIMock(APIMock):
         tokens: Sequence[str] = (),
         *,
         delay: Delay = 0.0,
+        tool_calls: Sequence[ToolCall] = (),
+        tool_stream: ToolStream = PLAIN_TOOL_STREAM,
+        incomplete: str | None = None,
         usage: Mapping[str, int] | None = None,
         model: str | None = None,
         fault: Fault | None = None,
@@ -81,12 +90,24 @@ class OpenAIMock(APIMock):
         headers: Headers | None = None,
         path: str = "/responses",
     ) -> ScriptedReply:
-        """Queue one streamed Responses API text reply: created, in_progress, the output item
-        and part, one `response.output_text.delta` per token, the done events, and
-        `response.completed` with `usage` (by default input 10, output = number of tokens).
+        """Queue one streamed Responses API reply: created, in_progress, the output message
+        with one `response.output_text.delta` per token (left out when there are only tool
+        calls), each function call's item with one `function_call_arguments.delta` per
+        fragment, and `response.completed` with `usage` (by default input 10, output = number
+        of tokens and fragments), or `response.incomplete` with the reason `incomplete`
+        (e.g. "max_output_tokens"). `tool_stream` can interleave the calls' deltas or resend
+        the arguments whole. Faults count the deltas.
         """
         build = responses_script(
-            self.next_serial(), tokens, delay=delay, usage=usage, model=model, fault=fault
+            self.next_serial(),
+            tokens,
+            delay=delay,
+            tool_calls=tool_calls,
+            tool_stream=tool_stream,
+            incomplete=incomplete,
+            usage=usage,
+            model=model,
+            fault=fault,
         )
         return self._api_reply(path, status, headers, build)
 

@@ -23,8 +23,20 @@ from miniagents_lc.testing import (
     delays_for,
 )
 
-from ._chat import DEFAULT_MODEL, ChatStreamBuilder, ToolCall, chat_error_event, chat_usage
-from ._responses import ResponseFailed, ResponsesStreamBuilder, responses_usage
+from ._chat import (
+    DEFAULT_MODEL,
+    ChatStreamBuilder,
+    ToolCall,
+    ToolStream,
+    chat_error_event,
+    chat_usage,
+)
+from ._responses import (
+    ResponseFailed,
+    ResponsesStreamBuilder,
+    check_tool_stream,
+    responses_usage,
+)
 
 __all__ = [
     "DEFAULT_PROMPT_TOKENS",
@@ -49,6 +61,7 @@ def chat_script(
     *,
     delay: Delay,
     tool_calls: Sequence[ToolCall],
+    tool_stream: ToolStream,
     finish_reason: str | None,
     usage: UsageSpec,
     model: str | None,
@@ -69,6 +82,7 @@ def chat_script(
             tool_calls=tool_calls,
             finish_reason=finish_reason,
             usage=_chat_usage(usage, payload, tokens, tool_calls),
+            tool_stream=tool_stream,
         )
         return compile_stream(plan, delays_for(delay, len(plan.payload)), fault, encode_chat_fault)
 
@@ -80,24 +94,37 @@ def responses_script(
     tokens: Sequence[str],
     *,
     delay: Delay,
+    tool_calls: Sequence[ToolCall],
+    tool_stream: ToolStream,
+    incomplete: str | None,
     usage: Mapping[str, int] | None,
     model: str | None,
     fault: Fault | None,
 ) -> Build:
-    """Script a streamed Responses API text reply (see `OpenAIMock.responses`)."""
-    counts = usage or {"input_tokens": DEFAULT_PROMPT_TOKENS, "output_tokens": len(tokens)}
+    """Script a streamed Responses API reply (see `OpenAIMock.responses`)."""
+    check_tool_stream(tool_stream)
+    counts = usage or {
+        "input_tokens": DEFAULT_PROMPT_TOKENS,
+        "output_tokens": _pieces(tokens, tool_calls),
+    }
 
     def build(payload: Mapping[str, Any]) -> list[Step]:
         builder = ResponsesStreamBuilder(
             response_id=f"resp_test{serial:04d}", model=_model(model, payload)
         )
-        plan = builder.plan(tokens, usage=responses_usage(**counts))
+        layout = builder.layout(
+            tokens,
+            usage=responses_usage(**counts),
+            tool_calls=tool_calls,
+            tool_stream=tool_stream,
+            incomplete=incomplete,
+        )
+        plan = layout.plan
 
         def encode_fault(cut: PlacedFault, after: int) -> bytes:
-            number = len(plan.head) + after
+            number = layout.events[after]
             if isinstance(cut, ResponseFailed):
-                text = "".join(tokens[:after])
-                return builder.failed_event(number, text, cut.code, cut.message)
+                return builder.failed_event(number, layout.text[after], cut.code, cut.message)
             assert isinstance(cut, ErrorEvent)
             return builder.error_event(number, cut.code or cut.error_type, cut.message)
 
@@ -134,5 +161,9 @@ def _chat_usage(
         return None
     if isinstance(usage, Mapping):
         return chat_usage(**usage)
-    pieces = len(tokens) + sum(len(call.fragments()) for call in tool_calls)
-    return chat_usage(DEFAULT_PROMPT_TOKENS, pieces)
+    return chat_usage(DEFAULT_PROMPT_TOKENS, _pieces(tokens, tool_calls))
+
+
+def _pieces(tokens: Sequence[str], tool_calls: Sequence[ToolCall]) -> int:
+    """The output tokens a scripted reply reports by default: one per token and fragment."""
+    return len(tokens) + sum(len(call.fragments()) for call in tool_calls)
