@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_openai import ChatOpenAI
 from miniagents_lc import Message, MiniAgent, MiniAgents, chat_model_agent
-from miniagents_lc.langchain.conversion import usage_of
+from miniagents_lc.agents.conversion import usage_of
 
 from miniagents_lc_openai import OpenAIAgent
 from miniagents_lc_openai.testing import OpenAIMock
