@@ -20,8 +20,8 @@ from langchain_core.runnables.config import ensure_config
 from pydantic import model_validator
 
 from miniagents_lc.agents import MiniAgent
-from miniagents_lc.langchain.runnable import _AgentRun
-from miniagents_lc.langchain.sync_bridge import iterate_sync
+from miniagents_lc.agents.runnable import _AgentRun
+from miniagents_lc.agents.sync_bridge import iterate_sync
 from miniagents_lc.messages import Message, message_from_langchain
 
 _KNOWN_ROLES = frozenset({"user", "human", "assistant", "ai", "system", "developer", "tool"})

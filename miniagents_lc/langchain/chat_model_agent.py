@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
-from miniagents_lc.langchain.conversion import messages_to_langchain
+from miniagents_lc.agents import InteractionContext, MiniAgent
+from miniagents_lc.agents.conversion import messages_to_langchain
 from miniagents_lc.messages import AssistantMessage, MessagePromise
-
-if TYPE_CHECKING:
-    from miniagents_lc.agents import InteractionContext, MiniAgent
 
 
 def chat_model_agent(
@@ -37,8 +35,6 @@ def chat_model_agent(
     `agent.ainvoke(x, temperature=0)`, `agent.trigger(x, temperature=0)`, `fork(...)`), which
     win over them. The alias defaults to the model's name.
     """
-    from miniagents_lc.agents import MiniAgent
-
     name = alias or model.get_name()
 
     async def call_model(ctx: InteractionContext, **call_kwargs: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from miniagents_lc.call_observer import call_observer
+from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.protocol.events import Namespace
 from miniagents_lc.protocol.tree import AgentTreeEvents
 

@@ -25,9 +25,9 @@ from langchain_core.runnables.config import (
 )
 from langchain_protocol.protocol import AgentStatus
 
-from miniagents_lc.call_observer import call_observer
-from miniagents_lc.langchain.conversion import input_to_messages
-from miniagents_lc.langchain.runnable import _AgentRun
+from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc.agents.conversion import input_to_messages
+from miniagents_lc.agents.runnable import _AgentRun
 from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
@@ -35,7 +35,7 @@ from miniagents_lc.protocol.log import EventLog
 from miniagents_lc.protocol.tree import AgentTreeEvents, CallNode, MessageRecord
 
 if TYPE_CHECKING:
-    from miniagents_lc.langchain.runnable import AgentRunnable
+    from miniagents_lc.agents.runnable import AgentRunnable
 
 
 class AgentCallStream:

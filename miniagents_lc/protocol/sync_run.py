@@ -27,7 +27,7 @@ from miniagents_lc.protocol.log import _Filter
 from miniagents_lc.protocol.run_stream import AgentRunStream, astream_agent_events
 
 if TYPE_CHECKING:
-    from miniagents_lc.langchain.runnable import AgentRunnable
+    from miniagents_lc.agents.runnable import AgentRunnable
 
 
 class SyncAgentRunStream:

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
-from miniagents_lc.langchain.conversion import message_to_langchain
+from miniagents_lc.agents.conversion import message_to_langchain
 from miniagents_lc.messages import AssistantMessage, FrozenDict, message_from_langchain, thaw
 
 _USAGE = {

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from miniagents_lc import InteractionContext, Message, MiniAgents, StreamCancelledError, miniagent
-from miniagents_lc.call_observer import call_observer
+from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.protocol import ProtocolEvent
 from tests.langchain.scripted import OuterContext
 from tests.protocol.trees import TreeShape, build_tree, data

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.messages.tool import tool_call
 from miniagents_lc import Message, MiniAgents
-from miniagents_lc.langchain.conversion import message_to_langchain
+from miniagents_lc.agents.conversion import message_to_langchain
 from miniagents_lc.messages import AssistantMessage
 
 from miniagents_lc_openai import OpenAIAgent

@@ -24,7 +24,7 @@ from langchain_core.runnables.config import (
 )
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
-from miniagents_lc.langchain.conversion import input_to_messages, response_metadata_of, usage_of
+from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
 from miniagents_lc.messages import MessagePromise, MessageSequencePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
@@ -195,14 +195,14 @@ class AgentRunnable(Runnable[Any, AIMessage]):
     # -- end of streaming protocol v3 ----------------------------------------------------------
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:
-        from miniagents_lc.langchain.sync_bridge import run_sync
+        from miniagents_lc.agents.sync_bridge import run_sync
 
         return run_sync(self.ainvoke(input, config, **kwargs))
 
     def stream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[AIMessageChunk]:
-        from miniagents_lc.langchain.sync_bridge import iterate_sync
+        from miniagents_lc.agents.sync_bridge import iterate_sync
 
         return iterate_sync(lambda: self.astream(input, config, **kwargs))
 

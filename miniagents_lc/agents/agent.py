@@ -11,9 +11,9 @@ from typing import Any, Self, overload
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 
-from miniagents_lc.call_observer import call_observer
-from miniagents_lc.langchain.runnable import AgentRunnable
-from miniagents_lc.langchain.tracing import start_agent_trace
+from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc.agents.runnable import AgentRunnable
+from miniagents_lc.agents.tracing import start_agent_trace
 from miniagents_lc.messages import (
     Message,
     MessagePromise,
@@ -467,3 +467,14 @@ def miniagent(
         return MiniAgent(function, alias=alias, description=description, bound_kwargs=bound_kwargs)
 
     return decorate(func) if func is not None else decorate
+
+
+__all__ = [
+    "AgentCall",
+    "AgentFunction",
+    "InteractionContext",
+    "MiniAgent",
+    "MiniAgents",
+    "PersistHandler",
+    "miniagent",
+]
