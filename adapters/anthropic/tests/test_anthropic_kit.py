@@ -234,7 +234,7 @@ async def test_the_request_is_recorded_with_its_body_and_stack(
     assert record.json["system"] == "Be brief."
     assert record.json["stream"] is True
     assert record.json["stop_sequences"] == ["END"]
-    assert record.headers["x-api-key"] == "sk-ant-test"
+    assert record.headers["authorization"] == "Bearer sk-ant-test"
 
 
 # -- faults ---------------------------------------------------------------------------------
