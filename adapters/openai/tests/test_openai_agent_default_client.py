@@ -7,14 +7,11 @@ a real socket: these tests serve the SSE body from an HTTP server on a loopback 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from miniagents_lc import MiniAgent, MiniAgents
+from miniagents_lc.testing import LoopbackSSEServer
 
 from miniagents_lc_openai import OpenAIAgent
 from miniagents_lc_openai.testing import ChatStreamBuilder, chat_usage
@@ -29,73 +26,13 @@ BODY = (
 )
 
 
-class LoopbackOpenAI(ThreadingHTTPServer):
-    """Answers every POST with the same chat stream, keeping connections alive as the API
-    does, and counts the connections it has seen and those still open."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.lock = threading.Lock()
-        self.opened = 0
-        self.open = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def wait_all_closed(self, timeout: float = 5.0) -> int:
-        """Wait until no connection is open, at most `timeout` s; return how many still are."""
-        deadline = time.monotonic() + timeout
-        while self.open and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.open
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: LoopbackOpenAI
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.lock:
-            self.server.opened += 1
-            self.server.open += 1
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            with self.server.lock:
-                self.server.open -= 1
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Content-Length", str(len(BODY)))
-        self.end_headers()
-        self.wfile.write(BODY)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the test output is for the tests
-
-
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackOpenAI]:
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackSSEServer]:
     """A loopback server that the default client (built from the environment) talks to."""
-    loopback = LoopbackOpenAI()
-    thread = threading.Thread(target=loopback.serve_forever, name="loopback-openai")
-    thread.start()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback")
-    monkeypatch.setenv("OPENAI_BASE_URL", loopback.base_url)
-    try:
+    with LoopbackSSEServer(BODY) as loopback:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback")
+        monkeypatch.setenv("OPENAI_BASE_URL", loopback.base_url + "/v1")
         yield loopback
-    finally:
-        loopback.shutdown()
-        loopback.server_close()
-        thread.join(timeout=5)
 
 
 def run_with_asyncio_run(agent: MiniAgent) -> str:
@@ -124,7 +61,7 @@ RUNNERS: dict[str, Callable[[MiniAgent], str]] = {
 
 @pytest.mark.parametrize("run", list(RUNNERS.values()), ids=list(RUNNERS))
 def test_runs_on_one_loop_after_another_each_get_the_reply(
-    run: Callable[[MiniAgent], str], server: LoopbackOpenAI
+    run: Callable[[MiniAgent], str], server: LoopbackSSEServer
 ) -> None:
     agent = OpenAIAgent.fork(model="gpt-4o-mini")
 
@@ -133,7 +70,7 @@ def test_runs_on_one_loop_after_another_each_get_the_reply(
 
 @pytest.mark.parametrize("run", list(RUNNERS.values()), ids=list(RUNNERS))
 def test_the_default_client_closes_its_connections_when_its_loop_ends(
-    run: Callable[[MiniAgent], str], server: LoopbackOpenAI
+    run: Callable[[MiniAgent], str], server: LoopbackSSEServer
 ) -> None:
     agent = OpenAIAgent.fork(model="gpt-4o-mini")
 
@@ -142,7 +79,7 @@ def test_the_default_client_closes_its_connections_when_its_loop_ends(
     assert server.wait_all_closed() == 0
 
 
-def test_calls_in_one_loop_share_the_default_clients_connection(server: LoopbackOpenAI) -> None:
+def test_calls_in_one_loop_share_the_default_clients_connection(server: LoopbackSSEServer) -> None:
     agent = OpenAIAgent.fork(model="gpt-4o-mini")
 
     async def main() -> list[str]:
