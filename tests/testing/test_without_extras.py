@@ -58,7 +58,10 @@ def test_the_subprocess_really_lacks_the_extras(site_without_extras: Path, tmp_p
     assert result.stdout.strip() == "[True, True]", result.stderr
 
 
-PLUGINS = ["miniagents_lc_openai.testing.pytest_plugin", "miniagents_lc_anthropic.testing.pytest_plugin"]
+PLUGINS = [
+    "miniagents_lc_openai.testing.pytest_plugin",
+    "miniagents_lc_anthropic.testing.pytest_plugin",
+]
 
 
 @pytest.mark.parametrize("plugin", PLUGINS)

@@ -68,7 +68,12 @@ def _assistant_blocks(message: Message) -> list[_JSON]:
         blocks.append(_text_block(message.text))
     for call in fields.get("tool_calls") or ():
         blocks.append(
-            {"type": "tool_use", "id": call["id"], "name": call["name"], "input": thaw(call["args"])}
+            {
+                "type": "tool_use",
+                "id": call["id"],
+                "name": call["name"],
+                "input": thaw(call["args"]),
+            }
         )
     return blocks or [_text_block("")]
 

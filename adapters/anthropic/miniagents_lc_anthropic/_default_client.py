@@ -16,9 +16,7 @@ MISSING_KEY = (
 
 def _new_client() -> anthropic.AsyncAnthropic:
     context = sdk_ssl_context(anthropic.DefaultAsyncHttpxClient)
-    http_client = (
-        anthropic.DefaultAsyncHttpxClient(verify=context) if context is not None else None
-    )
+    http_client = anthropic.DefaultAsyncHttpxClient(verify=context) if context is not None else None
     client = anthropic.AsyncAnthropic(http_client=http_client)
     # The SDK also finds credentials in ANTHROPIC_AUTH_TOKEN and its credential profiles;
     # only when it finds none is the key missing.

@@ -94,7 +94,12 @@ class _Reply:
         elif kind == "redacted_thinking":
             self.blocks[index] = {"type": "redacted_thinking", "data": block.data}
         elif kind == "tool_use":
-            self.blocks[index] = {"type": "tool_use", "id": block.id, "name": block.name, "json": []}
+            self.blocks[index] = {
+                "type": "tool_use",
+                "id": block.id,
+                "name": block.name,
+                "json": [],
+            }
 
     def add_delta(self, index: int, delta: Any) -> None:
         block = self.blocks.get(index)
@@ -124,7 +129,9 @@ class _Reply:
                 _add_tool_call(block, calls, invalid)
             elif block["type"] == "thinking":
                 text = "".join(block["thinking"])
-                thinking.append({"type": "thinking", "thinking": text, "signature": block["signature"]})
+                thinking.append(
+                    {"type": "thinking", "thinking": text, "signature": block["signature"]}
+                )
             else:
                 thinking.append(block)
         fields["tool_calls"] = calls
@@ -204,29 +211,28 @@ async def _tokens(
     client = client if client is not None else await default_client()
     stream: Any = await client.messages.create(stream=True, **request)
     reply = _Reply(model=request["model"])
-    async with stream:
-        async with _faults_named():
-            async for event in stream:
-                kind = event.type
-                if kind == "content_block_delta":
-                    if event.delta.type == "text_delta":
-                        if event.delta.text:
-                            yield event.delta.text
-                    else:
-                        reply.add_delta(event.index, event.delta)
-                elif kind == "content_block_start":
-                    reply.start_block(event.index, event.content_block)
-                elif kind == "message_start":
-                    reply.model = event.message.model or reply.model
-                    reply.message_id = event.message.id
-                    reply.take_usage(event.message.usage)
-                    promise.set_fields(id=event.message.id)
-                elif kind == "message_delta":
-                    reply.stop_reason = event.delta.stop_reason
-                    reply.stop_sequence = event.delta.stop_sequence
-                    reply.take_usage(event.usage)
-                elif kind == "message_stop":
-                    reply.stopped = True
+    async with stream, _faults_named():
+        async for event in stream:
+            kind = event.type
+            if kind == "content_block_delta":
+                if event.delta.type == "text_delta":
+                    if event.delta.text:
+                        yield event.delta.text
+                else:
+                    reply.add_delta(event.index, event.delta)
+            elif kind == "content_block_start":
+                reply.start_block(event.index, event.content_block)
+            elif kind == "message_start":
+                reply.model = event.message.model or reply.model
+                reply.message_id = event.message.id
+                reply.take_usage(event.message.usage)
+                promise.set_fields(id=event.message.id)
+            elif kind == "message_delta":
+                reply.stop_reason = event.delta.stop_reason
+                reply.stop_sequence = event.delta.stop_sequence
+                reply.take_usage(event.usage)
+            elif kind == "message_stop":
+                reply.stopped = True
     promise.set_fields(**reply.fields())
     if not reply.stopped:
         raise AnthropicStreamError(

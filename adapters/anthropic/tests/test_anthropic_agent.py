@@ -276,8 +276,18 @@ async def test_history_with_tool_calls_and_results_is_sent_as_anthropic_turns(
             "role": "assistant",
             "content": [
                 {"type": "text", "text": "Checking."},
-                {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {"city": "Paris"}},
-                {"type": "tool_use", "id": "toolu_b", "name": "get_time", "input": {"tz": "Europe/Paris"}},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_a",
+                    "name": "get_weather",
+                    "input": {"city": "Paris"},
+                },
+                {
+                    "type": "tool_use",
+                    "id": "toolu_b",
+                    "name": "get_time",
+                    "input": {"tz": "Europe/Paris"},
+                },
             ],
         },
         {
@@ -326,7 +336,9 @@ async def test_a_system_prompt_of_blocks_keeps_its_cache_control(
     reply = anthropic_mock.messages(["ok"])
     system = [{"type": "text", "text": "Long rules.", "cache_control": {"type": "ephemeral"}}]
 
-    await reply_of(agent_on(anthropic_mock, system=system), Message(text="Also this.", role="system"))
+    await reply_of(
+        agent_on(anthropic_mock, system=system), Message(text="Also this.", role="system")
+    )
 
     assert reply.request is not None
     assert reply.request.json["system"] == [*system, {"type": "text", "text": "Also this."}]
@@ -413,7 +425,10 @@ FAULTS = {
 
 @pytest.mark.parametrize(("fault", "error", "cause"), list(FAULTS.values()), ids=list(FAULTS))
 async def test_a_fault_mid_stream_surfaces_after_the_partial_tokens_which_stay_replayable(
-    fault: Any, error: type[BaseException], cause: type[BaseException], anthropic_mock: AnthropicMock
+    fault: Any,
+    error: type[BaseException],
+    cause: type[BaseException],
+    anthropic_mock: AnthropicMock,
 ) -> None:
     anthropic_mock.messages(["par", "tial", " lost", " too"], fault=fault)
     agent = AnthropicAgent.fork(model=MODEL, client=anthropic_mock.async_client(timeout=0.3))
@@ -526,13 +541,17 @@ async def test_tokens_stream_continuously_through_a_tree_of_agents(
     agents = {}
     for name, tokens in texts.items():
         # One path per agent, so which request comes first does not matter.
-        replies[name] = anthropic_mock.messages(tokens, delay=delays[name], path=f"/{name}/v1/messages")
+        replies[name] = anthropic_mock.messages(
+            tokens, delay=delays[name], path=f"/{name}/v1/messages"
+        )
         client = anthropic_mock.async_client(base_url=f"{base}/{name}")
         agents[name] = AnthropicAgent.fork(name, model=MODEL, client=client)
 
     @miniagent
     async def panel(ctx: InteractionContext) -> None:
-        ctx.reply([agents["b"].trigger(ctx.message_promises), agents["c"].trigger(ctx.message_promises)])
+        ctx.reply(
+            [agents["b"].trigger(ctx.message_promises), agents["c"].trigger(ctx.message_promises)]
+        )
 
     @miniagent
     async def root(ctx: InteractionContext) -> None:

@@ -52,9 +52,7 @@ async def final_message(client: anthropic.AsyncAnthropic, **options: Any) -> Any
         return await stream.get_final_message()
 
 
-async def raw_events(
-    client: anthropic.AsyncAnthropic, into: list[Any] | None = None
-) -> list[Any]:
+async def raw_events(client: anthropic.AsyncAnthropic, into: list[Any] | None = None) -> list[Any]:
     """The SDK's raw events of one streamed reply; on an error, those before it stay in `into`."""
     events: list[Any] = [] if into is None else into
     stream = await client.messages.create(
@@ -136,7 +134,11 @@ async def test_usage_split_across_start_and_delta_adds_up_to_the_scripted_totals
     assert (start.input_tokens, start.output_tokens) == (7, 1)
     assert (start.cache_creation_input_tokens, start.cache_read_input_tokens) == (300, 2000)
     assert delta.output_tokens == 40
-    repeated = (delta.input_tokens, delta.cache_creation_input_tokens, delta.cache_read_input_tokens)
+    repeated = (
+        delta.input_tokens,
+        delta.cache_creation_input_tokens,
+        delta.cache_read_input_tokens,
+    )
     assert repeated == ((7, 300, 2000) if cumulative else (None, None, None))
 
 
@@ -247,7 +249,10 @@ SDK_FAULTS = {
     ),
     "stall": (Stall(after=2), httpx2.ReadTimeout),
     "connection-reset": (ConnectionReset(after=2), httpx2.ReadError),
-    "peer-closed": (ConnectionReset(after=2, kind="remote_protocol_error"), httpx2.RemoteProtocolError),
+    "peer-closed": (
+        ConnectionReset(after=2, kind="remote_protocol_error"),
+        httpx2.RemoteProtocolError,
+    ),
     "malformed-line": (MalformedLine(after=2), json.JSONDecodeError),
 }
 
@@ -301,7 +306,11 @@ async def test_a_truncated_stream_just_stops_before_message_stop(
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(529, anthropic.OverloadedError), (429, anthropic.RateLimitError), (500, anthropic.InternalServerError)],
+    [
+        (529, anthropic.OverloadedError),
+        (429, anthropic.RateLimitError),
+        (500, anthropic.InternalServerError),
+    ],
 )
 async def test_an_http_error_status_raises_the_sdks_error_at_the_request(
     status: int,
@@ -354,7 +363,9 @@ def test_event_encodes_a_named_anthropic_event() -> None:
 
 
 def test_the_package_declares_the_plugin_module_as_its_pytest_plugin() -> None:
-    (entry_point,) = importlib.metadata.entry_points(group="pytest11", name="miniagents_lc_anthropic")
+    (entry_point,) = importlib.metadata.entry_points(
+        group="pytest11", name="miniagents_lc_anthropic"
+    )
 
     assert entry_point.load() is pytest_plugin
 

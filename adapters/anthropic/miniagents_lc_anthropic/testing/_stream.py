@@ -74,7 +74,9 @@ def anthropic_error_body(
 ) -> JSON:
     """Build the JSON body Anthropic sends with an HTTP error status, with plausible defaults
     (529 is `overloaded_error`, 429 `rate_limit_error`, other 5xx `api_error`)."""
-    default_type, default_message = _ERRORS_BY_STATUS.get(status, ("api_error", "Internal server error"))
+    default_type, default_message = _ERRORS_BY_STATUS.get(
+        status, ("api_error", "Internal server error")
+    )
     return {
         "type": "error",
         "error": {
@@ -85,7 +87,9 @@ def anthropic_error_body(
     }
 
 
-def anthropic_error_event(message: str = "Overloaded", *, error_type: str = "overloaded_error") -> bytes:
+def anthropic_error_event(
+    message: str = "Overloaded", *, error_type: str = "overloaded_error"
+) -> bytes:
     """Encode the `error` event that aborts a Messages stream mid-way (the SDK raises
     `anthropic.APIStatusError` carrying its body)."""
     return event("error", error={"type": error_type, "message": message})
@@ -197,8 +201,8 @@ class MessagesStreamBuilder:
         for index, (start, deltas, closing) in enumerate(blocks):
             opening = pending_stop + event("content_block_start", index=index, content_block=start)
             for number, delta in enumerate(deltas):
-                head = opening if number == 0 else b""
-                payload.append(head + event("content_block_delta", index=index, delta=delta))
+                prefix = opening if number == 0 else b""
+                payload.append(prefix + event("content_block_delta", index=index, delta=delta))
             pending_stop = b"".join(
                 event("content_block_delta", index=index, delta=delta) for delta in closing
             ) + event("content_block_stop", index=index)
@@ -218,7 +222,7 @@ class MessagesStreamBuilder:
         """The opening event: the empty message, with the input counts and a first output
         count (1, as the API reports before any content)."""
         usage = {**counts, "output_tokens": min(1, counts.get("output_tokens", 0))}
-        message = {
+        message: JSON = {
             "id": self.message_id,
             "type": "message",
             "role": "assistant",
