@@ -79,10 +79,9 @@ class AnthropicMock(APIMock):
             model=model,
             fault=fault,
         )
-        if status < 400:
-            return self.script(path, build, status=status, headers=headers)
-        build({})  # A script mistake fails here even when an error status replaces the stream.
-        return self.json_reply(path, anthropic_error_body(status), status=status, headers=headers)
+        return self.stream_or_error(
+            path, build, status=status, headers=headers, error_body=anthropic_error_body
+        )
 
     def async_client(self, **overrides: Any) -> anthropic.AsyncAnthropic:
         """An `anthropic.AsyncAnthropic` aimed at this mock (key "sk-ant-test",
