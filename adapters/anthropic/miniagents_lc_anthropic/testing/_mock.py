@@ -7,9 +7,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anthropic
-from miniagents_lc.testing import APIMock, Delay, ScriptedReply
+from miniagents_lc.testing import (
+    APIMock,
+    Delay,
+    ScriptedReply,
+    Step,
+    compile_stream,
+    delays_for,
+)
 
-from ._stream import Fault, ToolUse, anthropic_error_body, encode_anthropic_fault, messages_script
+from ._stream import (
+    DEFAULT_MODEL,
+    Fault,
+    MessagesStreamBuilder,
+    ToolUse,
+    anthropic_error_body,
+    encode_anthropic_fault,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "AnthropicMock"]
 
@@ -65,20 +79,27 @@ class AnthropicMock(APIMock):
         (529 → `anthropic.OverloadedError`, 429 → `RateLimitError`, after the SDK's retries;
         add e.g. `headers={"retry-after-ms": "10"}` to keep them fast).
         """
-        build = messages_script(
-            self.next_serial(),
-            tokens,
-            thinking=thinking,
-            signature=signature,
-            tool_uses=tool_uses,
-            stop_reason=stop_reason,
-            usage=usage,
-            cumulative_usage=cumulative_usage,
-            ping=ping,
-            delay=delay,
-            model=model,
-            fault=fault,
-        )
+        serial = self.next_serial()
+
+        def build(request: Mapping[str, Any]) -> list[Step]:
+            # Made per request, to echo the request's model.
+            builder = MessagesStreamBuilder(
+                message_id=f"msg_test{serial:04d}",
+                model=model or str(request.get("model") or DEFAULT_MODEL),
+                cumulative_usage=cumulative_usage,
+                ping=ping,
+            )
+            plan = builder.plan(
+                tokens,
+                thinking=thinking,
+                signature=signature,
+                tool_uses=tool_uses,
+                stop_reason=stop_reason,
+                usage=usage,
+            )
+            delays = delays_for(delay, len(plan.payload))
+            return compile_stream(plan, delays, fault, encode_anthropic_fault)
+
         return self.stream_or_error(
             path, build, status=status, headers=headers, error_body=anthropic_error_body
         )

@@ -1,4 +1,4 @@
-"""Builders for Anthropic Messages API streams and error bodies, and the scripts made of them.
+"""Builders for Anthropic Messages API streams and error bodies.
 
 The shapes mirror the API's streams: each event has an `event:` line naming its type (the SDK
 skips events without one), compact JSON, raw UTF-8 and a blank line after each. A reply is
@@ -14,18 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from miniagents_lc.testing import (
-    Build,
     ConnectionReset,
-    Delay,
     ErrorEvent,
     MalformedLine,
     PlacedFault,
     Stall,
-    Step,
     StreamPlan,
     Truncate,
-    compile_stream,
-    delays_for,
     encode_sse,
 )
 
@@ -39,7 +34,6 @@ __all__ = [
     "anthropic_error_event",
     "encode_anthropic_fault",
     "event",
-    "messages_script",
     "messages_usage",
 ]
 
@@ -251,42 +245,3 @@ def encode_anthropic_fault(fault: PlacedFault, after: int) -> bytes:
     if not isinstance(fault, ErrorEvent):
         raise ValueError(f"{type(fault).__name__} is not a fault of the Anthropic Messages API")
     return anthropic_error_event(fault.message, error_type=fault.error_type)
-
-
-def messages_script(
-    serial: int,
-    tokens: Sequence[str],
-    *,
-    thinking: Sequence[str],
-    signature: str,
-    tool_uses: Sequence[ToolUse],
-    stop_reason: str | None,
-    usage: Mapping[str, int] | None,
-    cumulative_usage: bool,
-    ping: bool,
-    delay: Delay,
-    model: str | None,
-    fault: Fault | None,
-) -> Build:
-    """Script one streamed Messages reply (see `AnthropicMock.messages`), compiled when a
-    request consumes it, so it echoes the request's model."""
-
-    def build(payload: Mapping[str, Any]) -> list[Step]:
-        builder = MessagesStreamBuilder(
-            message_id=f"msg_test{serial:04d}",
-            model=model or str(payload.get("model") or DEFAULT_MODEL),
-            cumulative_usage=cumulative_usage,
-            ping=ping,
-        )
-        plan = builder.plan(
-            tokens,
-            thinking=thinking,
-            signature=signature,
-            tool_uses=tool_uses,
-            stop_reason=stop_reason,
-            usage=usage,
-        )
-        delays = delays_for(delay, len(plan.payload))
-        return compile_stream(plan, delays, fault, encode_anthropic_fault)
-
-    return build
