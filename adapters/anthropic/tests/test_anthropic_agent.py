@@ -16,6 +16,7 @@ import httpx2
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from miniagents_lc import AssistantMessage, InteractionContext, Message, MiniAgents, miniagent
+from miniagents_lc.langchain.conversion import message_to_langchain
 from miniagents_lc.messages import MessagePromise, thaw
 
 from miniagents_lc_anthropic import DEFAULT_MAX_TOKENS, AnthropicAgent, AnthropicStreamError
@@ -149,6 +150,29 @@ async def test_parallel_tool_uses_become_tool_calls_in_order_after_the_text(
         {"name": "get_time", "args": {"tz": "Asia/Tokyo"}, "id": "toolu_b", "type": "tool_call"},
         {"name": "list_cities", "args": {}, "id": "toolu_c", "type": "tool_call"},
     ]
+
+
+async def test_the_tool_calls_convert_exactly_to_a_langchain_ai_message(
+    anthropic_mock: AnthropicMock,
+) -> None:
+    anthropic_mock.messages(
+        ["On it."],
+        tool_uses=[
+            ToolUse("get_weather", ['{"city": "Pa', 'ris"}'], id="toolu_a"),
+            ToolUse("bad", ['{"x": '], id="toolu_b"),
+        ],
+    )
+
+    _, message = await reply_of(agent_on(anthropic_mock))
+    ai = message_to_langchain(message)
+
+    assert isinstance(ai, AIMessage)
+    assert ai.content == "On it."
+    assert ai.tool_calls == [
+        {"name": "get_weather", "args": {"city": "Paris"}, "id": "toolu_a", "type": "tool_call"}
+    ]
+    assert [(call["id"], call["args"]) for call in ai.invalid_tool_calls] == [("toolu_b", '{"x": ')]
+    assert ai.response_metadata == {"finish_reason": "tool_use", "model_name": MODEL}
 
 
 @pytest.mark.parametrize(
