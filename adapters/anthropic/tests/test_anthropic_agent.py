@@ -29,6 +29,7 @@ from miniagents_lc_anthropic.testing import (
     Stall,
     ToolUse,
     Truncate,
+    event,
 )
 
 MODEL = "claude-sonnet-4-5"
@@ -97,6 +98,26 @@ async def test_thinking_stays_out_of_the_text_and_is_kept_on_the_message(
     assert thaw(fields["thinking_blocks"]) == [
         {"type": "thinking", "thinking": "2 + 2 makes 4.", "signature": "sig-1"}
     ]
+
+
+async def test_redacted_thinking_is_kept_for_the_next_turn_and_adds_no_text(
+    anthropic_mock: AnthropicMock,
+) -> None:
+    plan = MessagesStreamBuilder("msg_redacted").plan(["Fine."])
+    redacted = {"type": "redacted_thinking", "data": "EmwKAhgBEgy..."}
+    block = event("content_block_start", index=0, content_block=redacted) + event(
+        "content_block_stop", index=0
+    )
+    renumbered = [piece.replace(b'"index":0', b'"index":1') for piece in plan.payload]
+    tail = [piece.replace(b'"index":0', b'"index":1') for piece in plan.tail]
+    anthropic_mock.sse("/v1/messages", [*plan.head, block, *renumbered, *tail])
+
+    tokens, message = await reply_of(agent_on(anthropic_mock))
+
+    assert tokens == ["Fine."]
+    fields = message.model_dump()
+    assert fields["thinking"] == ""
+    assert thaw(fields["thinking_blocks"]) == [redacted]
 
 
 ARGS = {"city": 'Paris "Rive Gauche"', "days": [1, 2], "note": "café ☕", "deep": {"x": None}}
@@ -559,7 +580,7 @@ async def test_tokens_stream_continuously_through_a_tree_of_agents(
         "b": [f" b{i}" for i in range(10)],
         "c": [f" c{i}" for i in range(20)],
     }
-    delays = {"a": 0.04, "b": 0.02, "c": 0.01}
+    delays = {"a": 0.04, "b": 0.03, "c": 0.015}  # 0.4 s, 0.3 s and 0.3 s of stream
     base = anthropic_mock.base_url
     replies = {}
     agents = {}
@@ -599,4 +620,4 @@ async def test_tokens_stream_continuously_through_a_tree_of_agents(
         request = replies[sibling].request
         assert request is not None
         assert request.started_at < a_request.finished_at  # ran alongside A
-    assert total < 0.75  # ≈ A's 0.4 s, not A + B + C (0.8 s)
+    assert total < 0.8  # ≈ A's 0.4 s, not A + B + C (1 s)
