@@ -44,21 +44,19 @@ class AnthropicStreamError(Exception):
     """
 
 
-_REFUSED = {
-    "messages": "AnthropicAgent sends its input messages itself: remove the 'messages' "
-    "argument and pass the messages to trigger() (a system prompt as system=...).",
-    "stream": "AnthropicAgent always streams its reply: remove the 'stream' argument (await "
-    "the reply's message to get it whole).",
-}
-
-
 def _create_options(create_kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments for `messages.create()` beyond model, input and max_tokens."""
     options = dict(create_kwargs)
     if "messages" in options:
-        raise ValueError(_REFUSED["messages"])
+        raise ValueError(
+            "AnthropicAgent sends its input messages itself: remove the 'messages' argument and "
+            "pass the messages to trigger() (a system prompt as system=...)."
+        )
     if not options.pop("stream", True):
-        raise ValueError(_REFUSED["stream"])
+        raise ValueError(
+            "AnthropicAgent always streams its reply: remove the 'stream' argument (await the "
+            "reply's message to get it whole)."
+        )
     return options
 
 
@@ -67,7 +65,6 @@ class _Reply:
     """What a Messages stream has said so far, besides its text."""
 
     model: str
-    message_id: str | None = None
     stop_reason: str | None = None
     stop_sequence: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
@@ -224,7 +221,6 @@ async def _tokens(
                 reply.start_block(event.index, event.content_block)
             elif kind == "message_start":
                 reply.model = event.message.model or reply.model
-                reply.message_id = event.message.id
                 reply.take_usage(event.message.usage)
                 promise.set_fields(id=event.message.id)
             elif kind == "message_delta":
