@@ -32,14 +32,14 @@ FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 #: What each runnable block prints (or, for pytest blocks, reports), by README and block number.
 EXPECTED_OUTPUT = {
-    ("README.md", 1): ["Streams arrive early.", "Buffers cost memory."],
-    ("adapters/openai/README.md", 1): ["The Nile, the Amazon, the Yangtze.", "gpt-4o-mini stop"],
-    ("adapters/openai/README.md", 2): ["1 passed"],
     ("adapters/anthropic/README.md", 1): [
         "The Nile, the Amazon, the Yangtze.",
         "claude-sonnet-4-5 end_turn 2075",
     ],
     ("adapters/anthropic/README.md", 2): ["2 passed"],
+    ("README.md", 1): ["Streams arrive early.", "Buffers cost memory."],
+    ("adapters/openai/README.md", 1): ["The Nile, the Amazon, the Yangtze.", "gpt-4o-mini stop"],
+    ("adapters/openai/README.md", 2): ["1 passed"],
 }
 
 #: Run before a script block: the APIs' addresses answer from the test kits, with scripted
