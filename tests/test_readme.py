@@ -1,12 +1,12 @@
 """The READMEs open with commands that work and show code that runs exactly as written.
 
-Every fenced block of README.md and adapters/openai/README.md is checked:
+Every fenced block of README.md and the adapters' READMEs is checked:
 
 - `python` blocks that define `test_...` functions are pytest files: each is written to an
   empty folder (no project configuration) and run with pytest in a subprocess.
 - other `python` blocks are scripts: each runs in a subprocess. A script that talks to OpenAI
-  meets the adapter's test kit on the API's real address (with a dummy key), so it runs as
-  shown, offline.
+  or Anthropic meets the adapter's test kit on the API's real address (with a dummy key), so
+  it runs as shown, offline.
 - `bash` blocks are not run here: the first two of README.md are the install-and-run and
   test commands, which CI runs verbatim (checked below), from a fresh clone; the others install
   the project's distributions from a package index, which tests may not reach. Each must be one
@@ -27,23 +27,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-READMES = ("README.md", "adapters/openai/README.md")
+READMES = ("README.md", "adapters/openai/README.md", "adapters/anthropic/README.md")
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 #: What each runnable block prints (or, for pytest blocks, reports), by README and block number.
 EXPECTED_OUTPUT = {
+    ("adapters/anthropic/README.md", 1): [
+        "The Nile, the Amazon, the Yangtze.",
+        "claude-sonnet-4-5 end_turn 2075",
+    ],
+    ("adapters/anthropic/README.md", 2): ["2 passed"],
     ("README.md", 1): ["Streams arrive early.", "Buffers cost memory."],
     ("adapters/openai/README.md", 1): ["The Nile, the Amazon, the Yangtze.", "gpt-4o-mini stop"],
     ("adapters/openai/README.md", 2): ["1 passed"],
     ("adapters/openai/README.md", 3): ["1 passed"],
 }
 
-#: Run before a script block: OpenAI's address answers from the test kit, with scripted replies.
-OFFLINE_OPENAI = """\
+#: Run before a script block: the APIs' addresses answer from the test kits, with scripted
+#: replies.
+OFFLINE_APIS = """\
 from miniagents_lc_openai.testing import OpenAIMock
-_mock = OpenAIMock("https://api.openai.com/v1", assert_all_consumed=False).start()
-_mock.chat(["The", " Nile", ",", " the", " Amazon", ",", " the", " Yangtze", "."], delay=0.01,
-           usage={"prompt_tokens": 12, "completion_tokens": 9})
+from miniagents_lc_anthropic.testing import AnthropicMock
+_RIVERS = ["The", " Nile", ",", " the", " Amazon", ",", " the", " Yangtze", "."]
+_openai = OpenAIMock("https://api.openai.com/v1", assert_all_consumed=False).start()
+_openai.chat(_RIVERS, delay=0.01, usage={"prompt_tokens": 12, "completion_tokens": 9})
+_anthropic = AnthropicMock("https://api.anthropic.com", assert_all_consumed=False).start()
+_anthropic.messages(_RIVERS, delay=0.01, usage={"input_tokens": 14, "output_tokens": 9,
+                    "cache_read_input_tokens": 2048, "cache_creation_input_tokens": 4})
 """
 
 
@@ -117,16 +127,17 @@ def test_every_python_block_runs_as_shown(block: Block, tmp_path: Path) -> None:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("OPENAI_", "PYTEST_"))  # the reader's session, not the test's
+        if not key.startswith(("OPENAI_", "ANTHROPIC_", "PYTEST_"))  # the reader's, not the test's
     }
-    env["OPENAI_API_KEY"] = "sk-test"  # a dummy; only the test kit answers
+    env["OPENAI_API_KEY"] = "sk-test"  # dummies; only the test kits answer
+    env["ANTHROPIC_API_KEY"] = "sk-ant-test"
     if re.search(r"^(async )?def test_", block.code, re.MULTILINE):
         (tmp_path / "test_readme_block.py").write_text(block.code, encoding="utf-8")
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     else:
         (tmp_path / "readme_block.py").write_text(block.code, encoding="utf-8")
         run = "import runpy\nrunpy.run_path('readme_block.py', run_name='__main__')\n"
-        command = [sys.executable, "-c", OFFLINE_OPENAI + run]
+        command = [sys.executable, "-c", OFFLINE_APIS + run]
 
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90, check=False

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         compile_stream,
         delays_for,
     )
+    from ._loopback import LoopbackSSEServer
     from ._mock import (
         JSON_HEADERS,
         SSE_HEADERS,
@@ -70,6 +71,7 @@ __all__ = [
     "Fault",
     "HTTPCore2Mocker",
     "Hang",
+    "LoopbackSSEServer",
     "MalformedLine",
     "MissingExtraError",
     "Outcome",
@@ -98,6 +100,6 @@ __all__ = [
 INSTALL = "miniagents-lc[testing]"
 
 # Modules that need only the standard library come first.
-_MODULES = ("._sse", "._steps", "._faults", "._transports", "._body", "._mock")
+_MODULES = ("._sse", "._steps", "._faults", "._loopback", "._transports", "._body", "._mock")
 
 __getattr__, __dir__ = lazy_exports(__name__, __all__, _MODULES, install=INSTALL)

@@ -200,6 +200,26 @@ class APIMock:
         self._queues[key].append(reply)
         return reply
 
+    def stream_or_error(
+        self,
+        path: str,
+        build: Build,
+        *,
+        status: int,
+        headers: Headers | None,
+        error_body: Callable[[int], Mapping[str, Any]],
+    ) -> ScriptedReply:
+        """Queue the stream `build` makes, or, for a `status` of 400 or more, the API's error
+        body for that status (`error_body(status)`) in its place.
+
+        `build` runs either way, so a script mistake fails where the test scripts it even when
+        an error status replaces the stream.
+        """
+        if status < 400:
+            return self.script(path, build, status=status, headers=headers)
+        build({})
+        return self.json_reply(path, error_body(status), status=status, headers=headers)
+
     def sse(
         self,
         path: str,

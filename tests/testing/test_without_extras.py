@@ -58,12 +58,19 @@ def test_the_subprocess_really_lacks_the_extras(site_without_extras: Path, tmp_p
     assert result.stdout.strip() == "[True, True]", result.stderr
 
 
+PLUGINS = [
+    "miniagents_lc_openai.testing.pytest_plugin",
+    "miniagents_lc_anthropic.testing.pytest_plugin",
+]
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
 def test_the_plugin_module_imports_nothing_optional_even_where_the_extras_are_installed(
-    tmp_path: Path,
+    plugin: str, tmp_path: Path
 ) -> None:
     code = (
         "import sys\n"
-        "import miniagents_lc_openai.testing.pytest_plugin\n"
+        f"import {plugin}\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {EXTRAS!r}))\n"
     )
 
@@ -86,6 +93,9 @@ def test_pytest_runs_and_only_the_kits_fixtures_fail_naming_the_install(
         "\n"
         "def test_asks_for_the_kit(openai_mock):\n"
         "    pass\n"
+        "\n"
+        "def test_anthropic_kit(anthropic_mock):\n"
+        "    pass\n"
     )
     session = (
         "import pytest\n"
@@ -97,20 +107,27 @@ def test_pytest_runs_and_only_the_kits_fixtures_fail_naming_the_install(
 
     output = result.stdout + result.stderr
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, output
-    assert "1 passed, 1 error" in output
+    assert "1 passed, 2 errors" in output
     assert "ERROR test_user_project.py::test_asks_for_the_kit - pytest.UsageError" in output
     assert "pip install 'miniagents-lc-openai[testing]'" in output
+    assert "ERROR test_user_project.py::test_anthropic_kit - pytest.UsageError" in output
+    assert "pip install 'miniagents-lc-anthropic[testing]'" in output
 
 
 NEEDS_EXTRA = [
     ("miniagents_lc.testing", "APIMock", "miniagents-lc[testing]"),
     ("miniagents_lc_openai.testing", "OpenAIMock", "miniagents-lc-openai[testing]"),
     ("miniagents_lc_openai.testing", "RecordedRequest", "miniagents-lc-openai[testing]"),
+    ("miniagents_lc_anthropic.testing", "AnthropicMock", "miniagents-lc-anthropic[testing]"),
 ]
 STDLIB_ONLY = [
     ("miniagents_lc.testing", "encode_sse"),
     ("miniagents_lc_openai.testing", "Truncate"),
     ("miniagents_lc_openai.testing", "ChatStreamBuilder"),
+    ("miniagents_lc.testing", "LoopbackSSEServer"),
+    ("miniagents_lc_anthropic.testing", "Truncate"),
+    ("miniagents_lc_anthropic.testing", "MessagesStreamBuilder"),
+    ("miniagents_lc_anthropic.testing", "ToolUse"),
 ]
 
 

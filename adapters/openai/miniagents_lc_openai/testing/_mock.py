@@ -125,7 +125,6 @@ class OpenAIMock(APIMock):
     def _api_reply(
         self, path: str, status: int, headers: Headers | None, build: Build
     ) -> ScriptedReply:
-        if status < 400:
-            return self.script(path, build, status=status, headers=headers)
-        build({})  # A script mistake fails here even when an error status replaces the stream.
-        return self.json_reply(path, openai_error_body(status), status=status, headers=headers)
+        return self.stream_or_error(
+            path, build, status=status, headers=headers, error_body=openai_error_body
+        )

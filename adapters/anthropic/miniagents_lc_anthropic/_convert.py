@@ -1,0 +1,115 @@
+"""An agent's input `Message`s as the Messages API's `system` and `messages`.
+
+The API takes the system prompt apart from the turns, wants an assistant's tool calls as
+`tool_use` blocks and their results as `tool_result` blocks in the next user turn, and wants
+the thinking blocks of an assistant turn that used tools sent back unchanged (signatures and
+all). Turns of one role in a row are merged, so the parallel tool results of one assistant turn
+form one user turn, as the API requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from miniagents_lc import Message
+from miniagents_lc.messages import thaw
+
+__all__ = ["SystemPrompt", "anthropic_input"]
+
+#: A system prompt as the API takes it: text, or text blocks (which may carry `cache_control`).
+SystemPrompt = str | Sequence[Mapping[str, Any]]
+
+_JSON = dict[str, Any]
+_USER_ROLES = ("user", "human")
+_ASSISTANT_ROLES = ("assistant", "ai")
+
+
+def anthropic_input(
+    messages: Sequence[Message], system: SystemPrompt | None
+) -> tuple[SystemPrompt | None, list[_JSON]]:
+    """The `system` and `messages` arguments for `messages.create()`.
+
+    System-role messages join `system` (after it); a message with no role is a user turn; an
+    unknown role is a `ValueError` naming it.
+    """
+    system_texts: list[str] = []
+    turns: list[_JSON] = []
+    for message in messages:
+        role = message.role or "user"
+        if role in ("system", "developer"):
+            system_texts.append(str(message))
+        elif role in _USER_ROLES:
+            _append(turns, "user", [_text_block(str(message))])
+        elif role in _ASSISTANT_ROLES:
+            _append(turns, "assistant", _assistant_blocks(message))
+        elif role == "tool":
+            _append(turns, "user", [_tool_result_block(message)])
+        else:
+            raise ValueError(
+                f"AnthropicAgent can't send a message of role {role!r}: expected user, "
+                "assistant, system or tool."
+            )
+    return _joined_system(system, system_texts), [_compact(turn) for turn in turns]
+
+
+def _fields(message: Message) -> dict[str, Any]:
+    return {**(message.__pydantic_extra__ or {}), **message.__dict__}
+
+
+def _text_block(text: str) -> _JSON:
+    return {"type": "text", "text": text}
+
+
+def _assistant_blocks(message: Message) -> list[_JSON]:
+    fields = _fields(message)
+    blocks: list[_JSON] = [thaw(block) for block in fields.get("thinking_blocks") or ()]
+    if message.text:
+        blocks.append(_text_block(message.text))
+    for call in fields.get("tool_calls") or ():
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call["id"],
+                "name": call["name"],
+                "input": thaw(call["args"]),
+            }
+        )
+    return blocks or [_text_block("")]
+
+
+def _tool_result_block(message: Message) -> _JSON:
+    fields = _fields(message)
+    tool_use_id = fields.get("tool_call_id")
+    if not tool_use_id:
+        raise ValueError(
+            "A tool message needs a `tool_call_id` field (the id of the tool call it answers) "
+            "to become an Anthropic tool_result."
+        )
+    block: _JSON = {"type": "tool_result", "tool_use_id": tool_use_id, "content": str(message)}
+    if fields.get("status") == "error":
+        block["is_error"] = True
+    return block
+
+
+def _append(turns: list[_JSON], role: str, blocks: list[_JSON]) -> None:
+    if turns and turns[-1]["role"] == role:
+        turns[-1]["content"].extend(blocks)
+    else:
+        turns.append({"role": role, "content": blocks})
+
+
+def _compact(turn: _JSON) -> _JSON:
+    """A turn of one text block as plain text, the API's shorthand (and the usual request)."""
+    content = turn["content"]
+    if len(content) == 1 and content[0]["type"] == "text":
+        return {"role": turn["role"], "content": content[0]["text"]}
+    return turn
+
+
+def _joined_system(system: SystemPrompt | None, texts: list[str]) -> SystemPrompt | None:
+    if not texts:
+        return system
+    if system is None or isinstance(system, str):
+        return "\n\n".join([system, *texts] if system else texts)
+    return [*system, *(_text_block(text) for text in texts)]
