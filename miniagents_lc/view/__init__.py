@@ -1,0 +1,29 @@
+"""Seeing agents work: the state of each agent call read from a run's protocol events, its
+usage (and cost) per call and per subtree, a live terminal tree, and a timeline picture."""
+
+from miniagents_lc.view.live_tree import EventSource, LiveTree, live_tree, run_with_live_tree
+from miniagents_lc.view.state import CallState, CallStatus, RunState
+from miniagents_lc.view.usage import (
+    USAGE_KEY,
+    ModelPrice,
+    PriceTable,
+    usage_breakdown,
+    usage_by_agent,
+    usage_cost,
+)
+
+__all__ = [
+    "USAGE_KEY",
+    "CallState",
+    "CallStatus",
+    "EventSource",
+    "LiveTree",
+    "ModelPrice",
+    "PriceTable",
+    "RunState",
+    "live_tree",
+    "run_with_live_tree",
+    "usage_breakdown",
+    "usage_by_agent",
+    "usage_cost",
+]
