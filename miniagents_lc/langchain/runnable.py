@@ -307,7 +307,6 @@ class _AgentRun:
     async def _produce(self) -> None:
         # -- protocol hook: a LangGraph v3 stream around this run sees its agent calls --
         from miniagents_lc.protocol.graph import graph_events
-
         from miniagents_lc.view.usage import RunUsage
 
         async with graph_events(self._config), RunUsage.around(self):

@@ -90,7 +90,8 @@ class LiveTree:
         label.append(f"{mark} {call.alias}", style=style)
         label.append(f"  {call.status} {call.elapsed_ms(now) / 1000:.2f}s", style=style)
         if call.deltas:
-            label.append(f"  {call.deltas} chunks", style="cyan")
+            plural = "s" if call.deltas > 1 else ""
+            label.append(f"  {call.deltas} chunk{plural}", style="cyan")
         own = call.usage
         if own is not None:
             label.append(f"  {_tokens(own)}", style="magenta")
@@ -105,9 +106,17 @@ class LiveTree:
         if call.error is not None:
             label.append(f"  {call.error}", style="red")
         elif call.tail and self.tail:
-            tail = " ".join(call.tail.split())[-self.tail :]
-            label.append(f"  “{tail}”", style="italic")
+            label.append(f"  “{_tail(call.tail, self.tail)}”", style="italic")
         return label
+
+
+def _tail(text: str, length: int) -> str:
+    """The last words of `text` that fit in `length` characters, on one line."""
+    words = " ".join(text.split())
+    if len(words) <= length:
+        return words
+    cut = words[-length:]
+    return "…" + cut[cut.find(" ") + 1 :] if " " in cut else "…" + cut
 
 
 def _tokens(usage: UsageMetadata) -> str:
