@@ -208,16 +208,15 @@ def _timings(state: RunState) -> tuple[float, float, float]:
     root = state.root
     assert root is not None, "the run made no agent call"
     assert root.ended_ms is not None, "the run's root call did not end"
-    calls = list(root.walk())
-    firsts = [call.first_token_ms for call in calls if call.first_token_ms is not None]
     model_firsts = [
         call.first_token_ms
-        for call in calls
+        for call in root.walk()
         if call.first_token_ms is not None and call.usage_by_model
     ]
     end = root.ended_ms
+    first = root.subtree_first_token_ms
     return (
-        (min(firsts, default=end) - root.started_ms) / 1000,
+        ((first if first is not None else end) - root.started_ms) / 1000,
         (min(model_firsts, default=end) - root.started_ms) / 1000,
         (end - root.started_ms) / 1000,
     )

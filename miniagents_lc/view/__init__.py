@@ -3,6 +3,7 @@ usage (and cost) per call and per subtree, a live terminal tree, and a timeline 
 
 from miniagents_lc.view.live_tree import EventSource, LiveTree, live_tree, run_with_live_tree
 from miniagents_lc.view.state import CallState, CallStatus, RunState
+from miniagents_lc.view.timeline import timeline_svg
 from miniagents_lc.view.usage import (
     USAGE_KEY,
     ModelPrice,
@@ -23,6 +24,7 @@ __all__ = [
     "RunState",
     "live_tree",
     "run_with_live_tree",
+    "timeline_svg",
     "usage_breakdown",
     "usage_by_agent",
     "usage_cost",

@@ -75,6 +75,12 @@ class CallState:
             yield from child.walk()
 
     @property
+    def subtree_first_token_ms(self) -> int | None:
+        """When this call or a call beneath it streamed its first text."""
+        firsts = [call.first_token_ms for call in self.walk() if call.first_token_ms is not None]
+        return min(firsts, default=None)
+
+    @property
     def finished(self) -> bool:
         """Whether the call's reply has ended."""
         return self.status in ("done", "failed")
