@@ -1,7 +1,7 @@
 """Seeing agents work: the state of each agent call read from a run's protocol events, its
 usage (and cost) per call and per subtree, a live terminal tree, and a timeline picture."""
 
-from miniagents_lc.view.live_tree import EventSource, LiveTree, live_tree, run_with_live_tree
+from miniagents_lc.view.live import EventSource, LiveTree, live_tree, run_with_live_tree
 from miniagents_lc.view.state import CallState, CallStatus, RunState
 from miniagents_lc.view.timeline import timeline_svg
 from miniagents_lc.view.usage import (
