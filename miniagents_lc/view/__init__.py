@@ -5,6 +5,7 @@ from miniagents_lc.view.live import EventSource, LiveTree, live_tree, run_with_l
 from miniagents_lc.view.state import CallState, CallStatus, RunState
 from miniagents_lc.view.timeline import timeline_svg
 from miniagents_lc.view.usage import (
+    USAGE_BY_AGENT_CONFIG,
     USAGE_KEY,
     ModelPrice,
     PriceTable,
@@ -14,6 +15,7 @@ from miniagents_lc.view.usage import (
 )
 
 __all__ = [
+    "USAGE_BY_AGENT_CONFIG",
     "USAGE_KEY",
     "CallState",
     "CallStatus",

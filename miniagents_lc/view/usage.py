@@ -1,11 +1,14 @@
 """Usage per agent call, and what it costs.
 
-Every run of `astream` / `ainvoke` maps its agent tree to protocol events (`AgentTreeEvents`)
-into a `RunState`; when the reply ends, its final `AIMessage` carries, in
+A run of `astream` / `ainvoke` whose config asks for it (`USAGE_BY_AGENT_CONFIG`, that is
+`configurable={"usage_by_agent": True}`) maps its agent tree to protocol events
+(`AgentTreeEvents`) into a `RunState`; when the reply ends, its final `AIMessage` carries, in
 `response_metadata["usage_by_agent"]`, one entry per agent call: the call's own usage, its
-subtree's, and both per model. `usage_cost` turns such a breakdown (or a `CallState`) into money
-with a price table. Usage comes from the messages the agents reply (`AssistantMessage.usage`),
-so it covers every adapter, LangChain chat models or not.
+subtree's, and both per model. It is asked for because following every token of the tree costs
+a task step per token batch, which a run that does not want the breakdown should not pay.
+`usage_cost` turns a breakdown's usage by model into money with a price table. Usage comes
+from the messages the agents reply (`AssistantMessage.usage`), so it covers every adapter,
+LangChain chat models or not.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, UsageMetadata
+from langchain_core.runnables import RunnableConfig
 
 from miniagents_lc.call_observer import call_observer
 from miniagents_lc.protocol import AgentTreeEvents
@@ -26,7 +30,12 @@ if TYPE_CHECKING:
     from miniagents_lc.langchain.runnable import _AgentRun
 
 USAGE_KEY = "usage_by_agent"
-"""The key of the per-agent breakdown in the final message's `response_metadata`."""
+"""The key of the per-agent breakdown in the final message's `response_metadata`, and of the
+switch in the run's `configurable` that asks for it."""
+
+USAGE_BY_AGENT_CONFIG: RunnableConfig = {"configurable": {USAGE_KEY: True}}
+"""A run config that asks for the usage by agent call: `agent.ainvoke(x, USAGE_BY_AGENT_CONFIG)`
+(or merge its `configurable` into yours)."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +94,9 @@ def usage_by_agent(message: AIMessage) -> list[dict[str, Any]]:
     breakdown = message.response_metadata.get(USAGE_KEY)
     if not isinstance(breakdown, list):
         raise ValueError(
-            "This message carries no usage by agent: take the AIMessage that ainvoke returns, "
-            "or the sum of the chunks astream yields, of an agent run."
+            "This message carries no usage by agent: take the AIMessage that ainvoke returns "
+            "(or the sum of the chunks astream yields) of an agent run with "
+            'config={"configurable": {"usage_by_agent": True}} (USAGE_BY_AGENT_CONFIG).'
         )
     return breakdown
 
@@ -121,8 +131,13 @@ class RunUsage:
     @staticmethod
     @contextlib.asynccontextmanager
     async def around(run: _AgentRun) -> AsyncIterator[None]:
-        """Follow the agent calls `run` makes (with any observer already there) until it
-        ends; the run reads the breakdown through `run.usage.metadata(...)`."""
+        """If the run's config asks for it, follow the agent calls `run` makes (with any
+        observer already there) until it ends; the run reads the breakdown through
+        `run.run_usage.metadata(...)`. Otherwise nothing happens, at the cost of a lookup."""
+        configurable = run._config.get("configurable")
+        if not configurable or not configurable.get(USAGE_KEY):
+            yield
+            return
         usage = RunUsage()
         outer = call_observer.get()
         on_call = usage._tree.on_call
@@ -151,6 +166,7 @@ def _plain(usage: UsageMetadata | None) -> dict[str, Any] | None:
 
 
 __all__ = [
+    "USAGE_BY_AGENT_CONFIG",
     "USAGE_KEY",
     "ModelPrice",
     "PriceTable",

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, UsageMetadata
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, miniagent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
-from miniagents_lc.view import ModelPrice, usage_by_agent, usage_cost
+from miniagents_lc.view import USAGE_BY_AGENT_CONFIG, ModelPrice, usage_by_agent, usage_cost
 
 
 def _said(text: str, model: str, input_tokens: int, output_tokens: int) -> AssistantMessage:
@@ -96,9 +96,9 @@ EXPECTED = [
 
 async def _final_message(how: str, agent: MiniAgent) -> AIMessage:
     if how == "ainvoke":
-        return await agent.ainvoke("question")
+        return await agent.ainvoke("question", USAGE_BY_AGENT_CONFIG)
     total: Any = None
-    async for chunk in agent.astream("question"):
+    async for chunk in agent.astream("question", USAGE_BY_AGENT_CONFIG):
         total = chunk if total is None else total + chunk
     return AIMessage(
         content=total.content,
@@ -115,7 +115,7 @@ async def test_the_final_message_carries_the_usage_of_every_agent_call(how: str)
 
 
 async def test_a_price_table_turns_a_subtree_usage_into_cost() -> None:
-    breakdown = usage_by_agent(await _team().ainvoke("question"))
+    breakdown = usage_by_agent(await _team().ainvoke("question", USAGE_BY_AGENT_CONFIG))
     prices = {"m1": ModelPrice(1.0, 2.0), "m2": ModelPrice(3.0, 4.0)}
     lead, writer = breakdown[0], breakdown[1]
     # m1: 19 in, 13 out; m2: 24 in, 8 out.
@@ -126,14 +126,17 @@ async def test_a_price_table_turns_a_subtree_usage_into_cost() -> None:
 
 
 async def test_a_model_missing_from_the_price_table_is_named() -> None:
-    breakdown = usage_by_agent(await _team().ainvoke("question"))
+    breakdown = usage_by_agent(await _team().ainvoke("question", USAGE_BY_AGENT_CONFIG))
     with pytest.raises(KeyError, match=r"\['m2'\]"):
         usage_cost(breakdown[0]["subtree_models"], {"m1": ModelPrice(1.0, 1.0)})
 
 
-def test_a_message_without_a_breakdown_says_where_to_get_one() -> None:
-    with pytest.raises(ValueError, match="ainvoke"):
-        usage_by_agent(AIMessage(content="hello"))
+async def test_a_run_not_asked_for_the_breakdown_says_how_to_ask() -> None:
+    message = await _team().ainvoke("question")
+    assert "usage_by_agent" not in message.response_metadata
+    assert message.usage_metadata == _usage(43, 21)
+    with pytest.raises(ValueError, match="USAGE_BY_AGENT_CONFIG"):
+        usage_by_agent(message)
 
 
 async def test_the_usage_callback_sees_every_nested_chat_model_with_its_name() -> None:
@@ -150,7 +153,7 @@ async def test_the_usage_callback_sees_every_nested_chat_model_with_its_name() -
         ctx.reply([first.trigger(ctx.message_promises), second.trigger(ctx.message_promises)])
 
     with get_usage_metadata_callback() as callback:
-        message = await both.ainvoke("hello there")
+        message = await both.ainvoke("hello there", USAGE_BY_AGENT_CONFIG)
     # Each model reads the one input message of two words.
     assert callback.usage_metadata == {"alpha": _usage(2, 2), "beta": _usage(2, 3)}
     by_call = {entry["agent"]: entry["models"] for entry in usage_by_agent(message)}
