@@ -133,7 +133,8 @@ class RunState:
     def _lifecycle(self, where: tuple[str, ...], data: Mapping[str, Any], now: int) -> None:
         event = data["event"]
         if event == "started":
-            started = CallState(where, str(data.get("graph_name") or where[-1:]), now)
+            alias = data.get("graph_name") or (where[-1].rpartition(":")[0] if where else "")
+            started = CallState(where, str(alias), now)
             self.calls[where] = started
             parent = self._parent_of(where)
             (parent.children if parent is not None else self.roots).append(started)
