@@ -100,9 +100,12 @@ class LiveTree:
             if subtree is not None:
                 label.append(f"  subtree {_tokens(subtree)}", style="magenta")
         if self.prices is not None and call.subtree_usage is not None:
-            with contextlib.suppress(KeyError):
-                cost = usage_cost(call.subtree_usage_by_model(), self.prices)
-                label.append(f"  ${cost:.6f}", style="green")
+            by_model = call.subtree_usage_by_model()
+            unpriced = sorted(set(by_model) - set(self.prices))
+            if unpriced:
+                label.append(f"  no price for {', '.join(unpriced)}", style="red")
+            else:
+                label.append(f"  ${usage_cost(by_model, self.prices):.6f}", style="green")
         if call.error is not None:
             label.append(f"  {call.error}", style="red")
         elif call.tail and self.tail:

@@ -13,7 +13,7 @@ from rich.console import Console
 from miniagents_lc import InteractionContext, MiniAgent, miniagent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
-from miniagents_lc.view import LiveTree, live_tree, run_with_live_tree
+from miniagents_lc.view import LiveTree, ModelPrice, live_tree, run_with_live_tree
 
 FAST_REPLY = "quick short answer"  # 3 tokens
 SLOW_REPLY = "a slower and longer answer here"  # 6 tokens
@@ -128,3 +128,23 @@ async def test_off_a_terminal_the_tree_is_printed_once_without_colour() -> None:
     printed = out.getvalue()
     assert "\x1b[" not in printed
     assert [row.split()[1] for row in _rows(printed)] == ["lead", "fast", "slow"]
+
+
+@pytest.mark.parametrize(
+    ("prices", "shown"),
+    [
+        # A dollar per token: the cost is the token count.
+        ({"scripted-demo-model": ModelPrice(1e6, 1e6)}, ["$13.000000", "$5.000000", "$8.000000"]),
+        ({"another-model": ModelPrice(1.0, 1.0)}, ["no price for scripted-demo-model"] * 3),
+    ],
+    ids=["priced", "unpriced"],
+)
+async def test_a_price_table_shows_each_subtree_cost(
+    prices: dict[str, ModelPrice], shown: list[str]
+) -> None:
+    _output, view = await run_with_live_tree(
+        _lead(slow_delay=0.01), "two words", console=Console(file=io.StringIO()), prices=prices
+    )
+    text = view.text(width=160)
+    for alias, cost in zip(("lead", "fast", "slow"), shown, strict=True):
+        assert cost in _row(text, alias)
