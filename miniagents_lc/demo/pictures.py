@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,8 @@ from miniagents_lc.agents import MiniAgent
 from miniagents_lc.demo.cli import scripted_model_agent
 from miniagents_lc.demo.team import DEFAULT_QUESTION, PROMPT, build_team
 from miniagents_lc.view import LiveTree, RunState, timeline_svg
+
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
 
 SNAPSHOT_AFTER_MS = 320
 """When, in the parallel run, the live tree is captured: some agents stream, some wait."""
@@ -60,9 +63,15 @@ async def draw_pictures() -> dict[str, str]:
         "team-timeline.svg": timeline_svg(
             [("agents in parallel", parallel), ("one after another", sequential)]
         ),
-        "live-tree.svg": running.export_svg(title="python -m miniagents_lc (while it runs)"),
-        "live-tree-done.svg": done.export_svg(title="python -m miniagents_lc (at the end)"),
+        "live-tree.svg": _offline(running.export_svg(title="python -m miniagents_lc (running)")),
+        "live-tree-done.svg": _offline(done.export_svg(title="python -m miniagents_lc (done)")),
     }
+
+
+def _offline(svg: str) -> str:
+    """`svg` without the web fonts rich's export fetches from a CDN: the terminal's font
+    falls back to the reader's monospace, and the picture loads nothing from elsewhere."""
+    return _FONT_FACE.sub("", svg)
 
 
 def write_pictures(folder: Path) -> list[Path]:

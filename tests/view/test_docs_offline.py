@@ -3,6 +3,7 @@ from another host, the diagrams' renderer ships with the site, and the pictures 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+FETCH = re.compile(r"url\(\s*[\"']?(https?:)?//")
 
 
 class _References(HTMLParser):
@@ -90,4 +92,6 @@ def test_the_pictures_are_shown(site: Path, page: str, picture: str) -> None:
     images = _pages(site)[site / page].images
     shown = [src for src in images if src.endswith(picture)]
     assert shown, images
-    assert (site / page).parent.joinpath(shown[0]).resolve().read_text().startswith("<svg")
+    svg = (site / page).parent.joinpath(shown[0]).resolve().read_text(encoding="utf-8")
+    assert svg.startswith("<svg")
+    assert not FETCH.search(svg), f"{picture} fetches a resource from another host"

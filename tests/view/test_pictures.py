@@ -9,6 +9,7 @@ from pathlib import Path
 from miniagents_lc.demo.pictures import write_pictures
 
 SVG = "{http://www.w3.org/2000/svg}"
+FETCH = re.compile(r"url\(\s*[\"']?(https?:)?//")
 TEAM = ["team", "researcher", "researcher-model", "skeptic", "skeptic-model", "planner"]
 
 
@@ -28,6 +29,8 @@ def test_the_pictures_show_the_demo_team_measured_in_parallel_and_in_sequence(
     agents = [text.text for text in timeline.iter(f"{SVG}text") if text.get("class") == "agent"]
     assert agents[: len(TEAM)] == TEAM
     assert agents.count("estimator-model") == 2
+    for path in paths:
+        assert not FETCH.search(path.read_text(encoding="utf-8")), f"{path.name} fetches"
     running = _states((tmp_path / "live-tree.svg").read_text(encoding="utf-8"))
     assert {"streaming", "waiting"} <= set(running)
     assert _states((tmp_path / "live-tree-done.svg").read_text(encoding="utf-8")) == ["done"] * 9
