@@ -86,6 +86,7 @@ def test_pages_with_diagrams_load_the_shipped_renderer(site: Path) -> None:
         ("concepts/index.html", "images/team-timeline.svg"),
         ("view/index.html", "images/team-timeline.svg"),
         ("view/index.html", "images/live-tree.svg"),
+        ("view/index.html", "images/live-tree-done.svg"),
     ],
 )
 def test_the_pictures_are_shown(site: Path, page: str, picture: str) -> None:
