@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from miniagents_lc.demo.scripted_model import split_into_tokens
+from miniagents_lc.demo.team import DEFAULT_QUESTION, RESEARCHER
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,19 +47,58 @@ def _seconds(label: str, output: str) -> float:
     return float(match.group(1))
 
 
-def test_demo_streams_every_specialist_in_order_and_is_faster_in_parallel() -> None:
-    result = _run()
+def _answer(output: str) -> str:
+    """The team's answer: from the first specialist's heading on its own line to the note
+    that announces the sequential timing."""
+    start = re.search(r"^\[researcher\]$", output, re.MULTILINE)
+    assert start, f"no answer in:\n{output}"
+    return output[start.start() : output.index("Now timing the same team")]
+
+
+@pytest.mark.parametrize("mode", [[], ["--plain"]], ids=["live-tree", "plain"])
+def test_demo_answers_with_every_specialist_in_order_and_is_faster_in_parallel(
+    mode: list[str],
+) -> None:
+    result = _run(*mode)
     assert result.returncode == 0, result.stderr
     output = result.stdout
-    positions = [output.index(f"[{name}]") for name in ("researcher", "skeptic", "planner")]
+    answer = _answer(output)
+    positions = [answer.index(f"[{name}]") for name in ("researcher", "skeptic", "planner")]
     assert positions == sorted(positions)
-    assert output.index("[planner]") < output.index("[estimator]")
+    assert answer.index("[planner]") < answer.index("[estimator]")
+    # What is timed is said before the pause, the figures come after it.
+    assert output.index("Now timing the same team one agent after another") < output.index(
+        "Measured in this run:"
+    )
     first_token = _seconds("time to first token", output)
     first_model_token = _seconds("time to first model token", output)
     parallel = _seconds("total, agents in parallel", output)
     sequential = _seconds("total, one after another", output)
     assert first_token <= first_model_token < parallel
     assert parallel * 1.5 < sequential
+
+
+def test_off_a_terminal_the_demo_prints_each_finished_tree_once_without_colour() -> None:
+    output = _run("--tree").stdout
+    assert "\x1b[" not in output
+    for alias in ("team", "researcher", "researcher-model", "estimator", "estimator-model"):
+        done = re.findall(rf"✓ {re.escape(alias)}  done \d+\.\d\ds", output)
+        assert len(done) == 2, f"{alias}: {done}"  # the parallel tree, then the sequential one
+    tokens = len(
+        split_into_tokens(RESEARCHER.scripted_reply.replace("{question}", DEFAULT_QUESTION))
+    )
+    usage = re.search(rf"✓ researcher-model  done .* (\d+) chunks?  \d+→{tokens} tok", output)
+    assert usage, output
+    assert 1 <= int(usage.group(1)) <= tokens
+
+
+@pytest.mark.parametrize("mode", [[], ["--plain"]], ids=["live-tree", "plain"])
+def test_the_question_asked_is_answered_offline_too(mode: list[str]) -> None:
+    question = "Why do parallel agents finish sooner?"
+    result = _run(*mode, question)
+    assert result.returncode == 0, result.stderr
+    assert f"Question: {question}" in result.stdout
+    assert question in _answer(result.stdout)
 
 
 _TREE_PREFIX = re.compile(r"^((?:[│ ]  )*)(?:[├└]─ )?")
@@ -179,9 +221,10 @@ def test_an_api_error_is_one_line_naming_the_agent_and_what_to_do(
     assert "sk-test-key" not in result.stderr + result.stdout
 
 
-def test_ctrl_c_is_one_line_and_exit_code_130() -> None:
+@pytest.mark.parametrize("mode", [[], ["--plain"]], ids=["live-tree", "plain"])
+def test_ctrl_c_is_one_line_and_exit_code_130(mode: list[str]) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "miniagents_lc"],
+        [sys.executable, "-m", "miniagents_lc", *mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -190,7 +233,7 @@ def test_ctrl_c_is_one_line_and_exit_code_130() -> None:
     )
     try:
         assert process.stdout is not None
-        for line in process.stdout:  # interrupt once the answer is streaming
+        for line in process.stdout:  # interrupt once the answer is out, the agents at work
             if line.startswith("[researcher]"):
                 break
         process.send_signal(signal.SIGINT)

@@ -238,6 +238,7 @@ class _AgentRun:
         self.usage: UsageMetadata | None = None
         self.response_metadata: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
+        self.run_usage: Any = None  # per-agent usage, set by `RunUsage.around` (view.usage)
 
     def start(self) -> None:
         if self._task is None:
@@ -306,8 +307,9 @@ class _AgentRun:
     async def _produce(self) -> None:
         # -- protocol hook: a LangGraph v3 stream around this run sees its agent calls --
         from miniagents_lc.protocol.graph import graph_events
+        from miniagents_lc.view.usage import RunUsage
 
-        async with graph_events(self._config):
+        async with graph_events(self._config), RunUsage.around(self):
             await self._produce_run()
         # -- end of hook --
 
@@ -357,4 +359,6 @@ class _AgentRun:
             self.response_metadata = response_metadata_of(message) or self.response_metadata
         # The consumer may now finish while the context (if the run owns it) still waits for
         # background work; the end of the text is the end of the reply.
+        if self.run_usage is not None:  # the usage of each agent call (view.usage)
+            self.response_metadata = await self.run_usage.metadata(self.response_metadata)
         text.end()

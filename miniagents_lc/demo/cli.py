@@ -1,4 +1,5 @@
-"""`python -m miniagents_lc`: stream the team's answer live, then the measured figures."""
+"""`python -m miniagents_lc`: the team's agent tree live (or its answer as one stream, with
+`--plain`), then the measured figures."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from typing import Any, TextIO
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
+from rich.console import Console
 
 from miniagents_lc.agents import MiniAgent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import DEFAULT_QUESTION, PROMPT, Specialist, build_team
 from miniagents_lc.langchain.chat_model_agent import chat_model_agent
+from miniagents_lc.view import RunState, run_with_live_tree
 
 _HEADING = re.compile(r"\[[a-z]+\]")
 
@@ -140,19 +143,83 @@ async def _run(args: argparse.Namespace, out: TextIO, loop_errors: list[str]) ->
         return 0
     where = f"OpenAI model {args.openai}" if args.openai else "the embedded scripted model"
     out.write(f"Question: {args.question}\nTeam answering on {where}:\n\n")
-    parallel = PROMPT | team | StrOutputParser()
-    first_token, first_model_token, total = await _stream_answer(parallel, args.question, out)
-    sequential = PROMPT | team.fork(sequential=True) | StrOutputParser()
-    sequential_total = await _time_silently(sequential, args.question)
-    out.write(
-        "\nMeasured in this run:\n"
-        f"  time to first token       {first_token:7.3f} s\n"
-        f"  time to first model token {first_model_token:7.3f} s\n"
-        f"  total, agents in parallel {total:7.3f} s\n"
-        f"  total, one after another  {sequential_total:7.3f} s "
-        f"({sequential_total / total:.1f}x slower)\n"
-    )
+    out.flush()
+    figures = await (_plain_run if args.plain else _tree_run)(team, args.question, out)
+    out.write(figures.report())
     return 0
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What one demo run measured, in seconds."""
+
+    first_token: float
+    first_model_token: float
+    parallel_total: float
+    sequential_total: float
+
+    def report(self) -> str:
+        """The figures as the demo prints them."""
+        return (
+            "\nMeasured in this run:\n"
+            f"  time to first token       {self.first_token:7.3f} s\n"
+            f"  time to first model token {self.first_model_token:7.3f} s\n"
+            f"  total, agents in parallel {self.parallel_total:7.3f} s\n"
+            f"  total, one after another  {self.sequential_total:7.3f} s "
+            f"({self.sequential_total / self.parallel_total:.1f}x slower)\n"
+        )
+
+
+_SEQUENTIAL_NOTE = (
+    "\nNow timing the same team one agent after another (each specialist waits for the one "
+    "before it), to compare:\n\n"
+)
+
+
+async def _plain_run(team: MiniAgent, question: str, out: TextIO) -> Figures:
+    """The answer as one continuous text through `prompt | team | StrOutputParser()`."""
+    parallel = PROMPT | team | StrOutputParser()
+    first_token, first_model_token, total = await _stream_answer(parallel, question, out)
+    out.write(_SEQUENTIAL_NOTE)
+    out.flush()
+    sequential = PROMPT | team.fork(sequential=True) | StrOutputParser()
+    sequential_total = await _time_silently(sequential, question)
+    return Figures(first_token, first_model_token, total, sequential_total)
+
+
+async def _tree_run(team: MiniAgent, question: str, out: TextIO) -> Figures:
+    """The team's agent tree drawn live (plain once at the end off a terminal), then the
+    answer; the same for the team one agent after another."""
+    console = Console(file=out)
+    prompt = PROMPT.invoke({"question": question})
+    answer, view = await run_with_live_tree(team, prompt, console=console)
+    out.write(f"\n{answer.text}\n")
+    out.write(_SEQUENTIAL_NOTE)
+    out.flush()
+    _answer, sequential = await run_with_live_tree(
+        team.fork(sequential=True), prompt, console=console
+    )
+    first_token, first_model_token, total = _timings(view.state)
+    return Figures(first_token, first_model_token, total, _timings(sequential.state)[2])
+
+
+def _timings(state: RunState) -> tuple[float, float, float]:
+    """From the run's events: its first token, the first token a model wrote, its end."""
+    root = state.root
+    assert root is not None, "the run made no agent call"
+    assert root.ended_ms is not None, "the run's root call did not end"
+    model_firsts = [
+        call.first_token_ms
+        for call in root.walk()
+        if call.first_token_ms is not None and call.usage_by_model
+    ]
+    end = root.ended_ms
+    first = root.subtree_first_token_ms
+    return (
+        ((first if first is not None else end) - root.started_ms) / 1000,
+        (min(model_firsts, default=end) - root.started_ms) / 1000,
+        (end - root.started_ms) / 1000,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,7 +238,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="MODEL",
         help="run the same team on the real OpenAI API (needs OPENAI_API_KEY), e.g. gpt-4o-mini",
     )
-    parser.add_argument(
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--tree",
+        action="store_true",
+        help="draw the agent tree live while it works (the default; plain text off a terminal)",
+    )
+    shown.add_argument(
+        "--plain", action="store_true", help="stream the answer as one continuous text instead"
+    )
+    shown.add_argument(
         "--events", action="store_true", help="print the astream_events run tree instead"
     )
     parser.add_argument(

@@ -34,7 +34,8 @@ class ScriptedChatModel(BaseChatModel):
     """A chat model that answers every call with `reply`, streamed word by word: it waits
     `first_token_delay` seconds (the model "thinking"), then `token_delay` between tokens.
 
-    Usage is reported like a real model's: prompt words in, reply tokens out.
+    `{question}` in `reply` stands for the text of the last user message it was sent. Usage is
+    reported like a real model's: prompt words in, reply tokens out.
     """
 
     model: str = "scripted-demo-model"
@@ -54,8 +55,14 @@ class ScriptedChatModel(BaseChatModel):
             "total_tokens": input_tokens + output_tokens,
         }
 
+    def _reply_to(self, messages: list[BaseMessage]) -> str:
+        if "{question}" not in self.reply:
+            return self.reply
+        question = next((m.text for m in reversed(messages) if m.type == "human"), "")
+        return self.reply.replace("{question}", question.strip())
+
     def _chunks(self, messages: list[BaseMessage]) -> Iterator[AIMessageChunk]:
-        tokens = split_into_tokens(self.reply)
+        tokens = split_into_tokens(self._reply_to(messages))
         for token in tokens:
             yield AIMessageChunk(content=token)
         yield AIMessageChunk(

@@ -18,7 +18,7 @@ ModelAgentFactory = Callable[["Specialist"], MiniAgent]
 @dataclass(frozen=True)
 class Specialist:
     """One role of the team: its name, its instructions, and the scripted answer the offline
-    model gives, with that model's timing."""
+    model gives (`{question}` in it stands for the question asked), with that model's timing."""
 
     alias: str
     instructions: str
@@ -31,9 +31,9 @@ RESEARCHER = Specialist(
     alias="researcher",
     instructions="You gather the facts that matter for the question. Answer in 2-3 sentences.",
     scripted_reply=(
-        "Streaming matters because people read while the model writes: the first words "
-        "arrive in a fraction of a second instead of after the whole answer. Nested agents "
-        "usually lose that, because each level waits for the level below."
+        "On “{question}”: streaming matters because people read while the model writes: "
+        "the first words arrive in a fraction of a second instead of after the whole answer. "
+        "Nested agents usually lose that, because each level waits for the level below."
     ),
     first_token_delay=0.25,
     token_delay=0.03,
