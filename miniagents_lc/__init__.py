@@ -4,6 +4,8 @@ One continuous token stream across nested, parallel agents: every message is a
 `MessagePromise`, every reply a `MessageSequencePromise`, and every agent a LangChain Runnable.
 """
 
+# The agents' v3 event streams live in the protocol layer, installed as it is imported.
+from miniagents_lc import protocol as _protocol  # noqa: F401
 from miniagents_lc.agents import (
     AgentCall,
     InteractionContext,

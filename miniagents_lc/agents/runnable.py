@@ -25,6 +25,7 @@ from langchain_core.runnables.config import (
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
 from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
+from miniagents_lc.agents.event_streams import around_run, event_streams
 from miniagents_lc.messages import MessagePromise, MessageSequencePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
@@ -158,7 +159,7 @@ class AgentRunnable(Runnable[Any, AIMessage]):
                 pass
         return result[0]
 
-    # -- streaming protocol v3: the agent tree as protocol events (miniagents_lc.protocol) ----
+    # -- streaming protocol v3: the agent tree as protocol events (see event_streams) ----------
 
     def astream_events(
         self,
@@ -171,9 +172,7 @@ class AgentRunnable(Runnable[Any, AIMessage]):
         """With `version="v3"`, an awaitable of the run's `AgentRunStream` (protocol events,
         one namespace per agent call); otherwise LangChain's own event stream."""
         if version == "v3":
-            from miniagents_lc.protocol.run_stream import astream_agent_events
-
-            return astream_agent_events(self, input, config, **kwargs)
+            return event_streams().astream_events(self, input, config, kwargs)
         return super().astream_events(input, config, version=version, **kwargs)
 
     def stream_events(
@@ -187,9 +186,7 @@ class AgentRunnable(Runnable[Any, AIMessage]):
         """With `version="v3"`, the run's `SyncAgentRunStream` (the same events, from sync
         code); other versions are LangChain's (which has no sync v1/v2)."""
         if version == "v3":
-            from miniagents_lc.protocol.sync_run import SyncAgentRunStream
-
-            return SyncAgentRunStream(self, input, config, kwargs)
+            return event_streams().stream_events(self, input, config, kwargs)
         return super().stream_events(input, config, version=version, **kwargs)
 
     # -- end of streaming protocol v3 ----------------------------------------------------------
@@ -304,12 +301,9 @@ class _AgentRun:
         await asyncio.wait([task])
 
     async def _produce(self) -> None:
-        # -- protocol hook: a LangGraph v3 stream around this run sees its agent calls --
-        from miniagents_lc.protocol.graph import graph_events
-
-        async with graph_events(self._config):
+        # A LangGraph v3 stream around this run sees its agent calls (see event_streams).
+        async with around_run(self._config):
             await self._produce_run()
-        # -- end of hook --
 
     async def _produce_run(self) -> None:
         # This task's Context is the run's: everything it starts inherits the run's config.
