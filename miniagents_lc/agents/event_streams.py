@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.runnables import RunnableConfig
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.runnable import AgentRunnable
+    from miniagents_lc.agents.agent import MiniAgent
 
-StartEvents = Callable[["AgentRunnable", Any, RunnableConfig | None, dict[str, Any]], Any]
+StartEvents = Callable[["MiniAgent", Any, RunnableConfig | None, dict[str, Any]], Any]
 """Starts a run of an agent as a protocol event stream: `(agent, input, config, kwargs)`."""
 
 

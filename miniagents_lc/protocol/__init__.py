@@ -14,8 +14,8 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from miniagents_lc.agents.agent import MiniAgent
 from miniagents_lc.agents.event_streams import EventStreams, install_event_streams
-from miniagents_lc.agents.runnable import AgentRunnable
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.graph import graph_events
 from miniagents_lc.protocol.log import EventLog
@@ -25,7 +25,7 @@ from miniagents_lc.protocol.tree import AgentTreeEvents, EventSink
 
 
 def _astream_events(
-    agent: AgentRunnable, input: Any, config: RunnableConfig | None, kwargs: dict[str, Any]
+    agent: MiniAgent, input: Any, config: RunnableConfig | None, kwargs: dict[str, Any]
 ) -> Any:
     return astream_agent_events(agent, input, config, **kwargs)
 
