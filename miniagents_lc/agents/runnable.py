@@ -26,15 +26,13 @@ from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
 from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
 from miniagents_lc.agents.event_streams import around_run
-from miniagents_lc.messages import MessagePromise, MessageType
+from miniagents_lc.messages import MESSAGE_SEPARATOR, MessagePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 
 if TYPE_CHECKING:
     from miniagents_lc.agents.agent import MiniAgent
-
-MESSAGE_SEPARATOR = "\n\n"
 
 
 async def traced_run(
