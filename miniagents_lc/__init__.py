@@ -8,13 +8,16 @@ One continuous token stream across nested, parallel agents: every message is a
 from miniagents_lc import protocol as _protocol  # noqa: F401
 from miniagents_lc.agents import (
     AgentCall,
+    AgentFunction,
     InteractionContext,
     MiniAgent,
     MiniAgents,
+    PersistHandler,
     miniagent,
 )
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from miniagents_lc.messages import (
+    MESSAGE_SEPARATOR,
     AssistantMessage,
     FrozenDict,
     Message,
@@ -22,12 +25,17 @@ from miniagents_lc.messages import (
     MessageSequence,
     MessageSequencePromise,
     MessageType,
+    fed_message_sequence,
+    joined_text,
+    message_from_langchain,
+    thaw,
 )
 from miniagents_lc.promising import (
     DEFAULT,
     AppendClosedError,
     AppendNotOpenError,
     AppendProducer,
+    Defaultable,
     FedSequence,
     FlatSequence,
     NoActiveContextError,
@@ -42,11 +50,14 @@ from miniagents_lc.promising import (
 
 __all__ = [
     "DEFAULT",
+    "MESSAGE_SEPARATOR",
     "AgentCall",
+    "AgentFunction",
     "AppendClosedError",
     "AppendNotOpenError",
     "AppendProducer",
     "AssistantMessage",
+    "Defaultable",
     "FedSequence",
     "FlatSequence",
     "FrozenDict",
@@ -60,6 +71,7 @@ __all__ = [
     "MiniAgentChatModel",
     "MiniAgents",
     "NoActiveContextError",
+    "PersistHandler",
     "Promise",
     "PromisingContext",
     "PromisingError",
@@ -67,6 +79,10 @@ __all__ = [
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",
+    "fed_message_sequence",
     "flatten",
+    "joined_text",
+    "message_from_langchain",
     "miniagent",
+    "thaw",
 ]

@@ -239,3 +239,9 @@ class _AgentRun:
         # The consumer may now finish while the context (if the run owns it) still waits for
         # background work; the end of the text is the end of the reply.
         text.end()
+
+
+__all__ = [
+    "combine",
+    "traced_run",
+]

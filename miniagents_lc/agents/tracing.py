@@ -57,3 +57,9 @@ async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> Ag
     config = patch_config(parent, callbacks=run_manager.get_child())
     var_child_runnable_config.set(config)
     return AgentTrace(run_manager, config)
+
+
+__all__ = [
+    "AgentTrace",
+    "start_agent_trace",
+]

@@ -114,3 +114,9 @@ class ScriptedChatModel(BaseChatModel):
             response_metadata=total.response_metadata,
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+__all__ = [
+    "ScriptedChatModel",
+    "split_into_tokens",
+]

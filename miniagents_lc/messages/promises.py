@@ -98,3 +98,11 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromis
             first = False
             async for token in promise:
                 yield token
+
+
+__all__ = [
+    "MESSAGE_SEPARATOR",
+    "MessagePromise",
+    "MessageSequencePromise",
+    "joined_text",
+]
