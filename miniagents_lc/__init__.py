@@ -4,15 +4,20 @@ One continuous token stream across nested, parallel agents: every message is a
 `MessagePromise`, every reply a `MessageSequencePromise`, and every agent a LangChain Runnable.
 """
 
+# The agents' v3 event streams live in the protocol layer, installed as it is imported.
+from miniagents_lc import protocol as _protocol  # noqa: F401
 from miniagents_lc.agents import (
     AgentCall,
+    AgentFunction,
     InteractionContext,
     MiniAgent,
     MiniAgents,
+    PersistHandler,
     miniagent,
 )
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from miniagents_lc.messages import (
+    MESSAGE_SEPARATOR,
     AssistantMessage,
     FrozenDict,
     Message,
@@ -20,12 +25,17 @@ from miniagents_lc.messages import (
     MessageSequence,
     MessageSequencePromise,
     MessageType,
+    fed_message_sequence,
+    joined_text,
+    message_from_langchain,
+    thaw,
 )
 from miniagents_lc.promising import (
     DEFAULT,
     AppendClosedError,
     AppendNotOpenError,
     AppendProducer,
+    Defaultable,
     FedSequence,
     FlatSequence,
     NoActiveContextError,
@@ -38,13 +48,19 @@ from miniagents_lc.promising import (
     flatten,
 )
 
+# Usage per agent call (asked for in a run's config) follows runs through the agents' slot too.
+from miniagents_lc.view import usage as _usage  # noqa: F401
+
 __all__ = [
     "DEFAULT",
+    "MESSAGE_SEPARATOR",
     "AgentCall",
+    "AgentFunction",
     "AppendClosedError",
     "AppendNotOpenError",
     "AppendProducer",
     "AssistantMessage",
+    "Defaultable",
     "FedSequence",
     "FlatSequence",
     "FrozenDict",
@@ -58,6 +74,7 @@ __all__ = [
     "MiniAgentChatModel",
     "MiniAgents",
     "NoActiveContextError",
+    "PersistHandler",
     "Promise",
     "PromisingContext",
     "PromisingError",
@@ -65,6 +82,10 @@ __all__ = [
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",
+    "fed_message_sequence",
     "flatten",
+    "joined_text",
+    "message_from_langchain",
     "miniagent",
+    "thaw",
 ]

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Self, overload
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing
+from typing import Any, Literal, Self, cast, overload
 
-from langchain_core.runnables import RunnableConfig
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 
 from miniagents_lc.agents.call_observer import call_observer
-from miniagents_lc.agents.runnable import AgentRunnable
+from miniagents_lc.agents.event_streams import event_streams
+from miniagents_lc.agents.runnable import combine, traced_run
+from miniagents_lc.agents.sync_bridge import iterate_sync, run_sync
 from miniagents_lc.agents.tracing import start_agent_trace
 from miniagents_lc.messages import (
     Message,
@@ -352,9 +356,17 @@ def _add_note_once(error: BaseException, note: str) -> None:
         error.add_note(note)
 
 
-class MiniAgent(AgentRunnable):
+class MiniAgent(Runnable[Any, AIMessage]):
     """An agent: an async function run as a task per call, whose replies stream back as a
-    `MessageSequencePromise`. It is also a LangChain Runnable (see `AgentRunnable`)."""
+    `MessageSequencePromise`.
+
+    It is also a LangChain Runnable whose output is the agent's whole reply as one `AIMessage`
+    (reply messages joined by a blank line) and whose `astream()` streams it token by token
+    (the run itself is `agents.runnable`). Input: str (a user message), a LangChain message or
+    list of them, a PromptValue, or anything of `MessageType`. Without an active `MiniAgents`
+    context, each run makes one and closes it when the stream ends; a consumer that stops
+    early cancels the run's tasks.
+    """
 
     def __init__(
         self,
@@ -427,6 +439,92 @@ class MiniAgent(AgentRunnable):
 
     def _new_context(self) -> PromisingContext:
         return MiniAgents()
+
+    # -- LangChain Runnable ---------------------------------------------------------------
+
+    @property
+    def InputType(self) -> type[Any]:
+        return cast(type[Any], Any)
+
+    @property
+    def OutputType(self) -> type[AIMessage]:
+        return AIMessage
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        base = name or self.alias
+        return f"{base}{suffix}" if suffix else base
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncGenerator[AIMessageChunk, None]:
+        """Stream the reply of the whole agent tree as `AIMessageChunk`s sharing one id."""
+        async with aclosing(
+            traced_run(self, input, config, kwargs, want_chunks=True, result=[])
+        ) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def atransform(
+        self,
+        input: AsyncIterator[Any],
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> AsyncGenerator[AIMessageChunk, None]:
+        """Gather the upstream output (summed with `+` where it supports it), then stream."""
+        gathered: Any = None
+        async for item in input:
+            gathered = item if gathered is None else combine(gathered, item)
+        async with aclosing(self.astream(gathered, config, **kwargs)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """The whole reply as one `AIMessage`, equal to the sum of `astream()`'s chunks."""
+        result: list[AIMessage] = []
+        async with aclosing(
+            traced_run(self, input, config, kwargs, want_chunks=False, result=result)
+        ) as chunks:
+            async for _chunk in chunks:
+                pass
+        return result[0]
+
+    def astream_events(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v1", "v2", "v3"] = "v2",
+        **kwargs: Any,
+    ) -> Any:
+        """With `version="v3"`, an awaitable of the run's `AgentRunStream` (protocol events,
+        one namespace per agent call); otherwise LangChain's own event stream."""
+        if version == "v3":
+            return event_streams().astream_events(self, input, config, kwargs)
+        return super().astream_events(input, config, version=version, **kwargs)
+
+    def stream_events(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v1", "v2", "v3"] = "v2",
+        **kwargs: Any,
+    ) -> Any:
+        """With `version="v3"`, the run's `SyncAgentRunStream` (the same events, from sync
+        code); other versions are LangChain's (which has no sync v1/v2)."""
+        if version == "v3":
+            return event_streams().stream_events(self, input, config, kwargs)
+        return super().stream_events(input, config, version=version, **kwargs)
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:
+        return run_sync(self.ainvoke(input, config, **kwargs))
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        return iterate_sync(lambda: self.astream(input, config, **kwargs))
 
 
 def _is_async_callable(func: object) -> bool:

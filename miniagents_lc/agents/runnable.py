@@ -1,4 +1,4 @@
-"""`AgentRunnable`: the LangChain Runnable face of every agent.
+"""The run behind `MiniAgent`'s LangChain Runnable face: one traced run of an agent tree.
 
 `astream()` runs the whole agent tree in one producer task of the run and yields one
 continuous stream of `AIMessageChunk`s across every reply message, in reply order. A chunk
@@ -9,13 +9,13 @@ chunk while the consumer keeps up, more when it falls behind, and never a wait t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages.ai import UsageMetadata, add_usage
-from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import (
     ensure_config,
     get_async_callback_manager_for_config,
@@ -25,189 +25,73 @@ from langchain_core.runnables.config import (
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
 from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
-from miniagents_lc.messages import MessagePromise, MessageSequencePromise, MessageType
+from miniagents_lc.agents.event_streams import around_run, wrapped_run
+from miniagents_lc.messages import MESSAGE_SEPARATOR, MessagePromise, MessageType
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 
-MESSAGE_SEPARATOR = "\n\n"
+if TYPE_CHECKING:
+    from miniagents_lc.agents.agent import MiniAgent
 
 
-class AgentRunnable(Runnable[Any, AIMessage]):
-    """A Runnable whose output is the agent's whole reply as one `AIMessage` (reply messages
-    joined by a blank line) and whose `astream()` streams it token by token.
-
-    Input: str (a user message), a LangChain message or list of them, a PromptValue, or
-    anything of `MessageType`. Without an active `MiniAgents` context, each run makes one and
-    closes it when the stream ends; a consumer that stops early cancels the run's tasks.
-    """
-
-    alias: str
-    name: str | None
-
-    # -- what the agent class provides ----------------------------------------------------
-
-    def _trigger_for_run(
-        self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any
-    ) -> MessageSequencePromise:
-        raise NotImplementedError
-
-    def _new_context(self) -> PromisingContext:
-        raise NotImplementedError
-
-    # -- Runnable -------------------------------------------------------------------------
-
-    @property
-    def InputType(self) -> type[Any]:
-        return cast(type[Any], Any)
-
-    @property
-    def OutputType(self) -> type[AIMessage]:
-        return AIMessage
-
-    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        base = name or self.alias
-        return f"{base}{suffix}" if suffix else base
-
-    async def astream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncGenerator[AIMessageChunk, None]:
-        """Stream the reply of the whole agent tree as `AIMessageChunk`s sharing one id."""
-        async with aclosing(
-            self._arun(input, config, kwargs, want_chunks=True, result=[])
-        ) as chunks:
-            async for chunk in chunks:
-                yield chunk
-
-    async def _arun(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        kwargs: dict[str, Any],
-        *,
-        want_chunks: bool,
-        result: list[AIMessage],
-    ) -> AsyncGenerator[AIMessageChunk, None]:
-        """One traced run; yields chunks only when asked to or when a stream handler
-        (astream_events, astream_log) needs them, and appends the whole reply to `result`."""
-        messages = input_to_messages(input)
-        config = ensure_config(config)
-        callback_manager = get_async_callback_manager_for_config(config)
-        run_manager = await callback_manager.on_chain_start(
-            None,
-            {"input": input},
-            name=config.get("run_name") or self.get_name(),
-            run_id=config.pop("run_id", None),
-        )
-        run = _AgentRun(
-            self,
-            messages,
-            patch_config(config, callbacks=run_manager.get_child()),
-            kwargs,
-            message_id=f"lc_run-{run_manager.run_id}",
-            adopt_reply_id=True,
-        )
-        stream_handler = next(
-            (h for h in run_manager.handlers if isinstance(h, _StreamingCallbackHandler)), None
-        )
-        try:
-            if want_chunks or stream_handler is not None:
-                chunks = run.chunks()
-                if stream_handler is not None:
-                    chunks = cast(
-                        AsyncGenerator[AIMessageChunk, None],
-                        stream_handler.tap_output_aiter(run_manager.run_id, chunks),
-                    )
-                async with aclosing(chunks):
-                    async for chunk in chunks:
-                        yield chunk
-            else:
-                await run.await_text()
-            final = run.final_message()
-        except BaseException as error:
-            await run.aclose()
-            await run_manager.on_chain_error(error)
-            raise
+async def traced_run(
+    agent: MiniAgent,
+    input: Any,
+    config: RunnableConfig | None,
+    kwargs: dict[str, Any],
+    *,
+    want_chunks: bool,
+    result: list[AIMessage],
+) -> AsyncGenerator[AIMessageChunk, None]:
+    """One traced run of `agent` (its `astream` and `ainvoke`); yields chunks only when asked
+    to or when a stream handler (astream_events, astream_log) needs them, and appends the
+    whole reply to `result`."""
+    messages = input_to_messages(input)
+    config = ensure_config(config)
+    callback_manager = get_async_callback_manager_for_config(config)
+    run_manager = await callback_manager.on_chain_start(
+        None,
+        {"input": input},
+        name=config.get("run_name") or agent.get_name(),
+        run_id=config.pop("run_id", None),
+    )
+    run = _AgentRun(
+        agent,
+        messages,
+        patch_config(config, callbacks=run_manager.get_child()),
+        kwargs,
+        message_id=f"lc_run-{run_manager.run_id}",
+        adopt_reply_id=True,
+    )
+    stream_handler = next(
+        (h for h in run_manager.handlers if isinstance(h, _StreamingCallbackHandler)), None
+    )
+    try:
+        if want_chunks or stream_handler is not None:
+            chunks = run.chunks()
+            if stream_handler is not None:
+                chunks = cast(
+                    AsyncGenerator[AIMessageChunk, None],
+                    stream_handler.tap_output_aiter(run_manager.run_id, chunks),
+                )
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
+        else:
+            await run.await_text()
+        final = run.final_message()
+    except BaseException as error:
         await run.aclose()
-        result.append(final)
-        await run_manager.on_chain_end(final)
-
-    async def atransform(
-        self,
-        input: AsyncIterator[Any],
-        config: RunnableConfig | None = None,
-        **kwargs: Any,
-    ) -> AsyncGenerator[AIMessageChunk, None]:
-        """Gather the upstream output (summed with `+` where it supports it), then stream."""
-        gathered: Any = None
-        async for item in input:
-            gathered = item if gathered is None else _combine(gathered, item)
-        async with aclosing(self.astream(gathered, config, **kwargs)) as chunks:
-            async for chunk in chunks:
-                yield chunk
-
-    async def ainvoke(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AIMessage:
-        """The whole reply as one `AIMessage`, equal to the sum of `astream()`'s chunks."""
-        result: list[AIMessage] = []
-        async with aclosing(
-            self._arun(input, config, kwargs, want_chunks=False, result=result)
-        ) as chunks:
-            async for _chunk in chunks:
-                pass
-        return result[0]
-
-    # -- streaming protocol v3: the agent tree as protocol events (miniagents_lc.protocol) ----
-
-    def astream_events(
-        self,
-        input: Any,
-        config: RunnableConfig | None = None,
-        *,
-        version: Literal["v1", "v2", "v3"] = "v2",
-        **kwargs: Any,
-    ) -> Any:
-        """With `version="v3"`, an awaitable of the run's `AgentRunStream` (protocol events,
-        one namespace per agent call); otherwise LangChain's own event stream."""
-        if version == "v3":
-            from miniagents_lc.protocol.run_stream import astream_agent_events
-
-            return astream_agent_events(self, input, config, **kwargs)
-        return super().astream_events(input, config, version=version, **kwargs)
-
-    def stream_events(
-        self,
-        input: Any,
-        config: RunnableConfig | None = None,
-        *,
-        version: Literal["v1", "v2", "v3"] = "v2",
-        **kwargs: Any,
-    ) -> Any:
-        """With `version="v3"`, the run's `SyncAgentRunStream` (the same events, from sync
-        code); other versions are LangChain's (which has no sync v1/v2)."""
-        if version == "v3":
-            from miniagents_lc.protocol.sync_run import SyncAgentRunStream
-
-            return SyncAgentRunStream(self, input, config, kwargs)
-        return super().stream_events(input, config, version=version, **kwargs)
-
-    # -- end of streaming protocol v3 ----------------------------------------------------------
-
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:
-        from miniagents_lc.agents.sync_bridge import run_sync
-
-        return run_sync(self.ainvoke(input, config, **kwargs))
-
-    def stream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[AIMessageChunk]:
-        from miniagents_lc.agents.sync_bridge import iterate_sync
-
-        return iterate_sync(lambda: self.astream(input, config, **kwargs))
+        await run_manager.on_chain_error(error)
+        raise
+    await run.aclose()
+    result.append(final)
+    await run_manager.on_chain_end(final)
 
 
-def _combine(left: Any, right: Any) -> Any:
+def combine(left: Any, right: Any) -> Any:
+    """`left + right` where the type supports it (messages, chunks, str), else a list."""
     try:
         return left + right
     except TypeError:
@@ -220,7 +104,7 @@ class _AgentRun:
 
     def __init__(
         self,
-        agent: AgentRunnable,
+        agent: MiniAgent,
         messages: MessageType,
         config: RunnableConfig,
         kwargs: dict[str, Any],
@@ -305,13 +189,10 @@ class _AgentRun:
         await asyncio.wait([task])
 
     async def _produce(self) -> None:
-        # -- protocol hook: a LangGraph v3 stream around this run sees its agent calls --
-        from miniagents_lc.protocol.graph import graph_events
-        from miniagents_lc.view.usage import RunUsage
-
-        async with graph_events(self._config), RunUsage.around(self):
+        # A LangGraph v3 stream around this run sees its agent calls (see event_streams); the
+        # layers above may follow the run too (usage per agent call).
+        async with around_run(self._config), wrapped_run(self):
             await self._produce_run()
-        # -- end of hook --
 
     async def _produce_run(self) -> None:
         # This task's Context is the run's: everything it starts inherits the run's config.
@@ -362,3 +243,9 @@ class _AgentRun:
         if self.run_usage is not None:  # the usage of each agent call (view.usage)
             self.response_metadata = await self.run_usage.metadata(self.response_metadata)
         text.end()
+
+
+__all__ = [
+    "combine",
+    "traced_run",
+]

@@ -94,3 +94,9 @@ def iterate_sync(make_iterator: Callable[[], AsyncIterator[_T]]) -> Iterator[_T]
         if not task.done():
             loop.call_soon_threadsafe(task.cancel)
         thread.join()
+
+
+__all__ = [
+    "iterate_sync",
+    "run_sync",
+]

@@ -13,7 +13,7 @@ from langchain_core.runnables.config import (
     var_child_runnable_config,
 )
 
-from miniagents_lc.messages import MessageSequencePromise
+from miniagents_lc.messages import MessageSequencePromise, joined_text
 
 
 class AgentTrace:
@@ -34,8 +34,7 @@ class AgentTrace:
         except Exception as error:
             await self.run_manager.on_chain_error(error)
             return
-        text = "\n\n".join(str(message) for message in messages)
-        await self.run_manager.on_chain_end(AIMessage(content=text))
+        await self.run_manager.on_chain_end(AIMessage(content=joined_text(messages)))
 
 
 async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> AgentTrace | None:
@@ -58,3 +57,9 @@ async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> Ag
     config = patch_config(parent, callbacks=run_manager.get_child())
     var_child_runnable_config.set(config)
     return AgentTrace(run_manager, config)
+
+
+__all__ = [
+    "AgentTrace",
+    "start_agent_trace",
+]

@@ -323,3 +323,11 @@ def describe_failure(error: BaseException) -> str:
     summary = (str(error).strip().splitlines() or [""])[0].rstrip(".")
     detail = f"{type(error).__name__}: {summary}" if summary else type(error).__name__
     return f"{where} with {detail}. {advice} (--traceback prints the details)."
+
+
+__all__ = [
+    "describe_failure",
+    "main",
+    "openai_model_agent_factory",
+    "scripted_model_agent",
+]

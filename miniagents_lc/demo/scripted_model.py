@@ -1,5 +1,5 @@
 """`ScriptedChatModel`: an embedded chat model that streams a scripted reply with realistic
-token timing, so the demo and tests run offline with no API key."""
+token timing, so the demo and the tests run offline with no API key."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -15,6 +15,8 @@ from langchain_core.callbacks import (
 )
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
@@ -30,30 +32,56 @@ def split_into_tokens(text: str) -> list[str]:
     return tokens
 
 
+class ScriptedError(Exception):
+    """What a `ScriptedChatModel` raises when told to fail (`fail_after`)."""
+
+
 class ScriptedChatModel(BaseChatModel):
     """A chat model that answers every call with `reply`, streamed word by word: it waits
     `first_token_delay` seconds (the model "thinking"), then `token_delay` between tokens.
 
     `{question}` in `reply` stands for the text of the last user message it was sent. Usage is
-    reported like a real model's: prompt words in, reply tokens out.
+    reported like a real model's: prompt words in, reply tokens out. Tests script more: exact
+    `tokens`, fixed (or no) `usage`, tool-call chunks, a failure after some tokens, metadata in
+    chunks of their own; and read back what it was called with (`calls`), how each stream
+    ended (`finished`) and when each token was produced (`token_times`).
     """
 
     model: str = "scripted-demo-model"
-    reply: str
+    reply: str = ""
+    tokens: list[str] | None = None
+    """The tokens to stream; by default `reply` split into words."""
     first_token_delay: float = Field(default=0.3, ge=0)
     token_delay: float = Field(default=0.03, ge=0)
+    usage: UsageMetadata | Literal["counted"] | None = "counted"
+    """The usage to report: counted from the words (the default), fixed, or none."""
+    finish_reason: str | None = "stop"
+    tool_call_chunks: list[ToolCallChunk] = Field(default_factory=list)
+    metadata_apart: bool = False
+    """Send tool calls, response metadata and usage each in a chunk of its own after the text
+    (as some providers do) instead of in one last chunk."""
+    fail_after: int | None = None
+    """Raise `ScriptedError` after this many tokens."""
+    calls: list[dict[str, Any]] = Field(default_factory=list)
+    """One entry per stream: the input messages and the call kwargs."""
+    finished: list[str] = Field(default_factory=list)
+    """One entry per stream that ran to its end or was stopped: "completed" or "interrupted"."""
+    token_times: list[float] = Field(default_factory=list)
+    """Monotonic time at which each token was produced, across all streams."""
 
     @property
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _usage(self, messages: list[BaseMessage], output_tokens: int) -> dict[str, int]:
+    def _usage(self, messages: list[BaseMessage], output_tokens: int) -> UsageMetadata | None:
+        if self.usage != "counted":
+            return self.usage
         input_tokens = sum(len(message.text.split()) for message in messages)
-        return {
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "total_tokens": input_tokens + output_tokens,
-        }
+        return UsageMetadata(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            total_tokens=input_tokens + output_tokens,
+        )
 
     def _reply_to(self, messages: list[BaseMessage]) -> str:
         if "{question}" not in self.reply:
@@ -62,15 +90,29 @@ class ScriptedChatModel(BaseChatModel):
         return self.reply.replace("{question}", question.strip())
 
     def _chunks(self, messages: list[BaseMessage]) -> Iterator[AIMessageChunk]:
-        tokens = split_into_tokens(self._reply_to(messages))
-        for token in tokens:
+        tokens = split_into_tokens(self._reply_to(messages)) if self.tokens is None else self.tokens
+        for index, token in enumerate(tokens):
+            if self.fail_after is not None and index == self.fail_after:
+                raise ScriptedError(f"{self.model} failed after {index} tokens")
             yield AIMessageChunk(content=token)
-        yield AIMessageChunk(
-            content="",
-            usage_metadata=self._usage(messages, len(tokens)),  # type: ignore[arg-type]
-            response_metadata={"model_name": self.model, "finish_reason": "stop"},
-            chunk_position="last",
-        )
+        metadata: dict[str, Any] = {"model_name": self.model}
+        if self.finish_reason is not None:
+            metadata["finish_reason"] = self.finish_reason
+        usage = self._usage(messages, len(tokens))
+        if not self.metadata_apart:
+            yield AIMessageChunk(
+                content="",
+                tool_call_chunks=self.tool_call_chunks,
+                usage_metadata=usage,
+                response_metadata=metadata,
+                chunk_position="last",
+            )
+            return
+        if self.tool_call_chunks:
+            yield AIMessageChunk(content="", tool_call_chunks=self.tool_call_chunks)
+        yield AIMessageChunk(content="", response_metadata=metadata)
+        if usage is not None:
+            yield AIMessageChunk(content="", usage_metadata=usage)
 
     async def _astream(
         self,
@@ -79,13 +121,19 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        await asyncio.sleep(self.first_token_delay)
-        first = True
-        for chunk in self._chunks(messages):
-            if not first and chunk.content:
-                await asyncio.sleep(self.token_delay)
-            first = False
-            yield ChatGenerationChunk(message=chunk)
+        self.calls.append({"messages": list(messages), "kwargs": kwargs})
+        outcome = "interrupted"
+        try:
+            delay = self.first_token_delay
+            for chunk in self._chunks(messages):
+                if chunk.content:
+                    await asyncio.sleep(delay)
+                    delay = self.token_delay
+                    self.token_times.append(time.monotonic())
+                yield ChatGenerationChunk(message=chunk)
+            outcome = "completed"
+        finally:
+            self.finished.append(outcome)
 
     def _stream(
         self,
@@ -94,13 +142,19 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        time.sleep(self.first_token_delay)
-        first = True
-        for chunk in self._chunks(messages):
-            if not first and chunk.content:
-                time.sleep(self.token_delay)
-            first = False
-            yield ChatGenerationChunk(message=chunk)
+        self.calls.append({"messages": list(messages), "kwargs": kwargs})
+        outcome = "interrupted"
+        try:
+            delay = self.first_token_delay
+            for chunk in self._chunks(messages):
+                if chunk.content:
+                    time.sleep(delay)
+                    delay = self.token_delay
+                    self.token_times.append(time.monotonic())
+                yield ChatGenerationChunk(message=chunk)
+            outcome = "completed"
+        finally:
+            self.finished.append(outcome)
 
     def _generate(
         self,
@@ -109,15 +163,18 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        total: AIMessageChunk | None = None
+        total = AIMessageChunk(content="")
         for generation in self._stream(messages, stop, run_manager, **kwargs):
             chunk = generation.message
             assert isinstance(chunk, AIMessageChunk)
-            total = chunk if total is None else total + chunk
-        assert total is not None
+            total = total + chunk
         message = AIMessage(
             content=total.content,
+            tool_calls=total.tool_calls,
             usage_metadata=total.usage_metadata,
             response_metadata=total.response_metadata,
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+__all__ = ["ScriptedChatModel", "ScriptedError", "split_into_tokens"]

@@ -115,3 +115,16 @@ def build_team(model_agent_factory: ModelAgentFactory) -> MiniAgent:
     return MiniAgent(
         team, alias="team", description="Asks every specialist and replies with all answers."
     )
+
+
+__all__ = [
+    "DEFAULT_QUESTION",
+    "ESTIMATOR",
+    "PLANNER",
+    "PROMPT",
+    "RESEARCHER",
+    "SKEPTIC",
+    "ModelAgentFactory",
+    "Specialist",
+    "build_team",
+]

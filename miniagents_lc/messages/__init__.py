@@ -2,10 +2,16 @@
 
 from miniagents_lc.messages.assistant import AssistantMessage, thaw
 from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
-from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
+from miniagents_lc.messages.promises import (
+    MESSAGE_SEPARATOR,
+    MessagePromise,
+    MessageSequencePromise,
+    joined_text,
+)
 from miniagents_lc.messages.sequence import MessageSequence, MessageType, fed_message_sequence
 
 __all__ = [
+    "MESSAGE_SEPARATOR",
     "AssistantMessage",
     "FrozenDict",
     "Message",
@@ -14,6 +20,7 @@ __all__ = [
     "MessageSequencePromise",
     "MessageType",
     "fed_message_sequence",
+    "joined_text",
     "message_from_langchain",
     "thaw",
 ]

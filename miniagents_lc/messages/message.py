@@ -198,3 +198,12 @@ def message_from_langchain(message: BaseMessage) -> Message:
         fields.update({name: value for name, value in typed.items() if value is not None})
         return AssistantMessage(text=message.text, role=role, **fields)
     return Message(text=message.text, role=role, **fields)
+
+
+__all__ = [
+    "FrozenDict",
+    "Message",
+    "freeze",
+    "message_from_langchain",
+    "role_of_langchain_message",
+]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 from miniagents_lc.messages.message import Message
 from miniagents_lc.promising import DEFAULT, Defaultable, StreamedPromise
+
+MESSAGE_SEPARATOR = "\n\n"
+"""What goes between two messages of a reply wherever the reply is read as one text: the
+text of a Runnable run, `as_single_text_promise()`, the output of an agent call's trace."""
+
+
+def joined_text(messages: Iterable[Message]) -> str:
+    """The text of resolved messages as one reply: `MESSAGE_SEPARATOR` between them."""
+    return MESSAGE_SEPARATOR.join(str(message) for message in messages)
 
 
 class MessagePromise(StreamedPromise[str, Message]):
@@ -76,7 +85,7 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromis
             messages.append(await promise)
         return tuple(messages)
 
-    def as_single_text_promise(self, separator: str = "\n\n") -> MessagePromise:
+    def as_single_text_promise(self, separator: str = MESSAGE_SEPARATOR) -> MessagePromise:
         """One MessagePromise whose tokens stream continuously across every message of the
         sequence, `separator` between messages."""
         return MessagePromise(producer=self._joined_tokens(separator))
@@ -89,3 +98,11 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[MessagePromis
             first = False
             async for token in promise:
                 yield token
+
+
+__all__ = [
+    "MESSAGE_SEPARATOR",
+    "MessagePromise",
+    "MessageSequencePromise",
+    "joined_text",
+]

@@ -200,3 +200,10 @@ async def _flatten_into_message_promises(item: MessageType) -> AsyncIterator[Mes
             aclose = getattr(iterator, "aclose", None)
             if is_async and aclose is not None:
                 await aclose()
+
+
+__all__ = [
+    "MessageSequence",
+    "MessageType",
+    "fed_message_sequence",
+]

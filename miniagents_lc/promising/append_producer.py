@@ -126,3 +126,9 @@ class AppendProducer(Generic[PIECE]):
                 "This AppendProducer feeds a sequence: read the sequence's promise instead."
             )
         return StreamCursor(self.buffer)
+
+
+__all__ = [
+    "AppendProducer",
+    "Sink",
+]

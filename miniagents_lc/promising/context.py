@@ -232,3 +232,10 @@ async def cancel_and_wait(tasks: set[asyncio.Task[Any]]) -> None:
         for task in pending:
             task.cancel()
         await asyncio.wait(pending)
+
+
+__all__ = [
+    "PromisingContext",
+    "cancel_and_wait",
+    "open_task_scope",
+]

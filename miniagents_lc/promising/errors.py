@@ -23,3 +23,12 @@ class StreamCancelledError(PromisingError):
     """A stream's production was cancelled before its end: its only consumer was cancelled
     while waiting for it, or its context was cancelled. Consumers that read the stream later
     get this error at the point where production stopped."""
+
+
+__all__ = [
+    "AppendClosedError",
+    "AppendNotOpenError",
+    "NoActiveContextError",
+    "PromisingError",
+    "StreamCancelledError",
+]

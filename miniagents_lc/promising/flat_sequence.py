@@ -248,3 +248,11 @@ async def _drained(pending: deque[IN]) -> AsyncIterator[IN]:
     """The queued items, taken one at a time until none is left."""
     while pending:
         yield pending.popleft()
+
+
+__all__ = [
+    "FedSequence",
+    "FlatSequence",
+    "Flattener",
+    "flatten",
+]

@@ -122,3 +122,12 @@ def _finished(work: Work) -> bool:
 def current_owner() -> TaskOwner | None:
     """The owner that work started here belongs to, if any."""
     return _current_owner.get()
+
+
+__all__ = [
+    "OwnedOutput",
+    "TaskOwner",
+    "Work",
+    "current_owner",
+    "ensure_owner",
+]

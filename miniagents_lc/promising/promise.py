@@ -81,3 +81,8 @@ class Promise(Generic[T]):
         if task.done():
             return task.result()
         return await asyncio.shield(task)
+
+
+__all__ = [
+    "Promise",
+]

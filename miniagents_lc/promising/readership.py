@@ -133,3 +133,9 @@ def _current_task_or_none() -> asyncio.Task[Any] | None:
         return asyncio.current_task()
     except RuntimeError:  # no running event loop
         return None
+
+
+__all__ = [
+    "Lease",
+    "Readership",
+]

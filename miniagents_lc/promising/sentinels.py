@@ -20,3 +20,9 @@ DEFAULT: Final = _Default.DEFAULT
 
 Defaultable = bool | Literal[_Default.DEFAULT]
 """A flag that may be left to the active context (`DEFAULT`)."""
+
+
+__all__ = [
+    "DEFAULT",
+    "Defaultable",
+]

@@ -191,3 +191,9 @@ class StreamCursor(Generic[PIECE]):
         except asyncio.CancelledError:
             lease.release(cancelled=True)
             raise
+
+
+__all__ = [
+    "StreamBuffer",
+    "StreamCursor",
+]

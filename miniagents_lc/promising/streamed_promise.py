@@ -317,3 +317,11 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         context = self._context
         if context is not None and context._on_stream_completed is not None:
             context._on_stream_completed(self)
+
+
+__all__ = [
+    "Packager",
+    "Producer",
+    "ProducerFunction",
+    "StreamedPromise",
+]

@@ -35,7 +35,7 @@ from miniagents_lc.protocol.log import EventLog
 from miniagents_lc.protocol.tree import AgentTreeEvents, CallNode, MessageRecord
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.runnable import AgentRunnable
+    from miniagents_lc.agents.agent import MiniAgent
 
 
 class AgentCallStream:
@@ -154,7 +154,7 @@ class AgentRunStream(AgentCallStream):
 
     def __init__(
         self,
-        agent: AgentRunnable,
+        agent: MiniAgent,
         input: Any,
         config: RunnableConfig | None,
         kwargs: dict[str, Any],
@@ -296,7 +296,7 @@ class _Output:
 
 
 async def astream_agent_events(
-    agent: AgentRunnable,
+    agent: MiniAgent,
     input: Any,
     config: RunnableConfig | None = None,
     **kwargs: Any,

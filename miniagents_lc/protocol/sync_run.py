@@ -27,7 +27,7 @@ from miniagents_lc.protocol.log import _Filter
 from miniagents_lc.protocol.run_stream import AgentRunStream, astream_agent_events
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.runnable import AgentRunnable
+    from miniagents_lc.agents.agent import MiniAgent
 
 
 class SyncAgentRunStream:
@@ -36,7 +36,7 @@ class SyncAgentRunStream:
 
     def __init__(
         self,
-        agent: AgentRunnable,
+        agent: MiniAgent,
         input: Any,
         config: RunnableConfig | None,
         kwargs: dict[str, Any],

@@ -23,6 +23,7 @@ from langchain_core.messages import AIMessage, UsageMetadata
 from langchain_core.runnables import RunnableConfig
 
 from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc.agents.event_streams import add_run_wrapper
 from miniagents_lc.protocol import AgentTreeEvents
 from miniagents_lc.view.state import CallState, RunState
 
@@ -175,3 +176,7 @@ __all__ = [
     "usage_by_agent",
     "usage_cost",
 ]
+
+
+# The agents layer cannot import this one: it wraps every run through the slot it offers.
+add_run_wrapper(RunUsage.around)

@@ -1,27 +1,22 @@
 """Offline chat models and agent trees for the LangChain-face tests.
 
-`ScriptedChatModel` streams scripted tokens with a delay before each, the way a provider does:
-text chunks, then metadata-only chunks (response metadata, usage), sharing one message id
-assigned by LangChain. It records what it was called with and when its streams ended.
+`scripted_model` makes the demo's `ScriptedChatModel` stream scripted tokens with a delay before
+each, the way a provider does: text chunks, then metadata-only chunks (response metadata,
+usage), sharing one message id assigned by LangChain. It records what it was called with and
+when its streams ended.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.messages.tool import ToolCallChunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
 
 from miniagents_lc import DEFAULT, InteractionContext, MiniAgent, miniagent
+from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.promising import Defaultable
 
@@ -35,79 +30,26 @@ async def no_context() -> AsyncIterator[None]:
     yield None
 
 
-class ScriptedError(Exception):
-    """What a scripted model raises when told to fail."""
-
-
-class ScriptedChatModel(BaseChatModel):
-    """A chat model that streams `tokens`, waiting `delay` seconds before each one."""
-
-    tokens: list[str]
-    delay: float = 0.0
-    model_name: str = "scripted"
-    usage: UsageMetadata | None = None
-    finish_reason: str | None = "stop"
-    tool_call_chunks: list[ToolCallChunk] = Field(default_factory=list)
-    fail_after: int | None = None
-    """Raise `ScriptedError` after this many tokens."""
-    calls: list[dict[str, Any]] = Field(default_factory=list)
-    """One entry per stream: the input messages and the call kwargs."""
-    finished: list[str] = Field(default_factory=list)
-    """One entry per stream that ran its `finally` block: "completed" or "interrupted"."""
-    token_times: list[float] = Field(default_factory=list)
-    """Loop time at which each token was produced, across all streams."""
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _chunks(self) -> Iterator[AIMessageChunk]:
-        for index, token in enumerate(self.tokens):
-            if self.fail_after is not None and index == self.fail_after:
-                raise ScriptedError(f"{self.model_name} failed after {index} tokens")
-            yield AIMessageChunk(content=token)
-        if self.tool_call_chunks:
-            yield AIMessageChunk(content="", tool_call_chunks=self.tool_call_chunks)
-        metadata: dict[str, Any] = {"model_name": self.model_name}
-        if self.finish_reason is not None:
-            metadata["finish_reason"] = self.finish_reason
-        yield AIMessageChunk(content="", response_metadata=metadata)
-        if self.usage is not None:
-            yield AIMessageChunk(content="", usage_metadata=self.usage)
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        self.calls.append({"messages": list(messages), "kwargs": kwargs})
-        loop = asyncio.get_running_loop()
-        outcome = "interrupted"
-        try:
-            for chunk in self._chunks():
-                if chunk.content:
-                    await asyncio.sleep(self.delay)
-                    self.token_times.append(loop.time())
-                yield ChatGenerationChunk(message=chunk)
-            outcome = "completed"
-        finally:
-            self.finished.append(outcome)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.calls.append({"messages": list(messages), "kwargs": kwargs})
-        total = AIMessageChunk(content="")
-        for chunk in self._chunks():
-            total = total + chunk
-        self.finished.append("completed")
-        return ChatResult(generations=[ChatGeneration(message=total)])
+def scripted_model(
+    *,
+    tokens: list[str],
+    delay: float = 0.0,
+    model_name: str = "scripted",
+    usage: UsageMetadata | None = None,
+    **fields: Any,
+) -> ScriptedChatModel:
+    """The demo's `ScriptedChatModel` as these tests script it: exactly `tokens`, `delay`
+    seconds before each, a fixed usage (or none), and metadata in chunks of their own after
+    the text, the way a provider sends them."""
+    return ScriptedChatModel(
+        tokens=tokens,
+        first_token_delay=delay,
+        token_delay=delay,
+        model=model_name,
+        usage=usage,
+        metadata_apart=True,
+        **fields,
+    )
 
 
 def usage(input_tokens: int, output_tokens: int) -> UsageMetadata:
@@ -130,7 +72,7 @@ class Tree:
         schedule_immediately: Defaultable = DEFAULT,
     ) -> None:
         self.models = {
-            alias: ScriptedChatModel(
+            alias: scripted_model(
                 tokens=tokens,
                 delay=delay,
                 model_name=f"model-{alias}",

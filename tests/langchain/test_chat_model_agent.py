@@ -13,8 +13,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, MiniAgents, miniagent
+from miniagents_lc.demo.scripted_model import ScriptedError
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
-from tests.langchain.scripted import ScriptedChatModel, ScriptedError, usage
+from tests.langchain.scripted import scripted_model, usage
 
 
 @pytest.mark.parametrize("context_default", [True, False], ids=["immediate", "deferred"])
@@ -22,7 +23,7 @@ from tests.langchain.scripted import ScriptedChatModel, ScriptedError, usage
 async def test_reply_is_one_assistant_message_streaming_the_model_tokens(
     context_default: bool, schedule_immediately: bool
 ) -> None:
-    model = ScriptedChatModel(tokens=["Hel", "lo", "", " world"], delay=0.001)
+    model = scripted_model(tokens=["Hel", "lo", "", " world"], delay=0.001)
     agent = chat_model_agent(model, alias="writer")
     async with MiniAgents(schedule_immediately_by_default=context_default):
         replies = agent.trigger("hi", schedule_immediately=schedule_immediately)
@@ -36,7 +37,7 @@ async def test_reply_is_one_assistant_message_streaming_the_model_tokens(
 
 
 async def test_final_message_keeps_id_usage_response_metadata_and_tool_calls() -> None:
-    model = ScriptedChatModel(
+    model = scripted_model(
         tokens=["Let me ", "check."],
         usage=usage(7, 3),
         tool_call_chunks=[
@@ -57,7 +58,7 @@ async def test_final_message_keeps_id_usage_response_metadata_and_tool_calls() -
 
 
 async def test_metadata_of_the_summed_chunks_is_carried_once() -> None:
-    agent = chat_model_agent(ScriptedChatModel(tokens=["a", "b", "c"], usage=usage(1, 3)))
+    agent = chat_model_agent(scripted_model(tokens=["a", "b", "c"], usage=usage(1, 3)))
     async with MiniAgents():
         (message,) = await agent.trigger("x").acollect_messages()
     assert isinstance(message, AssistantMessage)
@@ -67,7 +68,7 @@ async def test_metadata_of_the_summed_chunks_is_carried_once() -> None:
 
 
 async def test_input_messages_reach_the_model_with_their_roles() -> None:
-    model = ScriptedChatModel(tokens=["ok"])
+    model = scripted_model(tokens=["ok"])
     agent = chat_model_agent(model)
     conversation = [
         SystemMessage("be brief"),
@@ -91,7 +92,7 @@ async def test_input_messages_reach_the_model_with_their_roles() -> None:
 
 
 async def test_model_kwargs_reach_every_astream_call() -> None:
-    model = ScriptedChatModel(tokens=["ok"])
+    model = scripted_model(tokens=["ok"])
     agent = chat_model_agent(model, temperature=0.5, seed=7)
     async with MiniAgents():
         await agent.trigger("a").acollect_messages()
@@ -151,14 +152,14 @@ def _call_with_sync_invoke(agent: MiniAgent) -> Awaitable[None]:
 async def test_per_call_kwargs_reach_the_model_over_the_agent_defaults(
     call: Callable[[MiniAgent], Awaitable[None]],
 ) -> None:
-    model = ScriptedChatModel(tokens=["ok"])
+    model = scripted_model(tokens=["ok"])
     agent = chat_model_agent(model, alias="writer", temperature=0.7, seed=7)
     await call(agent)
     assert [entry["kwargs"] for entry in model.calls] == [{"temperature": 0, "seed": 7}]
 
 
 def test_alias_defaults_to_the_model_name_and_can_be_given() -> None:
-    model = ScriptedChatModel(tokens=[])
+    model = scripted_model(tokens=[])
     assert chat_model_agent(model).alias == "ScriptedChatModel"
     assert chat_model_agent(model, alias="writer").alias == "writer"
     assert chat_model_agent(model, alias="writer").get_name() == "writer"
@@ -166,7 +167,7 @@ def test_alias_defaults_to_the_model_name_and_can_be_given() -> None:
 
 
 async def test_runnable_streaming_strings_becomes_an_agent() -> None:
-    chain = ScriptedChatModel(tokens=["one ", "two"], delay=0.001) | StrOutputParser()
+    chain = scripted_model(tokens=["one ", "two"], delay=0.001) | StrOutputParser()
     agent = chat_model_agent(chain, alias="parsed")
     async with MiniAgents():
         (promise,) = [promise async for promise in agent.trigger("go")]
@@ -228,7 +229,7 @@ async def _read_into(received: list[str], tokens: AsyncIterable[str]) -> None:
 
 
 async def test_model_error_reaches_the_consumer_after_the_tokens_it_streamed() -> None:
-    agent = chat_model_agent(ScriptedChatModel(tokens=["a", "b", "c"], fail_after=2), alias="w")
+    agent = chat_model_agent(scripted_model(tokens=["a", "b", "c"], fail_after=2), alias="w")
     received: list[str] = []
     async with MiniAgents():
         replies = agent.trigger("go")
@@ -243,9 +244,9 @@ async def test_model_error_reaches_the_consumer_after_the_tokens_it_streamed() -
 
 
 async def test_replies_of_other_agents_become_assistant_input() -> None:
-    model = ScriptedChatModel(tokens=["ok"])
+    model = scripted_model(tokens=["ok"])
     reviewer = chat_model_agent(model, alias="reviewer")
-    draft = chat_model_agent(ScriptedChatModel(tokens=["draft ", "text"]), alias="drafter")
+    draft = chat_model_agent(scripted_model(tokens=["draft ", "text"]), alias="drafter")
 
     @miniagent
     async def pipeline(ctx: InteractionContext) -> None:

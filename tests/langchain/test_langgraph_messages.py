@@ -11,7 +11,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
-from tests.langchain.scripted import ScriptedChatModel, Tree, three_leaf_tree
+from tests.langchain.scripted import Tree, scripted_model, three_leaf_tree
 
 
 def _one_node_graph(
@@ -90,7 +90,7 @@ async def test_models_inside_the_agent_do_not_stream_the_text_a_second_time() ->
 async def test_a_node_awaiting_a_model_agent_streams_its_reply_once_under_the_state_id() -> None:
     """Like a chat model called in a node: tokens stream, the whole does not come again, and
     the message in the state has the id the tokens streamed under."""
-    model = ScriptedChatModel(tokens=["Hel", "lo", "!"], delay=0.001)
+    model = scripted_model(tokens=["Hel", "lo", "!"], delay=0.001)
     streamed, reply = await _streamed_and_final(
         _one_node_graph(chat_model_agent(model, alias="writer"))
     )

@@ -21,9 +21,9 @@ from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.promising import Defaultable
 from tests.langchain.scripted import (
     OuterContext,
-    ScriptedChatModel,
     Tree,
     no_context,
+    scripted_model,
     three_leaf_tree,
     usage,
 )
@@ -179,7 +179,7 @@ async def test_early_break_leaves_no_task_alive_and_runs_leaf_finally_blocks(
 
 def _single_model_agent() -> MiniAgent:
     return chat_model_agent(
-        ScriptedChatModel(tokens=["a", "b"], model_name="scripted-1", usage=usage(2, 2)),
+        scripted_model(tokens=["a", "b"], model_name="scripted-1", usage=usage(2, 2)),
         alias="single",
     )
 

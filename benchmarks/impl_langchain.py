@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
 
-from tests.benchmarks.workloads import (
+from benchmarks.workloads import (
     QUEUE_END,
     TOKEN,
     LatencyClock,

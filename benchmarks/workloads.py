@@ -95,7 +95,25 @@ QUICK = Sizes(
     memory_buffer_tokens=20_000,
 )
 
-SIZES = {"full": FULL, "quick": QUICK}
+TOY = Sizes(
+    stream_tokens=50,
+    tree_depth=2,
+    tree_fan_out=2,
+    tree_leaf_tokens=5,
+    astream_leaf_tokens=5,
+    latency_depth=1,
+    latency_fan_out=2,
+    latency_first_delay=0.0,
+    latency_tokens=3,
+    latency_token_gap=0.0,
+    load_calls=10,
+    load_tokens=3,
+    memory_objects=10,
+    memory_buffer_tokens=50,
+)
+"""Sizes for the test suite's smoke run: each workload runs and checks its counts, in no time."""
+
+SIZES = {"full": FULL, "quick": QUICK, "toy": TOY}
 
 
 @dataclass(frozen=True)

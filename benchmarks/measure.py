@@ -1,4 +1,4 @@
-"""One measurement in this process: `python -m tests.benchmarks.measure IMPL MEASUREMENT SIZES`.
+"""One measurement in this process: `python -m benchmarks.measure IMPL MEASUREMENT SIZES`.
 
 Prints one JSON object on the last line of stdout: the measurement's numbers, plus the peak
 RSS of this process (ru_maxrss) and its RSS once the implementation was imported. The runner
@@ -14,14 +14,14 @@ import platform
 import sys
 from typing import Any
 
-from tests.benchmarks.workloads import SIZES, peak_rss_mb
+from benchmarks.workloads import SIZES, peak_rss_mb
 
 IMPLEMENTATIONS = {
-    "miniagents_lc": "tests.benchmarks.impl_miniagents_lc",
-    "miniagents": "tests.benchmarks.impl_miniagents",
-    "langchain": "tests.benchmarks.impl_langchain",
-    "asyncio": "tests.benchmarks.impl_asyncio",
-    "protocol_v3": "tests.benchmarks.impl_protocol",
+    "miniagents_lc": "benchmarks.impl_miniagents_lc",
+    "miniagents": "benchmarks.impl_miniagents",
+    "langchain": "benchmarks.impl_langchain",
+    "asyncio": "benchmarks.impl_asyncio",
+    "protocol_v3": "benchmarks.impl_protocol",
 }
 
 

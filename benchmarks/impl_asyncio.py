@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-from tests.benchmarks.workloads import (
+from benchmarks.workloads import (
     QUEUE_END,
     TOKEN,
     LatencyClock,
@@ -20,7 +20,7 @@ from tests.benchmarks.workloads import (
     queued_call_memory,
     read_queued_calls,
 )
-from tests.benchmarks.workloads import (
+from benchmarks.workloads import (
     tokens as _tokens,
 )
 

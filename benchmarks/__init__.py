@@ -1,5 +1,5 @@
 """Benchmarks of miniagents_lc against MiniAgents 0.0.35, LangChain nesting and plain asyncio.
 
-Run by hand, never by the test command: `python -m tests.benchmarks` (add `--quick` for a smoke
+Run by hand, never by the test command: `python -m benchmarks` (add `--quick` for a smoke
 run). Each measurement runs in its own subprocess; see docs/performance.md for the figures.
 """

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from miniagents import (  # type: ignore[import-untyped]
+from miniagents import (
     InteractionContext,
     MessagePromise,
     MessageSequence,
@@ -20,7 +20,7 @@ from miniagents import (  # type: ignore[import-untyped]
     miniagent,
 )
 
-from tests.benchmarks.workloads import (
+from benchmarks.workloads import (
     TOKEN,
     AllocationProbe,
     LatencyClock,

@@ -6,16 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from miniagents_lc import (
-    InteractionContext,
-    Message,
-    MessagePromise,
-    MessageSequence,
-    MessageSequencePromise,
-    MiniAgents,
-    miniagent,
-)
-from tests.benchmarks.workloads import (
+from benchmarks.workloads import (
     TOKEN,
     AllocationProbe,
     LatencyClock,
@@ -25,8 +16,17 @@ from tests.benchmarks.workloads import (
     check_count,
     now,
 )
-from tests.benchmarks.workloads import (
+from benchmarks.workloads import (
     tokens as _tokens,
+)
+from miniagents_lc import (
+    InteractionContext,
+    Message,
+    MessagePromise,
+    MessageSequence,
+    MessageSequencePromise,
+    MiniAgents,
+    miniagent,
 )
 
 

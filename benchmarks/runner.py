@@ -1,5 +1,5 @@
 """Run every measurement in its own subprocess, best of N, then print the tables and targets
-and write the JSON report. Entry point: `python -m tests.benchmarks [--quick] [--json PATH]`."""
+and write the JSON report. Entry point: `python -m benchmarks [--quick] [--json PATH]`."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import impl_protocol
-from tests.benchmarks.workloads import SIZES, WORKLOADS, WORKLOADS_BY_KEY
+from benchmarks import impl_protocol
+from benchmarks.workloads import SIZES, WORKLOADS, WORKLOADS_BY_KEY
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = REPO_ROOT / "tests" / "benchmarks" / "results.json"
 SEPARATE_MINIAGENTS_VENV = REPO_ROOT / ".venv-bench-miniagents" / "bin" / "python"
 
@@ -143,7 +143,7 @@ def _run_one(python: str, spec: Spec, sizes: str, timeout: float) -> dict[str, A
     command = [
         python,
         "-m",
-        "tests.benchmarks.measure",
+        "benchmarks.measure",
         spec.implementation,
         spec.measurement,
         sizes,
@@ -536,7 +536,7 @@ def render_report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.benchmarks",
+        prog="python -m benchmarks",
         description="miniagents_lc vs MiniAgents 0.0.35, LangChain nesting and plain asyncio.",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat (smoke run)")
@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     duration = time.perf_counter() - started
     meta = {
-        "command": " ".join(["python -m tests.benchmarks", *(argv or sys.argv[1:])]),
+        "command": " ".join(["python -m benchmarks", *(argv or sys.argv[1:])]),
         "miniagents_lc_source": _source_state(),
         "sizes": sizes,
         "sizes_detail": SIZES[sizes].as_dict(),

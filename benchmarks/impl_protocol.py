@@ -21,13 +21,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from benchmarks.impl_miniagents_lc import _tree_kwargs, tree_node
+from benchmarks.workloads import TOKEN, Measurement, Result, Sizes, check_count, now
 from miniagents_lc import InteractionContext, Message, miniagent
 from miniagents_lc.protocol import AgentRunStream
-from tests.benchmarks.impl_miniagents_lc import _tree_kwargs, tree_node
-from tests.benchmarks.workloads import TOKEN, Measurement, Result, Sizes, check_count, now
 
 if TYPE_CHECKING:
-    from tests.benchmarks.runner import Row, Spec, Target
+    from benchmarks.runner import Row, Spec, Target
 
 V3 = "protocol_v3"
 """The implementation key of these measurements in the runner's plan."""
@@ -132,7 +132,7 @@ def agent_first_event(sizes: Sizes) -> Result:
         first_token_at: list[float] = []
         first_event_at = 0.0
         started = now()
-        kwargs = {"level": 0, "sizes": sizes, "first_token_at": first_token_at}
+        kwargs: dict[str, Any] = {"level": 0, "sizes": sizes, "first_token_at": first_token_at}
         async with await timed_node.astream_events("go", version="v3", **kwargs) as run:
             async for event in run:
                 data = event["params"]["data"]
@@ -263,7 +263,7 @@ def plan(spec: type[Spec]) -> tuple[Spec, ...]:
 
 def table(rows: list[Row]) -> str:
     """Tokens/s of each way to read the tree, as a share of `astream()`'s; the latency."""
-    from tests.benchmarks.runner import _fmt_time, _metric, _rows_of, _table
+    from benchmarks.runner import _fmt_time, _metric, _rows_of, _table
 
     lines = []
     for row in _rows_of(rows, "events"):
@@ -293,7 +293,7 @@ def _share(share: float) -> str:
 
 
 def _tokens_per_s(rows: list[Row], measurement: str) -> float | None:
-    from tests.benchmarks.runner import _metric
+    from benchmarks.runner import _metric
 
     row = next((r for r in rows if r.spec.measurement == measurement), None)
     wall, tokens = _metric(row, "wall_s"), _metric(row, "tokens")
@@ -302,7 +302,7 @@ def _tokens_per_s(rows: list[Row], measurement: str) -> float | None:
 
 def targets(rows: list[Row], target: type[Target]) -> list[Target]:
     """(g) run.messages and raw events >= 25% of astream()'s tokens/s; first event <= 3 ms."""
-    from tests.benchmarks.runner import _metric
+    from benchmarks.runner import _metric
 
     found: list[Target] = []
     reference = _tokens_per_s(rows, "events/astream")
