@@ -1,12 +1,14 @@
 """Messages: immutable `Message`s, the promises that stream them, and flattened sequences."""
 
 from miniagents_lc.messages.assistant import AssistantMessage, thaw
+from miniagents_lc.messages.error import ErrorMessage
 from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
 from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
 from miniagents_lc.messages.sequence import MessageSequence, MessageType, fed_message_sequence
 
 __all__ = [
     "AssistantMessage",
+    "ErrorMessage",
     "FrozenDict",
     "Message",
     "MessagePromise",
