@@ -9,11 +9,13 @@ from miniagents_lc.agents import (
     InteractionContext,
     MiniAgent,
     MiniAgents,
+    current_agent_trace,
     miniagent,
 )
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from miniagents_lc.messages import (
     AssistantMessage,
+    ErrorMessage,
     FrozenDict,
     Message,
     MessagePromise,
@@ -45,6 +47,7 @@ __all__ = [
     "AppendNotOpenError",
     "AppendProducer",
     "AssistantMessage",
+    "ErrorMessage",
     "FedSequence",
     "FlatSequence",
     "FrozenDict",
@@ -65,6 +68,7 @@ __all__ = [
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",
+    "current_agent_trace",
     "flatten",
     "miniagent",
 ]
