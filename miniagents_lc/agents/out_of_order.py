@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +22,9 @@ async def place_when_ready(sequence: MessageSequencePromise, place: Callable[[An
     waiting: set[asyncio.Task[None]] = set()
 
     async def place_once_resolved(promise: MessagePromise) -> None:
-        try:
+        # Not swallowed: the error is raised again where the placed message is read.
+        with contextlib.suppress(Exception):
             await promise
-        except Exception:  # noqa: S110 - not swallowed: it is raised again where the message is read
-            pass
         place(promise)
 
     try:

@@ -188,7 +188,6 @@ async def _flatten_into_message_promises(
     current: object = item
     try:
         while True:
-            failure: Exception | None = None
             try:
                 leaf = _as_leaf(current)
                 if leaf is not None:
@@ -215,9 +214,7 @@ async def _flatten_into_message_promises(
             except Exception as error:
                 if errors_as is None:
                     raise
-                failure = error
-            if failure is not None:
-                yield errors_as(failure).as_promise
+                yield errors_as(error).as_promise
 
             while stack:
                 iterator, is_async, ident = stack[-1]

@@ -91,12 +91,15 @@ async def test_a_failing_out_of_order_message_raises_where_it_is_placed() -> Non
     async def agent(ctx: InteractionContext) -> None:
         ctx.reply_out_of_order([Message.promise(failing()), "quick"])
 
+    received: list[str] = []
+
+    async def read_all() -> None:
+        async for promise in agent.trigger():
+            received.append(str(await promise))
+
     async with MiniAgents():
-        replies = agent.trigger()
-        received: list[str] = []
         with pytest.raises(Boom, match="out of order, broken"):
-            async for promise in replies:
-                received.append(str(await promise))
+            await read_all()
 
     assert received == ["quick"]
 
@@ -146,9 +149,7 @@ async def test_the_waited_works_error_is_the_agents_error(errors_as_messages: bo
             assert "waiter" in "\n".join(caught.value.__notes__)
 
 
-async def test_the_current_context_and_agent_trace_are_found_from_anywhere_in_agent_code() -> (
-    None
-):
+async def test_the_current_context_and_agent_trace_are_found_from_anywhere_in_agent_code() -> None:
     found: dict[str, Any] = {}
 
     def helper_without_ctx() -> tuple[str, ...]:
