@@ -221,3 +221,33 @@ async def test_error_messages_are_replayed_the_same_to_every_reader() -> None:
 
     assert first == second
     assert [type(message) for message in first] == [Message, ErrorMessage, Message]
+
+
+async def test_a_cancelled_reader_of_a_tolerant_reply_still_stops_the_work_it_alone_read() -> None:
+    cancelled = asyncio.Event()
+
+    async def endless_tokens() -> AsyncIterator[str]:
+        try:
+            while True:
+                await asyncio.sleep(0.01)
+                yield "."
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    @miniagent
+    async def inner(ctx: InteractionContext) -> None:
+        ctx.reply(Message.promise(endless_tokens()))
+
+    @miniagent(errors_as_messages=True)
+    async def outer(ctx: InteractionContext) -> None:
+        ctx.reply(["first", inner.trigger()])
+
+    async with MiniAgents():
+        reading = asyncio.create_task(outer.trigger().acollect_messages())
+        await asyncio.sleep(0.1)
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
+        await asyncio.wait_for(cancelled.wait(), 5)
+
+    assert cancelled.is_set()
