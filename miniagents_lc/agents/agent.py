@@ -243,7 +243,8 @@ class AgentCall:
     """One call of an agent: send it messages, then read its replies.
 
     The agent function starts at the next task switch (or, when not scheduled immediately,
-    when its replies are first consumed) and reads the messages as they are sent.
+    when its replies are first consumed) and reads the messages as they are sent. `error` is
+    the error the function raised, once it has (also when its replies carry it as a message).
     """
 
     __slots__ = (
