@@ -62,8 +62,13 @@ def tolerant_flattener(
 
 def _guard(source: MessagePromise, failures: list[BaseException]) -> MessagePromise:
     async def tokens(guarded: MessagePromise) -> AsyncIterator[str]:
+        first = True
         try:
             async for token in source:
+                if first:
+                    # What the source knows by its first token (a model's message id, say).
+                    guarded.set_fields(**source.fields)
+                    first = False
                 yield token
         except Exception as error:
             failures.append(error)

@@ -4,12 +4,21 @@ model face carries both."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from miniagents_lc import InteractionContext, MiniAgent, MiniAgentChatModel, miniagent
+from miniagents_lc import (
+    InteractionContext,
+    Message,
+    MessagePromise,
+    MiniAgent,
+    MiniAgentChatModel,
+    miniagent,
+)
 
 
 class Boom(Exception):
@@ -120,3 +129,23 @@ async def test_the_chat_model_face_carries_the_marked_text_and_the_error_metadat
         message = await model.ainvoke("go")
         assert MARKED in str(message.content)
         assert message.response_metadata["errors"] == [EXPECTED_ERROR]
+
+
+@pytest.mark.parametrize("errors_as_messages", [True, False])
+async def test_the_reply_takes_its_first_models_message_id_in_either_mode(
+    errors_as_messages: bool,
+) -> None:
+    async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
+        await asyncio.sleep(0.05)  # the id comes with the first token, not before
+        promise.set_fields(id="model-message-id")
+        yield "hi"
+        await asyncio.sleep(0.05)
+        yield " there"
+
+    @miniagent(errors_as_messages=errors_as_messages)
+    async def agent(ctx: InteractionContext) -> None:
+        ctx.reply(Message.promise(tokens))
+
+    chunks = [chunk async for chunk in agent.astream("go")]
+
+    assert {chunk.id for chunk in chunks} == {"model-message-id"}
