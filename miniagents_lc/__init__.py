@@ -13,12 +13,14 @@ from miniagents_lc.agents import (
     MiniAgent,
     MiniAgents,
     PersistHandler,
+    current_agent_trace,
     miniagent,
 )
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
     AssistantMessage,
+    ErrorMessage,
     FrozenDict,
     Message,
     MessagePromise,
@@ -61,6 +63,7 @@ __all__ = [
     "AppendProducer",
     "AssistantMessage",
     "Defaultable",
+    "ErrorMessage",
     "FedSequence",
     "FlatSequence",
     "FrozenDict",
@@ -82,6 +85,7 @@ __all__ = [
     "StreamCursor",
     "StreamedPromise",
     "chat_model_agent",
+    "current_agent_trace",
     "fed_message_sequence",
     "flatten",
     "joined_text",

@@ -14,6 +14,7 @@ from miniagents_lc.agents.agent import (
     PersistHandler,
     miniagent,
 )
+from miniagents_lc.agents.current import current_agent_trace
 
 __all__ = [
     "AgentCall",
@@ -22,5 +23,6 @@ __all__ = [
     "MiniAgent",
     "MiniAgents",
     "PersistHandler",
+    "current_agent_trace",
     "miniagent",
 ]

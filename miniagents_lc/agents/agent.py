@@ -14,11 +14,14 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 
 from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc.agents.current import current_interaction, current_interaction_or_raise
 from miniagents_lc.agents.event_streams import event_streams
+from miniagents_lc.agents.out_of_order import place_when_ready
 from miniagents_lc.agents.runnable import combine, traced_run
 from miniagents_lc.agents.sync_bridge import iterate_sync, run_sync
 from miniagents_lc.agents.tracing import start_agent_trace
 from miniagents_lc.messages import (
+    ErrorMessage,
     Message,
     MessagePromise,
     MessageSequence,
@@ -26,6 +29,7 @@ from miniagents_lc.messages import (
     MessageType,
     fed_message_sequence,
 )
+from miniagents_lc.messages.error import RAISED_IN_AGENT
 from miniagents_lc.promising import (
     DEFAULT,
     AppendClosedError,
@@ -45,6 +49,10 @@ class MiniAgents(PromisingContext):
 
     `async with MiniAgents():` around agent code (or `MiniAgents().run(main())` from sync code);
     calling an agent through its LangChain interface sets one up when none is active.
+
+    `errors_as_messages=True` makes a failing agent's error an `ErrorMessage` in its place in
+    the replies (its siblings go on) instead of an exception that ends them; an agent's own
+    setting wins. `error_tracebacks_in_messages=True` adds the traceback to those messages.
     """
 
     def __init__(
@@ -52,11 +60,15 @@ class MiniAgents(PromisingContext):
         *,
         schedule_immediately_by_default: bool = True,
         producer_capture_errors_by_default: bool = False,
+        errors_as_messages: bool = False,
+        error_tracebacks_in_messages: bool = False,
     ) -> None:
         super().__init__(
             schedule_immediately_by_default=schedule_immediately_by_default,
             producer_capture_errors_by_default=producer_capture_errors_by_default,
         )
+        self.errors_as_messages = errors_as_messages
+        self.error_tracebacks_in_messages = error_tracebacks_in_messages
         self._persist_handlers: list[PersistHandler] = []
         self._persisted_keys: set[str] = set()
         # Calls whose input is still open (an ordered set), each with the task that opened it.
@@ -150,7 +162,10 @@ class InteractionContext:
     """What an agent function gets: its input, itself, and the way to reply.
 
     `message_promises` is the input, streamed; `reply(...)` appends anything of `MessageType`
-    to the reply sequence, in order; `finish_early()` ends the reply sequence at once.
+    to the reply sequence, in order (`reply_out_of_order(...)`: in the order its messages
+    resolve); `finish_early()` ends the reply sequence at once; `make_sure_to_wait(...)` keeps
+    the replies open until a piece of work is done. `InteractionContext.get_current()` finds
+    the context from anywhere in the agent's code, and `agent_trace` names the calls above it.
     `config` is the LangChain `RunnableConfig` of the run this call belongs to (None outside
     LangChain): pass it to models you call so they show up in traces.
     """
@@ -167,8 +182,52 @@ class InteractionContext:
         """The input messages, flattened and streamed as the caller sends them."""
         return self._call._input_promise()
 
+    @classmethod
+    def get_current(cls) -> InteractionContext:
+        """The context of the agent call whose code is running (in its function or a task it
+        started); raises `NoActiveContextError` elsewhere."""
+        return current_interaction_or_raise()
+
+    @property
+    def agent_trace(self) -> tuple[str, ...]:
+        """The aliases of this call and of the calls that triggered it, this one first."""
+        aliases: list[str] = []
+        interaction: InteractionContext | None = self
+        while interaction is not None:
+            aliases.append(interaction.this_agent.alias)
+            interaction = interaction._call._parent
+        return tuple(aliases)
+
     def reply(self, messages: MessageType) -> None:
         """Append to the reply sequence; the caller reads replies in the order given."""
+        self._append_reply(messages)
+
+    def reply_out_of_order(self, messages: MessageType) -> None:
+        """Place each message of `messages` in the reply sequence once it has resolved (its
+        whole text produced), first resolved first, wherever the replies then are. The
+        replies stay open until all of them are placed."""
+        sequence = MessageSequence.turn_into_sequence_promise(messages)
+        context = MiniAgents.get_current()
+        self.make_sure_to_wait(
+            context.schedule_task(
+                place_when_ready(sequence, self._place_out_of_order),
+                name=f"miniagent-out-of-order:{self.this_agent.alias}",
+            )
+        )
+
+    def _place_out_of_order(self, messages: MessageType) -> None:
+        # After finish_early() nothing more reaches the caller, by that call's meaning.
+        if not self._call._reply.append_producer.is_closed:
+            self._append_reply(messages)
+
+    def make_sure_to_wait(self, awaitable: Awaitable[Any]) -> None:
+        """Keep the reply sequence open until `awaitable` is done (a coroutine starts as a task
+        of the context now). Its error is the agent's error, as if the function had raised it."""
+        if inspect.iscoroutine(awaitable):
+            awaitable = MiniAgents.get_current().schedule_task(awaitable)
+        self._call._awaited.append(awaitable)
+
+    def _append_reply(self, messages: MessageType) -> None:
         try:
             self._call._reply.append_producer.append(messages)
         except AppendClosedError as error:
@@ -188,20 +247,25 @@ class AgentCall:
     """One call of an agent: send it messages, then read its replies.
 
     The agent function starts at the next task switch (or, when not scheduled immediately,
-    when its replies are first consumed) and reads the messages as they are sent.
+    when its replies are first consumed) and reads the messages as they are sent. `error` is
+    the error the function raised, once it has (also when its replies carry it as a message).
     """
 
     __slots__ = (
         "_agent",
+        "_awaited",
         "_context",
         "_input",
         "_input_finished",
         "_input_sequence",
         "_kwargs",
         "_owner",
+        "_parent",
         "_reply",
         "_run_config",
         "_started",
+        "_tolerant",
+        "error",
     )
 
     def __init__(
@@ -224,6 +288,13 @@ class AgentCall:
         self._input: AppendProducer[MessageType] | None = None
         self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
+        # The call whose code triggered this one (for agent traces), and what it must wait for.
+        self._parent = current_interaction.get()
+        self._awaited: list[Awaitable[Any]] = []
+        # The error the agent function raised, also when it became a message in the replies.
+        self.error: BaseException | None = None
+        own = agent.errors_as_messages
+        self._tolerant = context.errors_as_messages if own is None else own
         # The replies name the agent on every error that passes through them, start it on first
         # demand (unless it starts now), and stop with the call.
         self._reply = fed_message_sequence(
@@ -236,6 +307,7 @@ class AgentCall:
             ),
             schedule_immediately=schedule_immediately,
             capture_errors=True,
+            errors_as=self._error_message if self._tolerant else None,
         )
         self._reply.append_producer.open()
         self._context = context
@@ -293,6 +365,18 @@ class AgentCall:
             self.finish()
         return self._reply.sequence_promise
 
+    def _error_message(self, error: BaseException) -> ErrorMessage:
+        own = self._agent.error_tracebacks_in_messages
+        with_traceback = self._context.error_tracebacks_in_messages if own is None else own
+        return ErrorMessage.of(error, agent_alias=self._agent.alias, with_traceback=with_traceback)
+
+    async def _await_pending(self) -> None:
+        """Wait for what `make_sure_to_wait` was given, including what is given meanwhile."""
+        while self._awaited:
+            awaitables, self._awaited = self._awaited, []
+            for awaitable in awaitables:
+                await awaitable
+
     def _ensure_started(self) -> None:
         if self._started:
             return
@@ -321,26 +405,34 @@ class AgentCall:
         )
         replies = self._reply.append_producer
         unreported: Exception | None = None
+        current_interaction.set(interaction)
         with replies:
             try:
                 await agent.func(interaction, **self._kwargs)
+                await self._await_pending()
             except Exception as error:
-                _add_note_once(error, f"raised in agent {agent.alias!r}")
+                _add_note_once(error, RAISED_IN_AGENT.format(alias=agent.alias))
+                self.error = error
                 if trace is not None:
                     await trace.fail(error)
                 if not replies.is_closed:
-                    raise  # ends the replies with it, where the caller sees it
-                unreported = error
+                    if self._tolerant:
+                        # Flattened into its ErrorMessage, after what was replied before it.
+                        replies.append(error)
+                    else:
+                        raise  # ends the replies with it, where the caller sees it
+                else:
+                    unreported = error
         if unreported is not None:
             # finish_early() closed the replies, so no caller can see this error: fail the
             # task instead, which the context logs with its traceback, rather than lose it.
             raise unreported
-        if trace is not None:
+        if trace is not None and self.error is None:
             await trace.finish(self._reply.sequence_promise)
 
     def _note_passing_error(self, error: BaseException) -> None:
         alias = self._agent.alias
-        if f"raised in agent {alias!r}" not in getattr(error, "__notes__", ()):
+        if RAISED_IN_AGENT.format(alias=alias) not in getattr(error, "__notes__", ()):
             _add_note_once(error, f"passed through the replies of agent {alias!r}")
 
 
@@ -375,6 +467,8 @@ class MiniAgent(Runnable[Any, AIMessage]):
         alias: str | None = None,
         description: str | None = None,
         bound_kwargs: dict[str, Any] | None = None,
+        errors_as_messages: bool | None = None,
+        error_tracebacks_in_messages: bool | None = None,
     ) -> None:
         if inspect.isclass(func):
             raise TypeError(
@@ -395,6 +489,9 @@ class MiniAgent(Runnable[Any, AIMessage]):
         )
         self.bound_kwargs: dict[str, Any] = dict(bound_kwargs or {})
         self.name = self.alias
+        # None: as the `MiniAgents` context says.
+        self.errors_as_messages = errors_as_messages
+        self.error_tracebacks_in_messages = error_tracebacks_in_messages
 
     def __repr__(self) -> str:
         return f"MiniAgent({self.alias!r})"
@@ -428,6 +525,8 @@ class MiniAgent(Runnable[Any, AIMessage]):
             alias=alias if alias is not None else self.alias,
             description=description if description is not None else self.description,
             bound_kwargs={**self.bound_kwargs, **kwargs},
+            errors_as_messages=self.errors_as_messages,
+            error_tracebacks_in_messages=self.error_tracebacks_in_messages,
         )
 
     def _trigger_for_run(
@@ -544,6 +643,8 @@ def miniagent(
     *,
     alias: str | None = None,
     description: str | None = None,
+    errors_as_messages: bool | None = None,
+    error_tracebacks_in_messages: bool | None = None,
     **bound_kwargs: Any,
 ) -> Callable[[AgentFunction], MiniAgent]: ...
 
@@ -554,6 +655,8 @@ def miniagent(
     *,
     alias: str | None = None,
     description: str | None = None,
+    errors_as_messages: bool | None = None,
+    error_tracebacks_in_messages: bool | None = None,
     **bound_kwargs: Any,
 ) -> MiniAgent | Callable[[AgentFunction], MiniAgent]:
     """Turn `async def agent(ctx, **kwargs)` into a `MiniAgent`; bare or with arguments.
@@ -562,7 +665,14 @@ def miniagent(
     `async def __call__(self, ctx, **kwargs)` instead, `MiniAgent(MyAgent())`."""
 
     def decorate(function: AgentFunction) -> MiniAgent:
-        return MiniAgent(function, alias=alias, description=description, bound_kwargs=bound_kwargs)
+        return MiniAgent(
+            function,
+            alias=alias,
+            description=description,
+            bound_kwargs=bound_kwargs,
+            errors_as_messages=errors_as_messages,
+            error_tracebacks_in_messages=error_tracebacks_in_messages,
+        )
 
     return decorate(func) if func is not None else decorate
 

@@ -25,8 +25,13 @@ from langchain_core.runnables.config import (
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
 from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
+from miniagents_lc.agents.error_text import ErrorText, error_message_of, error_metadata, text_runs
 from miniagents_lc.agents.event_streams import around_run, wrapped_run
-from miniagents_lc.messages import MESSAGE_SEPARATOR, MessagePromise, MessageType
+from miniagents_lc.messages import (
+    MESSAGE_SEPARATOR,
+    MessagePromise,
+    MessageType,
+)
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
 from miniagents_lc.promising.stream_buffer import StreamBuffer
@@ -136,13 +141,16 @@ class _AgentRun:
         self.start()
         cursor: StreamCursor[str] = StreamCursor(self.text)
         while batch := await cursor.read():
-            yield batch[0] if len(batch) == 1 else "".join(batch)
+            for text in text_runs(batch):
+                yield text
 
     async def chunks(self) -> AsyncGenerator[AIMessageChunk, None]:
         async with aclosing(self.text_batches()) as batches:
             async for text in batches:
                 # Read per chunk: the id is settled before the first text is buffered.
-                yield AIMessageChunk(content=text, id=self.message_id)
+                yield AIMessageChunk(
+                    content=text, id=self.message_id, response_metadata=error_metadata([text])
+                )
         yield self._last_chunk()
 
     def _last_chunk(self) -> AIMessageChunk:
@@ -167,7 +175,7 @@ class _AgentRun:
             content="".join(self.text.pieces),
             id=self.message_id,
             usage_metadata=self.usage,
-            response_metadata=self.response_metadata,
+            response_metadata={**self.response_metadata, **error_metadata(self.text.pieces)},
         )
 
     def _adopt_id_of(self, first: MessagePromise) -> None:
@@ -224,6 +232,11 @@ class _AgentRun:
         async for message_promise in replies:
             if not first:
                 text.push(MESSAGE_SEPARATOR)
+            error = error_message_of(message_promise)
+            if error is not None:
+                text.push(ErrorText(error))
+                first = False
+                continue
             cursor = message_promise.cursor()
             batch = await cursor.read()
             if first and self._adopt_reply_id:

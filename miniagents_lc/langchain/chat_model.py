@@ -20,6 +20,7 @@ from langchain_core.runnables.config import ensure_config
 from pydantic import model_validator
 
 from miniagents_lc.agents import MiniAgent
+from miniagents_lc.agents.error_text import error_metadata
 from miniagents_lc.agents.runnable import _AgentRun
 from miniagents_lc.agents.sync_bridge import iterate_sync
 from miniagents_lc.messages import Message, message_from_langchain
@@ -100,7 +101,11 @@ class MiniAgentChatModel(BaseChatModel):
         try:
             async with aclosing(run.text_batches()) as batches:
                 async for text in batches:
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    yield ChatGenerationChunk(
+                        message=AIMessageChunk(
+                            content=text, response_metadata=error_metadata([text])
+                        )
+                    )
             yield ChatGenerationChunk(
                 message=AIMessageChunk(
                     content="",

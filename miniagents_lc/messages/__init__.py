@@ -1,6 +1,7 @@
 """Messages: immutable `Message`s, the promises that stream them, and flattened sequences."""
 
 from miniagents_lc.messages.assistant import AssistantMessage, thaw
+from miniagents_lc.messages.error import ErrorMessage
 from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
 from miniagents_lc.messages.promises import (
     MESSAGE_SEPARATOR,
@@ -13,6 +14,7 @@ from miniagents_lc.messages.sequence import MessageSequence, MessageType, fed_me
 __all__ = [
     "MESSAGE_SEPARATOR",
     "AssistantMessage",
+    "ErrorMessage",
     "FrozenDict",
     "Message",
     "MessagePromise",

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from miniagents_lc.messages.message import Message, message_from_langchain
 from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
+from miniagents_lc.messages.tolerant import ErrorsAs, ended_cleanly, tolerant_flattener
 from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FedSequence
 from miniagents_lc.promising.flat_sequence import flatten
 from miniagents_lc.promising.ownership import TaskOwner
@@ -98,9 +99,26 @@ def fed_message_sequence(
     on_demand: Callable[[], None] | None = None,
     schedule_immediately: Defaultable = DEFAULT,
     capture_errors: Defaultable = DEFAULT,
+    errors_as: ErrorsAs | None = None,
 ) -> FedSequence[MessageType, MessageSequencePromise]:
     """A `FedSequence` of `MessageType` items flattened into a `MessageSequencePromise` (what
-    `MessageSequence` and an agent's replies are made of); see `FedSequence` for the options."""
+    `MessageSequence` and an agent's replies are made of); see `FedSequence` for the options.
+
+    With `errors_as`, an error inside an item becomes the message `errors_as(error)` at its
+    position and the sequence goes on (see `miniagents_lc.messages.tolerant`)."""
+    if errors_as is not None:
+        return FedSequence(
+            tolerant_flattener(
+                lambda item: _flatten_into_message_promises(item, errors_as), errors_as
+            ),
+            promise_class=MessageSequencePromise,
+            pass_through=_ready_clean_message,
+            owner=owner,
+            on_error=on_error,
+            on_demand=on_demand,
+            schedule_immediately=schedule_immediately,
+            capture_errors=capture_errors,
+        )
     return FedSequence(
         _flatten_into_message_promises,
         promise_class=MessageSequencePromise,
@@ -123,6 +141,12 @@ def _ready_message(item: object) -> MessagePromise | None:
     if isinstance(item, Message):
         return item.as_promise
     return None
+
+
+def _ready_clean_message(item: object) -> MessagePromise | None:
+    """`_ready_message`, for a message that can't fail any more."""
+    ready = _ready_message(item)
+    return ready if ready is not None and ended_cleanly(ready) else None
 
 
 def _as_leaf(item: object) -> MessagePromise | None:
@@ -150,8 +174,13 @@ def _unsupported(item: object) -> TypeError:
     return TypeError(f"Unsupported message type {kind}: {item!r:.80}.{hint} Expected {_ACCEPTED}.")
 
 
-async def _flatten_into_message_promises(item: MessageType) -> AsyncIterator[MessagePromise]:
-    """Depth-first flattening with an explicit stack: any depth of nesting, no recursion."""
+async def _flatten_into_message_promises(
+    item: MessageType, errors_as: ErrorsAs | None = None
+) -> AsyncIterator[MessagePromise]:
+    """Depth-first flattening with an explicit stack: any depth of nesting, no recursion.
+
+    With `errors_as`, an error met at a position (an exception item, an unsupported one, a
+    nested sequence or async iterable that fails) becomes that message, and the walk goes on."""
     # Each entry: an iterator over a container, whether it is async, and the container's id
     # (to refuse a container that contains itself instead of looping forever).
     stack: list[tuple[Iterator[Any] | AsyncIterator[Any], bool, int]] = []
@@ -159,28 +188,33 @@ async def _flatten_into_message_promises(item: MessageType) -> AsyncIterator[Mes
     current: object = item
     try:
         while True:
-            leaf = _as_leaf(current)
-            if leaf is not None:
-                yield leaf
-            elif isinstance(current, MessageSequencePromise):
-                async for promise in current:
-                    yield promise
-            elif isinstance(current, BaseException):
-                raise current
-            elif hasattr(current, "__aiter__"):
-                stack.append((current.__aiter__(), True, id(current)))
-            elif isinstance(current, Iterable) and not isinstance(
-                current, bytes | bytearray | memoryview
-            ):
-                if id(current) in on_stack:
-                    raise ValueError(
-                        f"A {type(current).__name__} that contains itself can't be flattened "
-                        "into a message sequence."
-                    )
-                on_stack.add(id(current))
-                stack.append((iter(current), False, id(current)))
-            else:
-                raise _unsupported(current)
+            try:
+                leaf = _as_leaf(current)
+                if leaf is not None:
+                    yield leaf
+                elif isinstance(current, MessageSequencePromise):
+                    async for promise in current:
+                        yield promise
+                elif isinstance(current, BaseException):
+                    raise current
+                elif hasattr(current, "__aiter__"):
+                    stack.append((current.__aiter__(), True, id(current)))
+                elif isinstance(current, Iterable) and not isinstance(
+                    current, bytes | bytearray | memoryview
+                ):
+                    if id(current) in on_stack:
+                        raise ValueError(
+                            f"A {type(current).__name__} that contains itself can't be "
+                            "flattened into a message sequence."
+                        )
+                    on_stack.add(id(current))
+                    stack.append((iter(current), False, id(current)))
+                else:
+                    raise _unsupported(current)
+            except Exception as error:
+                if errors_as is None:
+                    raise
+                yield errors_as(error).as_promise
 
             while stack:
                 iterator, is_async, ident = stack[-1]
@@ -193,6 +227,12 @@ async def _flatten_into_message_promises(item: MessageType) -> AsyncIterator[Mes
                 except (StopIteration, StopAsyncIteration):
                     stack.pop()
                     on_stack.discard(ident)
+                except Exception as error:
+                    if errors_as is None:
+                        raise
+                    stack.pop()
+                    on_stack.discard(ident)
+                    yield errors_as(error).as_promise
             else:
                 return
     finally:

@@ -5,7 +5,9 @@ segment `"alias:index"` (the index counts the calls of the same parent, so it is
 siblings), and follows each call's reply:
 
 - a `lifecycle` event `started` when the call is made, then `completed`, `failed` (with the
-  error) or `interrupted` (the run ended first) when its reply ends;
+  error; also when the agent's error became an `ErrorMessage` in its reply, which is then
+  emitted as a message like any other) or `interrupted` (the run ended first) when its reply
+  ends;
 - for each message of the reply that the call produced itself, in reply order, `messages`
   events: message-start, the text block's start, its deltas and finish, a block per tool call,
   then message-finish (usage, model, finish reason) or an error.
@@ -66,6 +68,7 @@ class CallNode:
 
     __slots__ = (
         "_next_index",
+        "agent_error",
         "alias",
         "children",
         "error",
@@ -85,6 +88,8 @@ class CallNode:
         # The calls it made, as they are made; ends with the run.
         self.children: StreamBuffer[CallNode] = StreamBuffer()
         self._next_index = 0
+        # The error of the agent function, when its replies carry it as a message instead.
+        self.agent_error: Callable[[], BaseException | None] = lambda: None
 
     def child_namespace(self, alias: str) -> Namespace:
         """The namespace of the next call this one makes."""
@@ -264,6 +269,7 @@ class AgentTreeEvents:
         else:
             namespace = []
         node = CallNode(alias, namespace, call.reply_sequence(finish_call=False))
+        node.agent_error = lambda: call.error
         self._nodes[call._owner] = node
         if parent is None:
             self.root_node = node
@@ -325,7 +331,7 @@ class AgentTreeEvents:
             self._start_message(follower, follower.own.popleft())
         if replies.done:
             if follower.message is None:
-                error = replies.error
+                error = replies.error or node.agent_error()
                 self._end_call(follower, "failed" if error else "completed", error)
         elif self._closing:
             if follower.message is None:
