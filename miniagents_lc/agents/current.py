@@ -33,3 +33,10 @@ def current_agent_trace() -> tuple[str, ...]:
     triggered it, and so on up to the outermost; empty outside any agent function."""
     interaction = current_interaction.get()
     return () if interaction is None else interaction.agent_trace
+
+
+__all__ = [
+    "current_agent_trace",
+    "current_interaction",
+    "current_interaction_or_raise",
+]

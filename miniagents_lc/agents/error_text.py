@@ -61,3 +61,12 @@ def error_metadata(pieces: Iterable[str]) -> dict[str, Any]:
         if isinstance(piece, ErrorText)
     ]
     return {ERRORS_KEY: errors} if errors else {}
+
+
+__all__ = [
+    "ERRORS_KEY",
+    "ErrorText",
+    "error_message_of",
+    "error_metadata",
+    "text_runs",
+]

@@ -41,3 +41,8 @@ async def place_when_ready(sequence: MessageSequencePromise, place: Callable[[An
         raise
     if waiting:
         await asyncio.wait(waiting)
+
+
+__all__ = [
+    "place_when_ready",
+]

@@ -98,5 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+__all__ = [
+    "SNAPSHOT_AFTER_MS",
+    "draw_pictures",
+    "main",
+    "write_pictures",
+]
+
+
 if __name__ == "__main__":
     sys.exit(main())

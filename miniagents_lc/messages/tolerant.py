@@ -78,3 +78,9 @@ def _guard(source: MessagePromise, failures: list[BaseException]) -> MessageProm
     return _GuardedMessagePromise(
         producer=tokens, message_class=source._message_class, fields=dict(source.fields)
     )
+
+
+__all__ = [
+    "ended_cleanly",
+    "tolerant_flattener",
+]
