@@ -6,12 +6,19 @@ One continuous token stream across nested, parallel agents: every message is a
 
 from miniagents_lc.agents import (
     AgentCall,
+    AgentRequest,
+    AgentTool,
     InteractionContext,
     MiniAgent,
     MiniAgents,
     miniagent,
 )
-from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
+from miniagents_lc.langchain import (
+    MiniAgentChatModel,
+    ToolLoopLimitError,
+    chat_model_agent,
+    tool_agent,
+)
 from miniagents_lc.messages import (
     AssistantMessage,
     FrozenDict,
@@ -41,6 +48,8 @@ from miniagents_lc.promising import (
 __all__ = [
     "DEFAULT",
     "AgentCall",
+    "AgentRequest",
+    "AgentTool",
     "AppendClosedError",
     "AppendNotOpenError",
     "AppendProducer",
@@ -64,7 +73,9 @@ __all__ = [
     "StreamCancelledError",
     "StreamCursor",
     "StreamedPromise",
+    "ToolLoopLimitError",
     "chat_model_agent",
     "flatten",
     "miniagent",
+    "tool_agent",
 ]

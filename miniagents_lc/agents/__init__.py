@@ -14,10 +14,13 @@ from miniagents_lc.agents.agent import (
     PersistHandler,
     miniagent,
 )
+from miniagents_lc.agents.agent_tool import AgentRequest, AgentTool
 
 __all__ = [
     "AgentCall",
     "AgentFunction",
+    "AgentRequest",
+    "AgentTool",
     "InteractionContext",
     "MiniAgent",
     "MiniAgents",

@@ -10,7 +10,9 @@ from typing import Any, Self, overload
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
+from pydantic import BaseModel
 
+from miniagents_lc.agents.agent_tool import AgentTool, agent_as_tool
 from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.agents.runnable import AgentRunnable
 from miniagents_lc.agents.tracing import start_agent_trace
@@ -417,6 +419,17 @@ class MiniAgent(AgentRunnable):
             description=description if description is not None else self.description,
             bound_kwargs={**self.bound_kwargs, **kwargs},
         )
+
+    def as_tool(  # type: ignore[override]
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        args_schema: type[BaseModel] | None = None,
+    ) -> AgentTool:
+        """This agent as a LangChain tool (see `AgentTool`): named by its alias, described by
+        its description, taking one `request: str` unless `args_schema` says otherwise, and
+        answering with its reply text."""
+        return agent_as_tool(self, name, description, args_schema)
 
     def _trigger_for_run(
         self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any

@@ -33,7 +33,8 @@ def chat_model_agent(
     `model_kwargs` are the agent's bound kwargs: they reach every `astream` call of the model,
     together with the kwargs of each call (`agent.bind(temperature=0)`,
     `agent.ainvoke(x, temperature=0)`, `agent.trigger(x, temperature=0)`, `fork(...)`), which
-    win over them. The alias defaults to the model's name.
+    win over them; `tools` (and `tool_choice`) among them are bound with the model's
+    `bind_tools` instead. The alias defaults to the model's name.
     """
     name = alias or model.get_name()
 
@@ -41,7 +42,8 @@ def chat_model_agent(
         async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
             messages = messages_to_langchain(await ctx.message_promises.acollect_messages())
             total: AIMessageChunk | None = None
-            stream = model.astream(messages, config=ctx.config, **call_kwargs)
+            bound, kwargs = _with_tools(model, name, call_kwargs)
+            stream = bound.astream(messages, config=ctx.config, **kwargs)
             try:
                 async for chunk in stream:
                     if isinstance(chunk, str):
@@ -82,6 +84,24 @@ def chat_model_agent(
         else f"Replies with what the chat model {model.get_name()} streams.",
         bound_kwargs=model_kwargs,
     )
+
+
+def _with_tools(
+    model: Runnable[Any, Any], name: str, call_kwargs: dict[str, Any]
+) -> tuple[Runnable[Any, Any], dict[str, Any]]:
+    """The model with the call's `tools` bound through its `bind_tools`, and the other kwargs."""
+    if "tools" not in call_kwargs:
+        return model, call_kwargs
+    kwargs = dict(call_kwargs)
+    tools = kwargs.pop("tools")
+    bind_tools = getattr(model, "bind_tools", None)
+    if bind_tools is None:
+        raise TypeError(
+            f"chat_model_agent {name!r} was called with tools, but its model "
+            f"{model.get_name()} has no bind_tools(): give it a chat model that calls tools."
+        )
+    binding = {"tool_choice": kwargs.pop("tool_choice")} if "tool_choice" in kwargs else {}
+    return bind_tools(tools, **binding), kwargs
 
 
 def _as_chunk(message: AIMessage) -> AIMessageChunk:
