@@ -39,6 +39,8 @@ class ScriptedToolModel(BaseChatModel):
     model: str = "scripted-tool-model"
     bound_tools: list[list[str]] = Field(default_factory=list)
     """One entry per call: the names of the tools it was given (empty when none)."""
+    inputs: list[list[BaseMessage]] = Field(default_factory=list)
+    """One entry per call: the messages it was given."""
 
     @property
     def _llm_type(self) -> str:
@@ -60,6 +62,7 @@ class ScriptedToolModel(BaseChatModel):
     def _turn(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
         tools = kwargs.get("tools") or []
         self.bound_tools.append([tool["function"]["name"] for tool in tools])
+        self.inputs.append(list(messages))
         done = sum(isinstance(message, AIMessage) for message in messages)
         return self.turns[done] if done < len(self.turns) else AIMessage(content="(done)")
 
