@@ -58,7 +58,8 @@ async def test_the_model_gets_every_tool_result_and_answers(as_agent: bool) -> N
 async def test_its_reply_carries_no_tool_calls_the_loop_already_ran() -> None:
     loop = tool_agent(calling_model(call("add", "c1", a=1, b=1)), [add])
     reply = await loop.ainvoke("go")
-    assert reply.tool_calls == [] and reply.invalid_tool_calls == []
+    assert reply.tool_calls == []
+    assert reply.invalid_tool_calls == []
 
 
 async def test_agent_tools_run_in_parallel_and_stream_in_call_order_not_finish_order() -> None:
@@ -92,7 +93,8 @@ async def test_without_streaming_tool_replies_only_the_model_text_streams() -> N
 
     text = "".join([chunk.text async for chunk in loop.astream("go")])
 
-    assert "echo0" not in text and text.endswith("the answer")
+    assert "echo0" not in text
+    assert text.endswith("the answer")
     assert [m.text for m in tool_messages(model)] == ["echo0 echo1 echo2 "]
 
 
@@ -111,16 +113,23 @@ async def test_a_failing_tool_becomes_an_error_tool_message(
     model = calling_model(call(name, "c1", **args))
     reply = await tool_agent(model, tools).ainvoke("go")
     [result] = tool_messages(model)
-    assert error in result.text and result.status == "error"
+    assert error in result.text
+    assert result.status == "error"
     assert reply.text.endswith("all done")
 
 
-@pytest.mark.parametrize("tools", [[broken], [fails]], ids=["agent-tool", "function-tool"])
-async def test_a_failing_tool_fails_the_agent_when_told_to_raise(tools: list[Any]) -> None:
+@pytest.mark.parametrize(
+    ("tools", "error"),
+    [([broken], "the broken agent broke"), ([fails], "x")],
+    ids=["agent-tool", "function-tool"],
+)
+async def test_a_failing_tool_fails_the_agent_when_told_to_raise(
+    tools: list[Any], error: str
+) -> None:
     name = tools[0].alias if isinstance(tools[0], MiniAgent) else tools[0].__name__
     arg = "request" if isinstance(tools[0], MiniAgent) else "reason"
     loop = tool_agent(calling_model(call(name, "c1", **{arg: "x"})), tools, tool_errors="raise")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=error):
         await loop.ainvoke("go")
 
 
@@ -128,7 +137,8 @@ async def test_an_unknown_tool_name_is_reported_to_the_model() -> None:
     model = calling_model(call("nope", "c1"))
     await tool_agent(model, [add]).ainvoke("go")
     [result] = tool_messages(model)
-    assert "no tool named 'nope'" in result.text and "add" in result.text
+    assert "no tool named 'nope'" in result.text
+    assert "add" in result.text
 
 
 async def test_a_model_that_never_stops_calling_tools_hits_max_turns() -> None:
