@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.ai import add_ai_message_chunks
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
@@ -41,7 +42,7 @@ def chat_model_agent(
     async def call_model(ctx: InteractionContext, **call_kwargs: Any) -> None:
         async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
             messages = messages_to_langchain(await ctx.message_promises.acollect_messages())
-            total: AIMessageChunk | None = None
+            pieces: list[AIMessageChunk] = []
             bound, kwargs = _with_tools(model, name, call_kwargs)
             stream = bound.astream(messages, config=ctx.config, **kwargs)
             try:
@@ -55,7 +56,7 @@ def chat_model_agent(
                             # Known before the first token: a LangChain run of the agent adopts
                             # the id its tokens stream under in the model's own run.
                             promise.set_fields(id=chunk.id)
-                        total = piece if total is None else total + piece
+                        pieces.append(piece)
                     else:
                         raise TypeError(
                             f"The model of chat_model_agent {name!r} streamed a "
@@ -69,6 +70,8 @@ def chat_model_agent(
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
+            # Summed once at the end: adding chunk by chunk rebuilds the message per token.
+            total = add_ai_message_chunks(pieces[0], *pieces[1:]) if pieces else None
             promise.set_fields(**_fields_of(total))
 
         reply = AssistantMessage.promise(tokens)
