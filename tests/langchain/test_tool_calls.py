@@ -25,7 +25,7 @@ from miniagents_lc import (
     miniagent,
 )
 from miniagents_lc.demo.tool_model import ScriptedToolModel
-from tests.langchain.tool_scripts import call, calling_model, timed_agent
+from tests.langchain.tool_scripts import call, calling_model, first_token_at, timed_agent
 
 # LangGraph's prebuilt loop is deprecated in favour of LangChain's; both are tested here.
 _REACT_DEPRECATED = pytest.mark.filterwarnings(
@@ -135,22 +135,26 @@ async def test_as_tool_has_a_typed_schema_and_answers_with_the_reply_text(
 
 
 @_REACT_DEPRECATED
-async def test_in_a_tool_node_agent_tokens_stream_on_the_tools_stream_not_in_messages() -> None:
+async def test_in_a_tool_node_agent_tokens_stream_on_the_tools_stream_in_call_order() -> None:
     from langgraph.prebuilt import create_react_agent
 
     agents = [timed_agent("slow", 0.1), timed_agent("fast", 0.0)]
     model = calling_model(call("slow", "c1", request="x"), call("fast", "c2", request="y"))
     graph = create_react_agent(model, [agent.as_tool() for agent in agents])
-    deltas: dict[str, list[str]] = {"c1": [], "c2": []}
+    deltas: list[tuple[str, str]] = []
     message_text = ""
     async for mode, data in graph.astream(
         {"messages": [("user", "go")]}, stream_mode=["tools", "messages"]
     ):
         if mode == "tools" and data["event"] == "tool-output-delta":
-            deltas[data["tool_call_id"]].append(data["delta"])
+            deltas.append((data["tool_call_id"], data["delta"]))
         elif mode == "messages" and isinstance(data[0], AIMessageChunk):
             message_text += data[0].text
-    assert deltas == {"c1": ["slow0 ", "slow1 ", "slow2 "], "c2": ["fast0 ", "fast1 ", "fast2 "]}
+    # The fast agent finishes first, yet its output follows the slow one's, which was called first.
+    assert first_token_at["fast"] < first_token_at["slow"]
+    assert deltas == [("c1", f"slow{i} ") for i in range(3)] + [
+        ("c2", f"fast{i} ") for i in range(3)
+    ]
     assert "slow0" not in message_text
     assert "fast0" not in message_text
 
