@@ -33,7 +33,14 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Tool
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.tools import BaseTool, StructuredTool
 
-from miniagents_lc import chat_model_agent, tool_agent
+from miniagents_lc import (
+    AssistantMessage,
+    InteractionContext,
+    MessagePromise,
+    MiniAgent,
+    chat_model_agent,
+    tool_agent,
+)
 from miniagents_lc.demo.tool_model import ScriptedToolModel
 
 SUB_AGENTS = 8
@@ -129,6 +136,37 @@ def _build_tool_agent(log: _Log) -> Run:
     return run
 
 
+def _plain_sub_agent(index: int, log: _Log) -> MiniAgent:
+    """The sub-agent as a plain agent streaming its own tokens (no chat-model run)."""
+
+    async def produce(_promise: MessagePromise) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(SUB_WAIT)
+        for position in range(TOKENS):
+            if position:
+                await asyncio.sleep(GAP)
+            token = f"s{index}t{position:02d} "
+            log.produced[token] = loop.time()
+            yield token
+
+    async def sub_agent(ctx: InteractionContext) -> None:
+        ctx.reply(AssistantMessage.promise(produce))
+
+    return MiniAgent(sub_agent, alias=f"sub{index}", description=f"Sub-agent {index}.")
+
+
+def _build_tool_agent_plain(log: _Log) -> Run:
+    agent = tool_agent(_model(), [_plain_sub_agent(index, log) for index in range(SUB_AGENTS)])
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        async for chunk in agent.astream("go"):
+            if chunk.text:
+                log.received.append((loop.time(), chunk.text))
+
+    return run
+
+
 def _build_langgraph(log: _Log) -> Run:
     from langgraph.prebuilt import create_react_agent
 
@@ -194,6 +232,7 @@ def measure(build: Callable[[_Log], Run]) -> Figures:
 
 IMPLEMENTATIONS: dict[str, Callable[[_Log], Run]] = {
     "miniagents_lc: tool_agent().astream()": _build_tool_agent,
+    "miniagents_lc: the same, sub-agents plain agents": _build_tool_agent_plain,
     'LangGraph: create_react_agent, stream_mode="messages"': _build_langgraph,
 }
 

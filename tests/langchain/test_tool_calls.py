@@ -201,3 +201,25 @@ async def test_with_structured_output_goes_through_bound_tools() -> None:
 
     assert result == Search(query="q")
     assert model.bound_tools == [["Search"]]
+
+
+async def test_tools_for_a_model_that_cannot_bind_them_are_refused_by_name() -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    agent = chat_model_agent(RunnableLambda(lambda _messages: "hi", name="plain"), alias="plain")
+    with pytest.raises(TypeError, match="has no bind_tools"):
+        await agent.ainvoke("go", tools=[{"type": "function", "function": {"name": "x"}}])
+
+
+async def test_bind_tools_passes_the_tool_choice_to_the_agent() -> None:
+    seen: list[dict[str, Any]] = []
+
+    @miniagent(alias="recorder")
+    async def recorder(ctx: InteractionContext, **kwargs: Any) -> None:
+        seen.append(kwargs)
+        ctx.reply("ok")
+
+    bound = MiniAgentChatModel(agent=recorder).bind_tools([Search], tool_choice="any")
+    await bound.ainvoke("go")
+    assert seen[0]["tool_choice"] == "any"
+    assert [tool["function"]["name"] for tool in seen[0]["tools"]] == ["Search"]
