@@ -4,14 +4,15 @@ A scripted model calls 8 sub-agents as tools in one turn; each sub-agent waits `
 then streams `TOKENS` tokens `GAP` s apart; then the model answers in `TOKENS` tokens. Two
 ways to run it, both read as one stream:
 
-- miniagents_lc: `tool_agent(model, sub_agents).astream()` (sub-agents are `chat_model_agent`s
-  over the sub-models);
+- miniagents_lc: `tool_agent(model, sub_agents).astream()`, the sub-agents `chat_model_agent`s
+  over the sub-models (and again as plain agents streaming the same tokens themselves);
 - LangGraph: `create_react_agent(model, tools)` with each sub-model behind a LangChain tool,
   read with `astream(stream_mode="messages")`.
 
 Checked, not timed: the sub-agent tokens of miniagents_lc arrive in tool-call order, each
-sub-agent's text contiguous. Timed: the total against the ideal (one sub-agent plus the
-model's own time) and how long the first sub-agent token takes from production to consumer.
+sub-agent's text contiguous. Timed: the total against the floor (the same sleeps in plain
+asyncio: one sub-agent plus the model's own time, as the timers of this machine keep them) and
+how long the first sub-agent token takes from production to consumer.
 
 Self-contained: `python -m tests.benchmarks.impl_tools [--runs N]` prints the figures side by
 side and exits non-zero when a target is missed.
@@ -36,7 +37,6 @@ from langchain_core.tools import BaseTool, StructuredTool
 from miniagents_lc import (
     AssistantMessage,
     InteractionContext,
-    MessagePromise,
     MiniAgent,
     chat_model_agent,
     tool_agent,
@@ -85,14 +85,20 @@ class _SubModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(SUB_WAIT)
-        for position in range(TOKENS):
-            if position:
-                await asyncio.sleep(GAP)
-            token = f"s{self.index}t{position:02d} "
-            self.log.produced[token] = loop.time()
+        async for token in _sub_tokens(self.index, self.log):
             yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+
+
+async def _sub_tokens(index: int, log: _Log) -> AsyncIterator[str]:
+    """What sub-agent `index` streams, each token's production time logged."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(SUB_WAIT)
+    for position in range(TOKENS):
+        if position:
+            await asyncio.sleep(GAP)
+        token = f"s{index}t{position:02d} "
+        log.produced[token] = loop.time()
+        yield token
 
 
 def _model() -> ScriptedToolModel:
@@ -120,51 +126,35 @@ def _langchain_tool(model: _SubModel, index: int) -> BaseTool:
 Run = Callable[[], Awaitable[None]]
 
 
-def _build_tool_agent(log: _Log) -> Run:
-    subs = [
-        chat_model_agent(_SubModel(index=index, log=log), alias=f"sub{index}")
-        for index in range(SUB_AGENTS)
-    ]
-    agent = tool_agent(_model(), subs)
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        async for chunk in agent.astream("go"):
-            if chunk.text:
-                log.received.append((loop.time(), chunk.text))
-
-    return run
+def _chat_model_sub_agent(index: int, log: _Log) -> MiniAgent:
+    """The sub-agent as a `chat_model_agent` over its scripted model."""
+    return chat_model_agent(_SubModel(index=index, log=log), alias=f"sub{index}")
 
 
 def _plain_sub_agent(index: int, log: _Log) -> MiniAgent:
     """The sub-agent as a plain agent streaming its own tokens (no chat-model run)."""
 
-    async def produce(_promise: MessagePromise) -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(SUB_WAIT)
-        for position in range(TOKENS):
-            if position:
-                await asyncio.sleep(GAP)
-            token = f"s{index}t{position:02d} "
-            log.produced[token] = loop.time()
-            yield token
-
     async def sub_agent(ctx: InteractionContext) -> None:
-        ctx.reply(AssistantMessage.promise(produce))
+        ctx.reply(AssistantMessage.promise(lambda _promise: _sub_tokens(index, log)))
 
     return MiniAgent(sub_agent, alias=f"sub{index}", description=f"Sub-agent {index}.")
 
 
-def _build_tool_agent_plain(log: _Log) -> Run:
-    agent = tool_agent(_model(), [_plain_sub_agent(index, log) for index in range(SUB_AGENTS)])
+def _tool_agent_reader(sub_agent: Callable[[int, _Log], MiniAgent]) -> Callable[[_Log], Run]:
+    """Builds `tool_agent` over these sub-agents and reads its `astream()`."""
 
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        async for chunk in agent.astream("go"):
-            if chunk.text:
-                log.received.append((loop.time(), chunk.text))
+    def build(log: _Log) -> Run:
+        agent = tool_agent(_model(), [sub_agent(index, log) for index in range(SUB_AGENTS)])
 
-    return run
+        async def run() -> None:
+            loop = asyncio.get_running_loop()
+            async for chunk in agent.astream("go"):
+                if chunk.text:
+                    log.received.append((loop.time(), chunk.text))
+
+        return run
+
+    return build
 
 
 def _build_langgraph(log: _Log) -> Run:
@@ -231,8 +221,8 @@ def measure(build: Callable[[_Log], Run]) -> Figures:
 
 
 IMPLEMENTATIONS: dict[str, Callable[[_Log], Run]] = {
-    "miniagents_lc: tool_agent().astream()": _build_tool_agent,
-    "miniagents_lc: the same, sub-agents plain agents": _build_tool_agent_plain,
+    "miniagents_lc: tool_agent().astream()": _tool_agent_reader(_chat_model_sub_agent),
+    "miniagents_lc: the same, sub-agents plain agents": _tool_agent_reader(_plain_sub_agent),
     'LangGraph: create_react_agent, stream_mode="messages"': _build_langgraph,
 }
 

@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO_ROOT / "examples" / "tool_agents.py"
-LINE = re.compile(r"^\[(?P<seconds>\d+\.\d\d)s\] (?P<event>.*)$")
+from tests.example_runs import index_of, timed_events
+
 TEXT = re.compile(r"^text    \(read from (?P<read_from>[\d.]+)s\) (?P<text>.*)$")
 CALL_ORDER = ["historian", "economist", "engineer"]
 
 
 @pytest.fixture(scope="module")
 def events() -> list[tuple[float, str]]:
-    """The example's output lines as (seconds, event), after checking it exits cleanly."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    parsed = []
-    for line in result.stdout.splitlines():
-        match = LINE.match(line)
-        assert match, f"line without a timestamp: {line!r}"
-        parsed.append((float(match["seconds"]), match["event"]))
-    return parsed
-
-
-def index_of(events: list[tuple[float, str]], prefix: str) -> int:
-    matches = [i for i, (_, event) in enumerate(events) if event.startswith(prefix)]
-    assert len(matches) == 1, f"expected one line starting with {prefix!r}, got {len(matches)}"
-    return matches[0]
+    return timed_events("tool_agents.py")
 
 
 def test_researchers_all_start_before_any_finishes(events: list[tuple[float, str]]) -> None:
