@@ -197,7 +197,7 @@ async def _until_error(reply: MessageSequencePromise) -> AsyncIterator[MessagePr
     result (`_reply_text` raises it), so it must not fail the parent's stream as well."""
     try:
         async for promise in reply:
-            yield promise
+            yield _relayed(promise, keep_errors=False)
     except Exception:
         return
 
@@ -205,14 +205,28 @@ async def _until_error(reply: MessageSequencePromise) -> AsyncIterator[MessagePr
 def _without_tool_calls(promise: MessagePromise) -> MessagePromise:
     """The model's message streamed as it comes, without the tool calls the loop runs itself
     (whoever reads the reply must not run them again); usage and the rest stay."""
+    return _relayed(promise, drop=_TOOL_CALL_FIELDS)
+
+
+def _relayed(
+    promise: MessagePromise,
+    *,
+    drop: frozenset[str] = frozenset({"text"}),
+    keep_errors: bool = True,
+) -> MessagePromise:
+    """`promise` streamed again as an `AssistantMessage` without the fields in `drop`; with
+    `keep_errors=False` a failing message ends where it failed instead."""
 
     async def tokens(own: MessagePromise) -> AsyncIterator[str]:
-        async for token in promise:
-            yield token
-        message = await promise
+        try:
+            async for token in promise:
+                yield token
+            message = await promise
+        except Exception:
+            if keep_errors:
+                raise
+            return
         fields = {**message.__dict__, **(message.__pydantic_extra__ or {})}
-        own.set_fields(
-            **{key: value for key, value in fields.items() if key not in _TOOL_CALL_FIELDS}
-        )
+        own.set_fields(**{key: value for key, value in fields.items() if key not in drop})
 
     return AssistantMessage.promise(tokens)

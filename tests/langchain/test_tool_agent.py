@@ -11,7 +11,14 @@ from langchain_core.tools import tool
 
 from miniagents_lc import MiniAgent, ToolLoopLimitError, chat_model_agent, tool_agent
 from miniagents_lc.demo.tool_model import ScriptedToolModel
-from tests.langchain.tool_scripts import broken, call, calling_model, first_token_at, timed_agent
+from tests.langchain.tool_scripts import (
+    broken,
+    broken_mid_stream,
+    call,
+    calling_model,
+    first_token_at,
+    timed_agent,
+)
 
 
 async def add(a: int, b: int) -> int:
@@ -102,9 +109,10 @@ async def test_without_streaming_tool_replies_only_the_model_text_streams() -> N
     ("tools", "args", "error"),
     [
         ([broken], {"request": "x"}, "ValueError: the broken agent broke"),
+        ([broken_mid_stream], {"request": "x"}, "ValueError: broke mid-stream"),
         ([fails], {"reason": "no luck"}, "ValueError: no luck"),
     ],
-    ids=["agent-tool", "function-tool"],
+    ids=["agent-tool", "agent-tool-mid-stream", "function-tool"],
 )
 async def test_a_failing_tool_becomes_an_error_tool_message(
     tools: list[Any], args: dict[str, Any], error: str

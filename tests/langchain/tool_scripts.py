@@ -39,6 +39,15 @@ async def broken(ctx: InteractionContext, **_kwargs: Any) -> None:
     raise ValueError("the broken agent broke")
 
 
+@miniagent(alias="broken_mid_stream", description="Fails after its first token.")
+async def broken_mid_stream(ctx: InteractionContext, **_kwargs: Any) -> None:
+    async def produce(_promise: MessagePromise) -> AsyncIterator[str]:
+        yield "half "
+        raise ValueError("broke mid-stream")
+
+    ctx.reply(Message.promise(produce))
+
+
 def call(name: str, call_id: str, **args: Any) -> ToolCall:
     return ToolCall(name=name, args=args, id=call_id)
 
