@@ -604,6 +604,13 @@ def main(argv: list[str] | None = None) -> int:
     targets = evaluate_targets(rows)
     print(render_report(rows, targets, machine, meta))
     print(f"\nTook {duration:.0f} s.")
+    if not args.workloads and not args.implementations:
+        # (h) agents as tools: self-contained, side by side with LangGraph (see impl_tools).
+        print()
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.impl_tools", "--runs", str(repeats)],
+            check=False,
+        )
 
     report = {
         "meta": meta,

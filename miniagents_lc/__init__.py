@@ -9,6 +9,8 @@ from miniagents_lc import protocol as _protocol  # noqa: F401
 from miniagents_lc.agents import (
     AgentCall,
     AgentFunction,
+    AgentRequest,
+    AgentTool,
     InteractionContext,
     MiniAgent,
     MiniAgents,
@@ -16,7 +18,12 @@ from miniagents_lc.agents import (
     current_agent_trace,
     miniagent,
 )
-from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
+from miniagents_lc.langchain import (
+    MiniAgentChatModel,
+    ToolLoopLimitError,
+    chat_model_agent,
+    tool_agent,
+)
 from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
     AssistantMessage,
@@ -58,6 +65,8 @@ __all__ = [
     "MESSAGE_SEPARATOR",
     "AgentCall",
     "AgentFunction",
+    "AgentRequest",
+    "AgentTool",
     "AppendClosedError",
     "AppendNotOpenError",
     "AppendProducer",
@@ -84,6 +93,7 @@ __all__ = [
     "StreamCancelledError",
     "StreamCursor",
     "StreamedPromise",
+    "ToolLoopLimitError",
     "chat_model_agent",
     "current_agent_trace",
     "fed_message_sequence",
@@ -92,4 +102,5 @@ __all__ = [
     "message_from_langchain",
     "miniagent",
     "thaw",
+    "tool_agent",
 ]

@@ -14,11 +14,14 @@ from miniagents_lc.agents.agent import (
     PersistHandler,
     miniagent,
 )
+from miniagents_lc.agents.agent_tool import AgentRequest, AgentTool
 from miniagents_lc.agents.current import current_agent_trace
 
 __all__ = [
     "AgentCall",
     "AgentFunction",
+    "AgentRequest",
+    "AgentTool",
     "InteractionContext",
     "MiniAgent",
     "MiniAgents",

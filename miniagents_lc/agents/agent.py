@@ -12,7 +12,9 @@ from typing import Any, Literal, Self, cast, overload
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
+from pydantic import BaseModel
 
+from miniagents_lc.agents.agent_tool import AgentTool, agent_as_tool
 from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.agents.current import current_interaction, current_interaction_or_raise
 from miniagents_lc.agents.event_streams import event_streams
@@ -528,6 +530,17 @@ class MiniAgent(Runnable[Any, AIMessage]):
             errors_as_messages=self.errors_as_messages,
             error_tracebacks_in_messages=self.error_tracebacks_in_messages,
         )
+
+    def as_tool(  # type: ignore[override]
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        args_schema: type[BaseModel] | None = None,
+    ) -> AgentTool:
+        """This agent as a LangChain tool (see `AgentTool`): named by its alias, described by
+        its description, taking one `request: str` unless `args_schema` says otherwise, and
+        answering with its reply text."""
+        return agent_as_tool(self, name, description, args_schema)
 
     def _trigger_for_run(
         self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any

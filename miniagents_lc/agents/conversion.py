@@ -102,7 +102,8 @@ def message_to_langchain(message: Message, *, default_role: str = "user") -> Bas
         tool_call_id = extra.get("tool_call_id")
         if not tool_call_id:
             raise ValueError("A tool message needs a `tool_call_id` field to become a ToolMessage.")
-        return ToolMessage(content=content, tool_call_id=tool_call_id, name=name)
+        status = "error" if extra.get("status") == "error" else "success"
+        return ToolMessage(content=content, tool_call_id=tool_call_id, name=name, status=status)
     message_class = _ROLE_TO_LANGCHAIN.get(role)
     if message_class is None:
         raise ValueError(

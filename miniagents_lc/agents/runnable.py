@@ -9,12 +9,20 @@ chunk while the consumer keeps up, more when it falls behind, and never a wait t
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, cast
 
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    InvalidToolCall,
+    ToolCall,
+    ToolCallChunk,
+)
 from langchain_core.messages.ai import UsageMetadata, add_usage
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import (
     ensure_config,
@@ -29,8 +37,10 @@ from miniagents_lc.agents.error_text import ErrorText, error_message_of, error_m
 from miniagents_lc.agents.event_streams import around_run, wrapped_run
 from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
+    AssistantMessage,
     MessagePromise,
     MessageType,
+    thaw,
 )
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
@@ -126,6 +136,8 @@ class _AgentRun:
         self.text: StreamBuffer[str] = StreamBuffer()
         self.usage: UsageMetadata | None = None
         self.response_metadata: dict[str, Any] = {}
+        self.tool_calls: list[ToolCall] = []
+        self.invalid_tool_calls: list[InvalidToolCall] = []
         self._task: asyncio.Task[None] | None = None
         self.run_usage: Any = None  # per-agent usage, set by `RunUsage.around` (view.usage)
 
@@ -159,8 +171,25 @@ class _AgentRun:
             id=self.message_id,
             usage_metadata=self.usage,
             response_metadata=self.response_metadata,
+            tool_call_chunks=self.tool_call_chunks(),
             chunk_position="last",
         )
+
+    def tool_call_chunks(self) -> list[ToolCallChunk]:
+        """The tool calls of every reply message as chunks of one last chunk: summed, they
+        give back `tool_calls` (and the invalid calls, whose raw arguments do not parse)."""
+        chunks = [
+            tool_call_chunk(
+                name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index
+            )
+            for index, call in enumerate(self.tool_calls)
+        ]
+        offset = len(chunks)
+        chunks.extend(
+            tool_call_chunk(name=call["name"], args=call["args"], id=call["id"], index=offset + i)
+            for i, call in enumerate(self.invalid_tool_calls)
+        )
+        return chunks
 
     async def await_text(self) -> None:
         """Run to the end of the reply without building chunks; raises the run's error."""
@@ -176,6 +205,8 @@ class _AgentRun:
             id=self.message_id,
             usage_metadata=self.usage,
             response_metadata={**self.response_metadata, **error_metadata(self.text.pieces)},
+            tool_calls=self.tool_calls,
+            invalid_tool_calls=self.invalid_tool_calls,
         )
 
     def _adopt_id_of(self, first: MessagePromise) -> None:
@@ -249,6 +280,9 @@ class _AgentRun:
             usage = usage_of(message)
             if usage is not None:
                 self.usage = usage if self.usage is None else add_usage(self.usage, usage)
+            if isinstance(message, AssistantMessage):
+                self.tool_calls.extend(thaw(message.tool_calls))
+                self.invalid_tool_calls.extend(thaw(message.invalid_tool_calls))
             # As a chat model's: why the reply ended, and which model wrote its end.
             self.response_metadata = response_metadata_of(message) or self.response_metadata
         # The consumer may now finish while the context (if the run owns it) still waits for

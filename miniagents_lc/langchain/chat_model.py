@@ -6,17 +6,19 @@ Being a real `BaseChatModel` is what makes an agent's tokens show in LangGraph's
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from typing import Any, Self
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.language_models.chat_models import generate_from_stream
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import ensure_config
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import model_validator
 
 from miniagents_lc.agents import MiniAgent
@@ -63,6 +65,21 @@ class MiniAgentChatModel(BaseChatModel):
         params = super()._get_ls_params(stop=stop, **kwargs)
         params["ls_provider"] = "miniagents"
         return params
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """This model with `tools` (as OpenAI tool schemas) and `tool_choice` bound: they reach
+        the agent as the call kwargs `tools=` and `tool_choice=`, which an agent built with
+        `chat_model_agent` binds to its own model."""
+        schemas = [convert_to_openai_tool(tool) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=schemas, **kwargs)
 
     # -- async ----------------------------------------------------------------------------
 
@@ -111,6 +128,7 @@ class MiniAgentChatModel(BaseChatModel):
                     content="",
                     usage_metadata=run.usage,
                     response_metadata={**run.response_metadata, "model_name": self.model},
+                    tool_call_chunks=run.tool_call_chunks(),
                     chunk_position="last",
                 )
             )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.ai import add_ai_message_chunks
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
@@ -33,15 +34,17 @@ def chat_model_agent(
     `model_kwargs` are the agent's bound kwargs: they reach every `astream` call of the model,
     together with the kwargs of each call (`agent.bind(temperature=0)`,
     `agent.ainvoke(x, temperature=0)`, `agent.trigger(x, temperature=0)`, `fork(...)`), which
-    win over them. The alias defaults to the model's name.
+    win over them; `tools` (and `tool_choice`) among them are bound with the model's
+    `bind_tools` instead. The alias defaults to the model's name.
     """
     name = alias or model.get_name()
 
     async def call_model(ctx: InteractionContext, **call_kwargs: Any) -> None:
         async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
             messages = messages_to_langchain(await ctx.message_promises.acollect_messages())
-            total: AIMessageChunk | None = None
-            stream = model.astream(messages, config=ctx.config, **call_kwargs)
+            pieces: list[AIMessageChunk] = []
+            bound, kwargs = _with_tools(model, name, call_kwargs)
+            stream = bound.astream(messages, config=ctx.config, **kwargs)
             try:
                 async for chunk in stream:
                     if isinstance(chunk, str):
@@ -53,7 +56,7 @@ def chat_model_agent(
                             # Known before the first token: a LangChain run of the agent adopts
                             # the id its tokens stream under in the model's own run.
                             promise.set_fields(id=chunk.id)
-                        total = piece if total is None else total + piece
+                        pieces.append(piece)
                     else:
                         raise TypeError(
                             f"The model of chat_model_agent {name!r} streamed a "
@@ -67,6 +70,8 @@ def chat_model_agent(
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
+            # Summed once at the end: adding chunk by chunk rebuilds the message per token.
+            total = add_ai_message_chunks(pieces[0], *pieces[1:]) if pieces else None
             promise.set_fields(**_fields_of(total))
 
         reply = AssistantMessage.promise(tokens)
@@ -82,6 +87,24 @@ def chat_model_agent(
         else f"Replies with what the chat model {model.get_name()} streams.",
         bound_kwargs=model_kwargs,
     )
+
+
+def _with_tools(
+    model: Runnable[Any, Any], name: str, call_kwargs: dict[str, Any]
+) -> tuple[Runnable[Any, Any], dict[str, Any]]:
+    """The model with the call's `tools` bound through its `bind_tools`, and the other kwargs."""
+    if "tools" not in call_kwargs:
+        return model, call_kwargs
+    kwargs = dict(call_kwargs)
+    tools = kwargs.pop("tools")
+    bind_tools = getattr(model, "bind_tools", None)
+    if bind_tools is None:
+        raise TypeError(
+            f"chat_model_agent {name!r} was called with tools, but its model "
+            f"{model.get_name()} has no bind_tools(): give it a chat model that calls tools."
+        )
+    binding = {"tool_choice": kwargs.pop("tool_choice")} if "tool_choice" in kwargs else {}
+    return bind_tools(tools, **binding), kwargs
 
 
 def _as_chunk(message: AIMessage) -> AIMessageChunk:

@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO_ROOT / "examples" / "parallel_agents.py"
-LINE = re.compile(r"^\[(?P<seconds>\d+\.\d\d)s\] (?P<event>.*)$")
+from tests.example_runs import index_of, timed_events
+
 REPLY = re.compile(r"^reply (?P<number>\d+) (?P<agent>\w+) \(read from (?P<read_from>[\d.]+)s\): ")
 WORKERS = ["slow_researcher", "quick_fact_checker", "medium_summarizer"]
 
 
 @pytest.fixture(scope="module")
 def events() -> list[tuple[float, str]]:
-    """The example's output lines as (seconds, event), after checking it exits cleanly."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    parsed = []
-    for line in result.stdout.splitlines():
-        match = LINE.match(line)
-        assert match, f"line without a timestamp: {line!r}"
-        parsed.append((float(match["seconds"]), match["event"]))
-    return parsed
-
-
-def index_of(events: list[tuple[float, str]], prefix: str) -> int:
-    matches = [i for i, (_, event) in enumerate(events) if event.startswith(prefix)]
-    assert len(matches) == 1, f"expected one line starting with {prefix!r}, got {len(matches)}"
-    return matches[0]
+    return timed_events("parallel_agents.py")
 
 
 def test_replies_are_printed_in_reply_order(events: list[tuple[float, str]]) -> None:

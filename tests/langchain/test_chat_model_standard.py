@@ -12,14 +12,15 @@ from miniagents_lc.langchain import MiniAgentChatModel
 
 
 @miniagent(alias="standard_echo")
-async def standard_echo(ctx: InteractionContext) -> None:
+async def standard_echo(ctx: InteractionContext, **_tools: Any) -> None:
     """Replies with the text of the last input message."""
     messages = await ctx.message_promises.acollect_messages()
     ctx.reply(str(messages[-1]) if messages else "")
 
 
 class TestMiniAgentChatModelStandard(ChatModelUnitTests):
-    """The standard suite; the model has no tools, structured output or multimodal input."""
+    """The standard suite, with tool calling and structured output declared (tools are bound
+    with `bind_tools` and reach the agent as call kwargs); no multimodal input."""
 
     # Standard tests that would only skip themselves here; tests/langchain/conftest.py
     # deselects them (the suite refuses overrides).
@@ -38,11 +39,11 @@ class TestMiniAgentChatModelStandard(ChatModelUnitTests):
 
     @property
     def has_tool_calling(self) -> bool:
-        return False
+        return True
 
     @property
     def has_structured_output(self) -> bool:
-        return False
+        return True
 
     @property
     def returns_usage_metadata(self) -> bool:
