@@ -20,6 +20,8 @@ from miniagents_lc.agents import (
 )
 from miniagents_lc.langchain import (
     MiniAgentChatModel,
+    ToolErrors,
+    ToolLike,
     ToolLoopLimitError,
     chat_model_agent,
     tool_agent,
@@ -93,6 +95,8 @@ __all__ = [
     "StreamCancelledError",
     "StreamCursor",
     "StreamedPromise",
+    "ToolErrors",
+    "ToolLike",
     "ToolLoopLimitError",
     "chat_model_agent",
     "current_agent_trace",
