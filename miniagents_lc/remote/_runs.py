@@ -41,6 +41,9 @@ class ServedRun:
         self._grace = grace
         self._kept_alive_elsewhere = kept_alive_elsewhere
         self._readers = 0
+        self.reader_positions: dict[int, int] = {}
+        """Per client reading the run, the last `seq` handed to its connection: all a slow
+        reader holds on the server, besides the run's one log."""
         self._timer: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
         self.cancelled_at: float | None = None
@@ -67,16 +70,18 @@ class ServedRun:
 
     # -- following clients -----------------------------------------------------------------
 
-    def attach(self) -> None:
-        """A client reads the run: it is wanted."""
+    def attach(self, reader: int, since: int) -> None:
+        """A client reads the run from `since`: it is wanted."""
         self._readers += 1
+        self.reader_positions[reader] = since
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def detach(self) -> None:
+    def detach(self, reader: int) -> None:
         """A client stopped reading: with none left, the grace period starts."""
         self._readers -= 1
+        self.reader_positions.pop(reader, None)
         self._arm()
 
     def _arm(self) -> None:

@@ -132,7 +132,10 @@ class RemoteAgent(MiniAgent):
                 raise httpx.RemoteProtocolError("the stream ended before its `end` event")
             except httpx.TransportError as error:
                 failures += 1
-                if run_id is None or failures > self.max_retries:
+                # Before the run has an id only a refused connection is safe to retry: the
+                # request never reached a server, so no run was started twice.
+                retriable = run_id is not None or isinstance(error, httpx.ConnectError)
+                if not retriable or failures > self.max_retries:
                     raise RemoteRunLostError(
                         self.alias,
                         type(error).__name__,

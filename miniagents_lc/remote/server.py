@@ -11,6 +11,7 @@ A run goes on while clients come and go; once no client has followed it for
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -126,7 +127,7 @@ class _Server:
             return _error(400, str(error))
         if self.relay is not None:
             await self.relay.register(run)
-        return self._stream(_followed(run, run.feed(0)), run.run_id)
+        return self._stream(_followed(run, 0), run.run_id)
 
     async def resume(self, request: Request) -> Response:
         if (refused := self.refusal(request)) is not None:
@@ -141,7 +142,7 @@ class _Server:
             return _error(400, f"since={since_text!r}: give the last seq received, 0 or more.")
         run = self.runs.get(run_id)
         if run is not None:
-            return self._stream(_followed(run, run.feed(since)), run_id)
+            return self._stream(_followed(run, since), run_id)
         if self.relay is not None and await self.relay.exists(run_id):
             return self._stream(self.relay.feed(run_id, since), run_id)
         return _error(404, f"No run {run_id!r} is kept here (unknown, or expired).")
@@ -157,14 +158,17 @@ class _Server:
             await self.relay.aclose()
 
 
-async def _followed(run: ServedRun, feed: Feed) -> Feed:
-    """`feed` as one client's: the run counts it as a reader until it stops reading."""
-    run.attach()
+async def _followed(run: ServedRun, since: int) -> Feed:
+    """The run's feed for one client: the run counts it as a reader until it stops reading."""
+    reader = id(asyncio.current_task())
+    run.attach(reader, since)
     try:
-        async for batch in feed:
+        async for batch in run.feed(since):
+            if batch.events:
+                run.reader_positions[reader] = batch.events[-1][0]
             yield batch
     finally:
-        run.detach()
+        run.detach(reader)
 
 
 def _error(status: int, message: str) -> JSONResponse:
