@@ -18,6 +18,8 @@ from miniagents_lc.remote.wire import EndData, error_end
 
 logger = logging.getLogger("miniagents_lc.remote")
 
+_BATCH_BYTES = 64 * 1024
+
 KeepAlive = Callable[[str], Awaitable[bool]]
 """Whether a run is still followed elsewhere (by a client on another worker)."""
 
@@ -51,10 +53,10 @@ class ServedRun:
         self._arm()
 
     async def _track_reply(self) -> None:
-        async for message in self.stream.messages:
-            message_id = message.message_id
-            assert message_id is not None
-            self.reply_ids.append(message_id)
+        # The records, not `messages`: a chat-model stream per message would re-join the
+        # message's text on every delta.
+        async for record in self.stream._message_records():
+            self.reply_ids.append(record.message_id)
 
     @property
     def finished(self) -> bool:
@@ -126,15 +128,21 @@ class ServedRun:
         log = self.stream.log
         batch = Batch()
         replies_sent = 0
+        size = 0
         end: EndData
         try:
             async for event in self.stream.events(since=since):
                 seq = event["seq"]
-                batch.events.append((seq, json.dumps(event, separators=(",", ":"))))
-                if seq >= len(log):  # nothing more buffered: send what there is now
+                data = json.dumps(event, separators=(",", ":"))
+                batch.events.append((seq, data))
+                size += len(data)
+                # Send what is buffered at once, never waiting to batch; a reader catching up
+                # gets bounded chunks, so it holds no more than one of them on the server.
+                if seq >= len(log) or size >= _BATCH_BYTES:
                     replies_sent = self._add_replies(batch, replies_sent)
                     yield batch
                     batch = Batch()
+                    size = 0
         except StreamCancelledError as error:
             end = error_end("cancelled", error)
         except Exception as error:
