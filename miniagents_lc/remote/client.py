@@ -214,6 +214,8 @@ class _ReplyBuilder:
                 self._placed += 1
                 self._ctx.reply(self._message(data["id"]).make_promise())
             return None
+        if not sse.data:  # a keep-alive comment
+            return None
         if sse.event == END_EVENT:
             end: EndData = json.loads(sse.data)
             return end
