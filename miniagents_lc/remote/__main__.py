@@ -49,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ["MINIAGENTS_REMOTE_REDIS_URL"] = args.redis_url
     app_from_environment()  # fail here, once, on a bad target
     uvicorn.run(
-        _APP_FACTORY, factory=True, host=args.host, port=args.port, workers=args.workers,
+        _APP_FACTORY,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
         log_level="warning",
     )
 

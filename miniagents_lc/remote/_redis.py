@@ -69,7 +69,10 @@ class RedisRelay:
                 pipe = self._redis.pipeline(transaction=False)
                 for seq, data in batch.events:
                     pipe.xadd(
-                        events_key, {"d": data}, id=f"{seq}-0", maxlen=self._maxlen,
+                        events_key,
+                        {"d": data},
+                        id=f"{seq}-0",
+                        maxlen=self._maxlen,
                         approximate=True,
                     )
                     last_seq = seq
@@ -114,8 +117,12 @@ class RedisRelay:
         replies_sent = 0
         while True:
             await self._redis.set(attached_key, "1", px=grace_ms)
-            response = await self._redis.xread({events_key: last_id}, count=1000, block=block_ms)
-            replies = await cast(Awaitable[list[str]], self._redis.lrange(reply_key, replies_sent, -1))
+            response: Any = await self._redis.xread(
+                {events_key: last_id}, count=1000, block=block_ms
+            )
+            replies = await cast(
+                Awaitable[list[str]], self._redis.lrange(reply_key, replies_sent, -1)
+            )
             batch = Batch()
             batch.first_reply = replies_sent
             batch.replies = replies
@@ -138,8 +145,10 @@ class RedisRelay:
                     break
                 expected = seq + 1
                 batch.events.append((seq, fields["d"]))
-            if batch.end is None and not entries and not await self._redis.exists(
-                _key(run_id, "owner")
+            if (
+                batch.end is None
+                and not entries
+                and not await self._redis.exists(_key(run_id, "owner"))
             ):
                 # The owner may have written its last entries just before its key went.
                 tail = await self._redis.xread({events_key: last_id}, count=1)

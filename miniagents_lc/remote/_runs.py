@@ -109,8 +109,9 @@ class ServedRun:
     def _cancel(self) -> None:
         if self._closing is None:
             self.cancelled_at = self._loop.time()
-            logger.info("Run %s: no client followed it for %.3g s; cancelling", self.run_id,
-                        self._grace)
+            logger.info(
+                "Run %s: no client followed it for %.3g s; cancelling", self.run_id, self._grace
+            )
             self._closing = self._loop.create_task(self.stream.aclose())
 
     async def aclose(self) -> None:

@@ -97,9 +97,11 @@ class RemoteAgent(MiniAgent):
         try:
             await self._follow(await self._client(), payload, reply)
         except BaseException as error:
-            reply.fail(error if isinstance(error, Exception) else RemoteRunLostError(
-                self.alias, "Cancelled", "the call was cancelled"
-            ))
+            reply.fail(
+                error
+                if isinstance(error, Exception)
+                else RemoteRunLostError(self.alias, "Cancelled", "the call was cancelled")
+            )
             raise
 
     async def _follow(

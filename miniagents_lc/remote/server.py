@@ -16,7 +16,6 @@ import hmac
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
@@ -115,7 +114,7 @@ class _Server:
         try:
             body = json.loads(await request.body() or b"{}")
         except json.JSONDecodeError as error:
-            return _error(400, f"The body is not JSON ({error}); send {{\"input\": ...}}.")
+            return _error(400, f'The body is not JSON ({error}); send {{"input": ...}}.')
         if not isinstance(body, dict) or "input" not in body:
             return _error(400, 'Send a JSON object {"input": ..., "kwargs": {...}}.')
         kwargs = body.get("kwargs") or {}

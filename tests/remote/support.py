@@ -12,11 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from miniagents_lc import MessageSequencePromise
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
@@ -71,8 +73,17 @@ def redis_server() -> Iterator[str]:
         )
     port = free_port()
     process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -87,12 +98,24 @@ def redis_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def worker_process(redis_url: str, *, grace: float = 5.0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def worker_process(
+    redis_url: str, *, grace: float = 5.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`python -m miniagents_lc.remote remote.served:AGENTS` as its own process on a free port."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "miniagents_lc.remote", "remote.served:AGENTS",
-         "--port", str(port), "--redis-url", redis_url, "--disconnect-grace", str(grace)],
+        [
+            sys.executable,
+            "-m",
+            "miniagents_lc.remote",
+            "remote.served:AGENTS",
+            "--port",
+            str(port),
+            "--redis-url",
+            redis_url,
+            "--disconnect-grace",
+            str(grace),
+        ],
         cwd=TESTS_DIR,
         env={**os.environ, "PYTHONPATH": str(TESTS_DIR)},
         stdout=subprocess.PIPE,
@@ -161,3 +184,21 @@ class CuttingProxy:
                 target.transport.abort()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def read_tokens(
+    reply: MessageSequencePromise,
+    pieces: list[str],
+    at: int | None = None,
+    then: Callable[[], None] | None = None,
+) -> list[str]:
+    """Read `reply` token by token into `pieces` (calling `then()` once `at` have arrived);
+    the texts of its messages."""
+    texts = []
+    async for message in reply:
+        async for piece in message:
+            pieces.append(piece)
+            if then is not None and len(pieces) == at:
+                then()
+        texts.append(str(await message))
+    return texts

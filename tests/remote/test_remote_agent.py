@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
-import httpx
 import pytest
 
 from miniagents_lc import MiniAgents, miniagent
 from miniagents_lc.remote import RemoteAgent, RemoteAgentError, create_app
 
 from .served import count, relay, token
-from .support import CuttingProxy, serve_in_thread
+from .support import CuttingProxy, read_tokens, serve_in_thread
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -34,8 +32,10 @@ async def test_reply_is_rebuilt_message_by_message(base_url: str) -> None:
 
 async def test_same_reply_as_the_local_agent(base_url: str) -> None:
     async with MiniAgents():
-        remote = [str(m) for m in await RemoteAgent(base_url, "count").trigger("go", n=7)
-                  .acollect_messages()]
+        remote = [
+            str(m)
+            for m in await RemoteAgent(base_url, "count").trigger("go", n=7).acollect_messages()
+        ]
         local = [str(m) for m in await count.trigger("go", n=7).acollect_messages()]
     assert remote == local
 
@@ -57,37 +57,36 @@ async def test_works_through_astream_and_nested_in_a_local_agent(base_url: str) 
 async def test_two_level_remote_tree_streams_continuously() -> None:
     """Client -> relay (server A) -> count (server B): order kept, first token long before
     the last is produced."""
-    with serve_in_thread(create_app([count])) as inner_url:
-        with serve_in_thread(create_app([relay])) as outer_url:
-            async with MiniAgents():
-                started = time.monotonic()
-                reply = RemoteAgent(outer_url, "relay").trigger(
-                    "go", inner_url=inner_url, n=40, pace=0.01
-                )
-                texts = []
-                first_token_at = None
-                async for message in reply:
-                    async for _token in message:
-                        if first_token_at is None:
-                            first_token_at = time.monotonic() - started
-                    texts.append(str(await message))
-                total = time.monotonic() - started
+    first_token_at: list[float] = []
+
+    def first_token() -> None:
+        first_token_at.append(time.monotonic() - started)
+
+    with (
+        serve_in_thread(create_app([count])) as inner_url,
+        serve_in_thread(create_app([relay])) as outer_url,
+    ):
+        async with MiniAgents():
+            started = time.monotonic()
+            reply = RemoteAgent(outer_url, "relay").trigger(
+                "go", inner_url=inner_url, n=40, pace=0.01
+            )
+            texts = await read_tokens(reply, [], at=1, then=first_token)
+            total = time.monotonic() - started
     assert texts[0] == "[relay]"
     assert texts[1].startswith("[count")
     assert texts[2] == expected_text(40)
-    assert first_token_at is not None
     # 40 tokens 10 ms apart take at least 0.4 s; the first arrives well before that.
     assert total >= 0.4
-    assert first_token_at < total / 2
+    assert first_token_at[0] < total / 2
 
 
 async def test_server_error_arrives_after_the_partial_tokens(base_url: str) -> None:
     received: list[str] = []
     async with MiniAgents():
+        reply = RemoteAgent(base_url, "failing", alias="flaky").trigger("go", n=3)
         with pytest.raises(RemoteAgentError) as caught:
-            async for message in RemoteAgent(base_url, "failing", alias="flaky").trigger("go", n=3):
-                async for piece in message:
-                    received.append(piece)
+            await read_tokens(reply, received)
     assert received == [token(0), token(1), token(2)]
     assert caught.value.alias == "flaky"
     assert caught.value.error_type == "ValueError"
@@ -98,13 +97,8 @@ async def test_resumes_after_the_connection_is_cut_mid_stream(base_url: str) -> 
     async with CuttingProxy([base_url]) as proxy, MiniAgents():
         agent = RemoteAgent(proxy.url, "count")
         reply = agent.trigger("go", n=120, pace=0.005)
-        pieces: list[str] = []
-        async for message in reply:
-            async for piece in message:
-                pieces.append(piece)
-                if len(pieces) == 20:
-                    proxy.cut()
-    assert "".join(pieces[1:]) == expected_text(120)
+        texts = await read_tokens(reply, [], at=20, then=proxy.cut)
+    assert texts[1] == expected_text(120)
     assert proxy.connections_by_upstream == [2]
 
 

@@ -26,7 +26,9 @@ async def test_a_client_that_leaves_cancels_the_run_after_the_grace_period(
 ) -> None:
     EVENTS["stopped"].clear()
     async with httpx.AsyncClient(base_url=base_url) as client:
-        async with aconnect_sse(client, "POST", "/agents/endless/runs", json={"input": "go"}) as sse:
+        async with aconnect_sse(
+            client, "POST", "/agents/endless/runs", json={"input": "go"}
+        ) as sse:
             async for event in sse.aiter_sse():
                 if "t3 " in event.data:
                     break
@@ -44,7 +46,9 @@ async def test_a_client_that_resumes_within_the_grace_period_keeps_the_run(
 ) -> None:
     EVENTS["stopped"].clear()
     async with httpx.AsyncClient(base_url=base_url) as client:
-        async with aconnect_sse(client, "POST", "/agents/endless/runs", json={"input": "go"}) as sse:
+        async with aconnect_sse(
+            client, "POST", "/agents/endless/runs", json={"input": "go"}
+        ) as sse:
             run_id = sse.response.headers["x-run-id"]
             async for event in sse.aiter_sse():
                 if "t2 " in event.data:
@@ -77,7 +81,8 @@ async def test_a_slow_reader_holds_only_its_place() -> None:
                 run = runs.get(response.headers["x-run-id"])
                 chunks = response.aiter_raw()
                 received = len(await anext(chunks))
-                while not run.stream.log.done:
+                # The run lives in the server thread's loop: nothing here to await on.
+                while not run.stream.log.done:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
                 await asyncio.sleep(0.2)
                 log_events = len(run.stream.log)

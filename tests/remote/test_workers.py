@@ -12,7 +12,7 @@ from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteRunLostError
 
 from .served import token
-from .support import CuttingProxy, redis_server, worker_process
+from .support import CuttingProxy, read_tokens, redis_server, worker_process
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -45,35 +45,19 @@ def expected_text(n: int) -> str:
     return "".join(token(index) for index in range(n))
 
 
-async def test_resume_on_the_other_worker_loses_and_repeats_nothing(
-    balancer: CuttingProxy,
+@pytest.mark.parametrize("resume_on", [1, 0], ids=["other-worker", "same-worker"])
+async def test_resume_after_a_cut_loses_and_repeats_nothing(
+    balancer: CuttingProxy, resume_on: int
 ) -> None:
-    pieces: list[str] = []
+    def cut() -> None:
+        balancer.current = resume_on  # where the balancer sends new connections now
+        balancer.cut()
+
     async with MiniAgents():
         reply = RemoteAgent(balancer.url, "count").trigger("go", n=150, pace=0.005)
-        texts = []
-        async for message in reply:
-            async for piece in message:
-                pieces.append(piece)
-                if len(pieces) == 30:
-                    balancer.current = 1  # the balancer now sends new connections elsewhere
-                    balancer.cut()
-            texts.append(str(await message))
+        texts = await read_tokens(reply, [], at=30, then=cut)
     assert texts[1] == expected_text(150)
-    assert balancer.connections_by_upstream == [1, 1]
-
-
-async def test_resume_on_the_same_worker_through_redis_mode(balancer: CuttingProxy) -> None:
-    pieces: list[str] = []
-    async with MiniAgents():
-        reply = RemoteAgent(balancer.url, "count").trigger("go", n=100, pace=0.005)
-        async for message in reply:
-            async for piece in message:
-                pieces.append(piece)
-                if len(pieces) == 30:
-                    balancer.cut()
-    assert "".join(pieces[1:]) == expected_text(100)
-    assert balancer.connections_by_upstream == [2, 0]
+    assert balancer.connections_by_upstream == ([1, 1] if resume_on else [2, 0])
 
 
 async def test_a_dead_worker_ends_the_stream_with_a_clear_error(
@@ -84,14 +68,15 @@ async def test_a_dead_worker_ends_the_stream_with_a_clear_error(
     async with CuttingProxy([url for url, _ in workers]) as balancer, MiniAgents():
         agent = RemoteAgent(balancer.url, "endless", backoff=0.02)
         started = time.monotonic()
+
+        def kill_the_first_worker() -> None:
+            balancer.current = 1
+            first_process.kill()  # type: ignore[attr-defined]
+            balancer.cut()
+
+        reply = agent.trigger("go")
         with pytest.raises(RemoteRunLostError) as caught:
-            async for message in agent.trigger("go"):
-                async for piece in message:
-                    pieces.append(piece)
-                    if len(pieces) == 20:
-                        balancer.current = 1
-                        first_process.kill()  # type: ignore[attr-defined]
-                        balancer.cut()
+            await read_tokens(reply, pieces, at=20, then=kill_the_first_worker)
         elapsed = time.monotonic() - started
     # Every token written before the worker died arrived once, in order.
     assert pieces == [token(index) for index in range(len(pieces))]
