@@ -88,20 +88,22 @@ class RemoteAgent(MiniAgent):
         return client
 
     async def _call_remote(self, ctx: InteractionContext, **kwargs: Any) -> None:
+        # The agent called, which is this one or a fork of it (with its own alias, say).
+        agent = ctx.this_agent
+        assert isinstance(agent, RemoteAgent)
         messages = await ctx.message_promises.acollect_messages()
         payload = {
             "input": [thaw(message.model_dump(exclude_none=True)) for message in messages],
             "kwargs": kwargs,
         }
-        reply = _ReplyBuilder(ctx, self.alias)
+        reply = _ReplyBuilder(ctx, agent.alias)
         try:
-            await self._follow(await self._client(), payload, reply)
-        except BaseException as error:
-            reply.fail(
-                error
-                if isinstance(error, Exception)
-                else RemoteRunLostError(self.alias, "Cancelled", "the call was cancelled")
-            )
+            await agent._follow(await agent._client(), payload, reply)
+        except Exception as error:
+            reply.fail(error)
+            raise
+        except BaseException:
+            reply.fail(RemoteRunLostError(agent.alias, "Cancelled", "the call was cancelled"))
             raise
 
     async def _follow(

@@ -107,3 +107,11 @@ async def test_gives_up_after_bounded_retries() -> None:
         agent = RemoteAgent("http://127.0.0.1:9", "count", max_retries=2, backoff=0.01)
         with pytest.raises(RemoteAgentError, match=r"failed \(3 attempt\(s\)\)"):
             await agent.trigger("go").acollect_messages()
+
+
+async def test_a_fork_calls_the_same_remote_agent_under_its_own_alias(base_url: str) -> None:
+    fork = RemoteAgent(base_url, "failing").fork("other-alias")
+    async with MiniAgents():
+        with pytest.raises(RemoteAgentError) as caught:
+            await fork.trigger("go", n=1).acollect_messages()
+    assert caught.value.alias == "other-alias"
