@@ -77,7 +77,7 @@ async def main() -> None:
         )
     )
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
 
     remote_researcher = RemoteAgent(base_url, "researcher")
