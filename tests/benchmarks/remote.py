@@ -159,15 +159,20 @@ async def read_remote_agent(agent: Any, n: int, first: list[float]) -> int:
     return chars
 
 
-async def run_client(way: str, base_url: str, measurement: str, sizes: dict[str, int]) -> dict[str, Any]:
+async def run_client(
+    way: str, base_url: str, measurement: str, sizes: dict[str, int]
+) -> dict[str, Any]:
     import httpx
 
     from miniagents_lc import MiniAgents
 
     warnings.filterwarnings("ignore")
-    async with MiniAgents(), httpx.AsyncClient(
-        timeout=httpx.Timeout(600), limits=httpx.Limits(max_connections=None)
-    ) as client:
+    async with (
+        MiniAgents(),
+        httpx.AsyncClient(
+            timeout=httpx.Timeout(600), limits=httpx.Limits(max_connections=None)
+        ) as client,
+    ):
         if way == "langserve":
             from langserve import RemoteRunnable
 
@@ -206,9 +211,7 @@ async def run_client(way: str, base_url: str, measurement: str, sizes: dict[str,
             _check(chars, n)
             return {"tokens_per_s": n / elapsed}
         started = time.perf_counter()
-        counts = await asyncio.gather(
-            *(read(sizes["tokens"], []) for _ in range(sizes["streams"]))
-        )
+        counts = await asyncio.gather(*(read(sizes["tokens"], []) for _ in range(sizes["streams"])))
         elapsed = time.perf_counter() - started
         for chars in counts:
             _check(chars, sizes["tokens"])
@@ -252,9 +255,20 @@ def _measure(way: str, measurement: str, sizes_name: str) -> dict[str, Any]:
                 raise RuntimeError(f"the benchmark server did not start on port {port}")
             time.sleep(0.1)
         client = subprocess.run(
-            [sys.executable, "-m", __spec__.name, "_client", way, f"http://127.0.0.1:{port}",
-             measurement, sizes_name],
-            capture_output=True, text=True, timeout=1800, check=False,
+            [
+                sys.executable,
+                "-m",
+                __spec__.name,
+                "_client",
+                way,
+                f"http://127.0.0.1:{port}",
+                measurement,
+                sizes_name,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
         )
         if client.returncode != 0:
             return {"error": client.stderr.strip().splitlines()[-1:]}
@@ -289,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{sizes['latency_runs']}; one stream of {sizes['long']:,} tokens; "
         f"{sizes['streams']:,} concurrent streams x {sizes['tokens']} tokens)\n"
     )
-    header = f"{'way':15} {'first token':>12} {'tokens/s':>12} {'concurrent':>11} {'server RSS':>11} {'client RSS':>11}"
+    columns = ("first token", "tokens/s", "concurrent", "server RSS", "client RSS")
+    header = f"{'way':15} " + " ".join(f"{column:>12}" for column in columns)
     print(header)
     print("-" * len(header))
     for way, result in results.items():
@@ -299,32 +314,46 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{way:15} {_fmt(result.get('first_token_ms'), '.2f'):>9} ms "
             f"{_fmt(result.get('tokens_per_s'), ',.0f'):>12} "
-            f"{_fmt(result.get('wall_s'), '.2f'):>9} s "
-            f"{_fmt(result.get('server_peak_rss_mb'), '.0f'):>8} MB "
-            f"{_fmt(result.get('client_peak_rss_mb'), '.0f'):>8} MB"
+            f"{_fmt(result.get('wall_s'), '.2f'):>10} s "
+            f"{_fmt(result.get('server_peak_rss_mb'), '.0f'):>9} MB "
+            f"{_fmt(result.get('client_peak_rss_mb'), '.0f'):>9} MB"
         )
     ours, plain, batched, langserve = (
         results.get(way, {}) for way in ("remote-agent", "plain", "plain-batched", "langserve")
     )
     print("\nTargets (remote-agent):")
     checks = [
-        ("first token <= plain + 1 ms", ours.get("first_token_ms"),
-         plain.get("first_token_ms"), lambda a, b: a <= b + 1),
-        (">= 50% of plain-batched tokens/s", ours.get("tokens_per_s"),
-         batched.get("tokens_per_s"), lambda a, b: a >= 0.5 * b),
-        ("concurrent wall <= 1.2x plain", ours.get("wall_s"), plain.get("wall_s"),
-         lambda a, b: a <= 1.2 * b),
-        ("concurrent wall < langserve", ours.get("wall_s"), langserve.get("wall_s"),
-         lambda a, b: a < b),
+        (
+            "first token <= plain + 1 ms",
+            ours.get("first_token_ms"),
+            plain.get("first_token_ms"),
+            lambda a, b: a <= b + 1,
+        ),
+        (
+            ">= 50% of plain-batched tokens/s",
+            ours.get("tokens_per_s"),
+            batched.get("tokens_per_s"),
+            lambda a, b: a >= 0.5 * b,
+        ),
+        (
+            "concurrent wall <= 1.2x plain",
+            ours.get("wall_s"),
+            plain.get("wall_s"),
+            lambda a, b: a <= 1.2 * b,
+        ),
+        (
+            "concurrent wall < langserve",
+            ours.get("wall_s"),
+            langserve.get("wall_s"),
+            lambda a, b: a < b,
+        ),
     ]
-    failed = 0
     for label, value, reference, ok in checks:
         if value is None or reference is None:
             print(f"  ?    {label}: not measured")
             continue
-        passed = ok(value, reference)
-        failed += not passed
-        print(f"  {'ok  ' if passed else 'MISS'} {label}: {value:,.2f} vs {reference:,.2f}")
+        verdict = "ok  " if ok(value, reference) else "MISS"
+        print(f"  {verdict} {label}: {value:,.2f} vs {reference:,.2f}")
     return 0
 
 
