@@ -21,17 +21,22 @@ from .support import serve_in_thread
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 
+async def start_endless_and_leave(client: httpx.AsyncClient, at_token: str) -> tuple[str, str]:
+    """Start `endless`, read until `at_token` arrives, then drop the connection; the run's id
+    and the id of the last event read."""
+    async with aconnect_sse(client, "POST", "/agents/endless/runs", json={"input": "go"}) as sse:
+        async for event in sse.aiter_sse():
+            if at_token in event.data:
+                return sse.response.headers["x-run-id"], event.id
+    raise AssertionError(f"the run ended before {at_token!r}")
+
+
 async def test_a_client_that_leaves_cancels_the_run_after_the_grace_period(
     base_url: str,
 ) -> None:
     EVENTS["stopped"].clear()
     async with httpx.AsyncClient(base_url=base_url) as client:
-        async with aconnect_sse(
-            client, "POST", "/agents/endless/runs", json={"input": "go"}
-        ) as sse:
-            async for event in sse.aiter_sse():
-                if "t3 " in event.data:
-                    break
+        await start_endless_and_leave(client, "t3 ")
         left_at = time.monotonic()
     await asyncio.sleep(GRACE + 0.5)
     assert len(EVENTS["stopped"]) == 1
@@ -46,14 +51,7 @@ async def test_a_client_that_resumes_within_the_grace_period_keeps_the_run(
 ) -> None:
     EVENTS["stopped"].clear()
     async with httpx.AsyncClient(base_url=base_url) as client:
-        async with aconnect_sse(
-            client, "POST", "/agents/endless/runs", json={"input": "go"}
-        ) as sse:
-            run_id = sse.response.headers["x-run-id"]
-            async for event in sse.aiter_sse():
-                if "t2 " in event.data:
-                    last = event.id
-                    break
+        run_id, last = await start_endless_and_leave(client, "t2 ")
         await asyncio.sleep(GRACE / 2)
         seen = []
         async with aconnect_sse(

@@ -3,10 +3,14 @@ worker resumes on the other, and a worker that dies ends its runs' streams with 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
+from httpx_sse import aconnect_sse
 
 from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteRunLostError
@@ -83,3 +87,41 @@ async def test_a_dead_worker_ends_the_stream_with_a_clear_error(
     assert len(pieces) >= 20
     assert caught.value.error_type == "WorkerLost"
     assert elapsed < 15  # the owner's key lapses within 3 s: no hang
+
+
+async def test_a_reader_on_the_other_worker_keeps_the_run_until_it_leaves(
+    redis_url: str,
+) -> None:
+    """The owner sees no reader of its own, yet does not cancel a run followed on the other
+    worker; once that reader leaves too, the run is cancelled after the grace period."""
+    grace = 1.0
+    with (
+        worker_process(redis_url, grace=grace) as (owner_url, _),
+        worker_process(redis_url, grace=grace) as (other_url, _),
+    ):
+        async with (
+            httpx.AsyncClient(base_url=owner_url) as owner,
+            aconnect_sse(owner, "POST", "/agents/endless/runs", json={"input": "go"}) as sse,
+        ):
+            run_id = sse.response.headers["x-run-id"]
+            async for event in sse.aiter_sse():
+                if "t2 " in event.data:
+                    last = event.id
+                    break
+        seqs: list[int] = []
+        async with httpx.AsyncClient(base_url=other_url) as other:
+            path = f"/runs/{run_id}/events"
+            async with aconnect_sse(other, "GET", path, params={"since": last}) as sse:
+                started = time.monotonic()
+                async for event in sse.aiter_sse():
+                    assert event.event != "end", event.data
+                    if event.event == "message":
+                        seqs.append(json.loads(event.data)["seq"])
+                    if time.monotonic() - started > 3 * grace:
+                        break
+            await asyncio.sleep(3 * grace)
+            async with aconnect_sse(other, "GET", path, params={"since": seqs[-1]}) as sse:
+                ends = [json.loads(e.data) async for e in sse.aiter_sse() if e.event == "end"]
+    assert seqs == list(range(int(last) + 1, int(last) + 1 + len(seqs)))
+    assert len(seqs) > 100  # 3 s of tokens every 10 ms, each a few events
+    assert [end["status"] for end in ends] == ["cancelled"]
