@@ -1,0 +1,204 @@
+"""Real parts for the remote tests, on loopback ports they pick: uvicorn serving an app in a
+thread, worker processes, redis-server, and a TCP proxy that can cut its connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from miniagents_lc import MessageSequencePromise
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port, in a thread with its own loop."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            output = process.communicate()[0].decode(errors="replace")
+            raise RuntimeError(f"{what} did not start on 127.0.0.1:{port}:\n{output}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A fresh redis-server on a free loopback port, no persistence; its URL."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise RuntimeError(
+            "redis-server is not installed: `apt-get install -y redis-server` (.ci/run does)."
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    _wait_for_port(port, process, "redis-server")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@contextlib.contextmanager
+def worker_process(
+    redis_url: str, *, grace: float = 5.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m miniagents_lc.remote remote.served:AGENTS` as its own process on a free port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "miniagents_lc.remote",
+            "remote.served:AGENTS",
+            "--port",
+            str(port),
+            "--redis-url",
+            redis_url,
+            "--disconnect-grace",
+            str(grace),
+        ],
+        cwd=TESTS_DIR,
+        env={**os.environ, "PYTHONPATH": str(TESTS_DIR)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    _wait_for_port(port, process, "a worker")
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class CuttingProxy:
+    """A TCP proxy on a free loopback port, as a load balancer: new connections go to the
+    current upstream; `cut()` drops every open connection at once."""
+
+    def __init__(self, upstreams: list[str]) -> None:
+        self.upstreams = [url.rsplit(":", 1)[1] for url in upstreams]
+        self.current = 0
+        self.connections_by_upstream = [0] * len(upstreams)
+        self._open: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> CuttingProxy:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.cut()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    def cut(self) -> None:
+        for writer in list(self._open):
+            writer.transport.abort()
+        self._open.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        index = self.current
+        self.connections_by_upstream[index] += 1
+        up_reader, up_writer = await asyncio.open_connection(
+            "127.0.0.1", int(self.upstreams[index])
+        )
+        self._open.update((writer, up_writer))
+
+        async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    target.write(data)
+                    await target.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                target.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def read_tokens(
+    reply: MessageSequencePromise,
+    pieces: list[str],
+    at: int | None = None,
+    then: Callable[[], None] | None = None,
+) -> list[str]:
+    """Read `reply` token by token into `pieces` (calling `then()` once `at` have arrived);
+    the texts of its messages."""
+    texts = []
+    async for message in reply:
+        async for piece in message:
+            pieces.append(piece)
+            if then is not None and len(pieces) == at:
+                then()
+        texts.append(str(await message))
+    return texts

@@ -1,0 +1,127 @@
+"""Two worker processes behind one address, sharing a real redis-server: a run started on one
+worker resumes on the other, and a worker that dies ends its runs' streams with a clear error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from httpx_sse import aconnect_sse
+
+from miniagents_lc import MiniAgents
+from miniagents_lc.remote import RemoteAgent, RemoteRunLostError
+
+from .served import token
+from .support import CuttingProxy, read_tokens, redis_server, worker_process
+
+pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+
+
+@pytest.fixture(scope="module")
+def shared_workers() -> Iterator[list[tuple[str, object]]]:
+    """Two workers and their redis-server, for the tests that leave them running."""
+    with (
+        redis_server() as url,
+        worker_process(url) as first,
+        worker_process(url) as second,
+    ):
+        yield [first, second]
+
+
+@pytest.fixture
+def workers(redis_url: str) -> Iterator[list[tuple[str, object]]]:
+    """Two workers of this test's own (it may kill one)."""
+    with worker_process(redis_url) as first, worker_process(redis_url) as second:
+        yield [first, second]
+
+
+@pytest.fixture
+async def balancer(shared_workers: list[tuple[str, object]]) -> AsyncIterator[CuttingProxy]:
+    async with CuttingProxy([url for url, _ in shared_workers]) as proxy:
+        yield proxy
+
+
+def expected_text(n: int) -> str:
+    return "".join(token(index) for index in range(n))
+
+
+@pytest.mark.parametrize("resume_on", [1, 0], ids=["other-worker", "same-worker"])
+async def test_resume_after_a_cut_loses_and_repeats_nothing(
+    balancer: CuttingProxy, resume_on: int
+) -> None:
+    def cut() -> None:
+        balancer.current = resume_on  # where the balancer sends new connections now
+        balancer.cut()
+
+    async with MiniAgents():
+        reply = RemoteAgent(balancer.url, "count").trigger("go", n=150, pace=0.005)
+        texts = await read_tokens(reply, [], at=30, then=cut)
+    assert texts[1] == expected_text(150)
+    assert balancer.connections_by_upstream == ([1, 1] if resume_on else [2, 0])
+
+
+async def test_a_dead_worker_ends_the_stream_with_a_clear_error(
+    workers: list[tuple[str, object]],
+) -> None:
+    first_process = workers[0][1]
+    pieces: list[str] = []
+    async with CuttingProxy([url for url, _ in workers]) as balancer, MiniAgents():
+        agent = RemoteAgent(balancer.url, "endless", backoff=0.02)
+        started = time.monotonic()
+
+        def kill_the_first_worker() -> None:
+            balancer.current = 1
+            first_process.kill()  # type: ignore[attr-defined]
+            balancer.cut()
+
+        reply = agent.trigger("go")
+        with pytest.raises(RemoteRunLostError) as caught:
+            await read_tokens(reply, pieces, at=20, then=kill_the_first_worker)
+        elapsed = time.monotonic() - started
+    # Every token written before the worker died arrived once, in order.
+    assert pieces == [token(index) for index in range(len(pieces))]
+    assert len(pieces) >= 20
+    assert caught.value.error_type == "WorkerLost"
+    assert elapsed < 15  # the owner's key lapses within 3 s: no hang
+
+
+async def test_a_reader_on_the_other_worker_keeps_the_run_until_it_leaves(
+    redis_url: str,
+) -> None:
+    """The owner sees no reader of its own, yet does not cancel a run followed on the other
+    worker; once that reader leaves too, the run is cancelled after the grace period."""
+    grace = 1.0
+    with (
+        worker_process(redis_url, grace=grace) as (owner_url, _),
+        worker_process(redis_url, grace=grace) as (other_url, _),
+    ):
+        async with (
+            httpx.AsyncClient(base_url=owner_url) as owner,
+            aconnect_sse(owner, "POST", "/agents/endless/runs", json={"input": "go"}) as sse,
+        ):
+            run_id = sse.response.headers["x-run-id"]
+            async for event in sse.aiter_sse():
+                if "t2 " in event.data:
+                    last = event.id
+                    break
+        seqs: list[int] = []
+        async with httpx.AsyncClient(base_url=other_url) as other:
+            path = f"/runs/{run_id}/events"
+            async with aconnect_sse(other, "GET", path, params={"since": last}) as sse:
+                started = time.monotonic()
+                async for event in sse.aiter_sse():
+                    assert event.event != "end", event.data
+                    if event.event == "message":
+                        seqs.append(json.loads(event.data)["seq"])
+                    if time.monotonic() - started > 3 * grace:
+                        break
+            await asyncio.sleep(3 * grace)
+            async with aconnect_sse(other, "GET", path, params={"since": seqs[-1]}) as sse:
+                ends = [json.loads(e.data) async for e in sse.aiter_sse() if e.event == "end"]
+    assert seqs == list(range(int(last) + 1, int(last) + 1 + len(seqs)))
+    assert len(seqs) > 100  # 3 s of tokens every 10 ms, each a few events
+    assert [end["status"] for end in ends] == ["cancelled"]
