@@ -12,7 +12,7 @@ import asyncio
 import json
 import weakref
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
@@ -63,6 +63,26 @@ class RemoteAgent(MiniAgent):
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
         ] = weakref.WeakKeyDictionary()
+
+    def fork(
+        self, alias: str | None = None, *, description: str | None = None, **kwargs: Any
+    ) -> Self:
+        """A copy calling the same remote agent, with more bound kwargs (they travel as JSON)
+        and, if given, another alias."""
+        forked = type(self)(
+            self.base_url,
+            self.remote_name,
+            alias=alias if alias is not None else self.alias,
+            token=self._token,
+            description=description if description is not None else self.description,
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+            timeout=self.timeout,
+        )
+        forked.bound_kwargs = {**self.bound_kwargs, **kwargs}
+        forked.errors_as_messages = self.errors_as_messages
+        forked.error_tracebacks_in_messages = self.error_tracebacks_in_messages
+        return forked
 
     def __repr__(self) -> str:
         return f"RemoteAgent({self.base_url!r}, {self.remote_name!r}, alias={self.alias!r})"

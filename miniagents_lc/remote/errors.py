@@ -21,3 +21,6 @@ class RemoteAgentError(Exception):
 class RemoteRunLostError(RemoteAgentError):
     """The run cannot be followed any more: the worker running it stopped, its events expired,
     or the connection could not be re-established within the retries."""
+
+
+__all__ = ["RemoteAgentError", "RemoteRunLostError"]
