@@ -8,8 +8,9 @@ Text streams token by token as it arrives; thinking is kept apart from it. The r
 and writes counted once, inside the input tokens) and the tool calls, assembled from their
 streamed input. `tools=` takes LangChain tools, pydantic models, functions, OpenAI tool dicts
 (as `tool_agent` passes them) or Anthropic tool dicts. Without a `client`, each event loop gets
-a default client of its own, closed when the loop shuts down. SDK exceptions reach the consumer unchanged, after the tokens already
-received; a stream that ends badly without one raises `AnthropicStreamError`.
+a default client of its own, closed when the loop shuts down. SDK exceptions reach the consumer
+unchanged, after the tokens already received; a stream that ends badly without one raises
+`AnthropicStreamError`.
 """
 
 from __future__ import annotations
