@@ -75,4 +75,18 @@ async def relay(ctx: InteractionContext, inner_url: str, n: int = 10, pace: floa
     ctx.reply(RemoteAgent(inner_url, "count").trigger(ctx.message_promises, n=n, pace=pace))
 
 
-AGENTS = [count, failing, endless, relay]
+@miniagent(description="Says back what it was asked, word by word.")
+async def echo(ctx: InteractionContext, pace: float = 0.01) -> None:
+    """Replies "heard: " and then the words of its last input message, `pace` seconds apart."""
+    request = str((await ctx.message_promises.acollect_messages())[-1])
+
+    async def words() -> AsyncIterator[str]:
+        yield "heard:"
+        for word in request.split():
+            await asyncio.sleep(pace)
+            yield f" {word}"
+
+    ctx.reply(Message.promise(words(), role="assistant"))
+
+
+AGENTS = [count, failing, endless, relay, echo]

@@ -4,7 +4,8 @@ The API takes the system prompt apart from the turns, wants an assistant's tool 
 `tool_use` blocks and their results as `tool_result` blocks in the next user turn, and wants
 the thinking blocks of an assistant turn that used tools sent back unchanged (signatures and
 all). Turns of one role in a row are merged, so the parallel tool results of one assistant turn
-form one user turn, as the API requires.
+form one user turn, as the API requires. Tools are sent as `name`, `description` and
+`input_schema`, whatever shape they came in.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from miniagents_lc import Message
 from miniagents_lc.messages import thaw
 
-__all__ = ["SystemPrompt", "anthropic_input"]
+__all__ = ["SystemPrompt", "anthropic_input", "anthropic_tools"]
 
 #: A system prompt as the API takes it: text, or text blocks (which may carry `cache_control`).
 SystemPrompt = str | Sequence[Mapping[str, Any]]
@@ -51,6 +53,35 @@ def anthropic_input(
                 "assistant, system or tool."
             )
     return _joined_system(system, system_texts), [_compact(turn) for turn in turns]
+
+
+def anthropic_tools(tools: Any) -> list[_JSON]:
+    """`tools` (LangChain tools, pydantic models, functions, OpenAI tool dicts or Anthropic
+    tool dicts) as the `tools` argument for `messages.create()`. Anthropic dicts (with an
+    `input_schema`, or server tools with their own `type`) are sent as given."""
+    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
+        raise TypeError(
+            f"AnthropicAgent tools must be a list of tools, got {type(tools).__name__}: pass "
+            "tools=[...] (LangChain tools, pydantic models, functions or tool dicts)."
+        )
+    sent: list[_JSON] = []
+    for tool in tools:
+        if isinstance(tool, Mapping) and (
+            "input_schema" in tool or tool.get("type") not in (None, "function")
+        ):
+            sent.append(thaw(tool))
+            continue
+        function = convert_to_openai_tool(thaw(tool) if isinstance(tool, Mapping) else tool)
+        function = function["function"]
+        schema = function.get("parameters") or {"type": "object", "properties": {}}
+        sent.append(
+            {
+                "name": function["name"],
+                "description": function.get("description", ""),
+                "input_schema": schema,
+            }
+        )
+    return sent
 
 
 def _fields(message: Message) -> dict[str, Any]:

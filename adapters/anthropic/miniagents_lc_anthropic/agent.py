@@ -6,9 +6,11 @@
 Text streams token by token as it arrives; thinking is kept apart from it. The reply is one
 `AssistantMessage` with the model, the stop reason, usage in LangChain's shape (cache reads
 and writes counted once, inside the input tokens) and the tool calls, assembled from their
-streamed input. Without a `client`, each event loop gets a default client of its own, closed
-when the loop shuts down. SDK exceptions reach the consumer unchanged, after the tokens already
-received; a stream that ends badly without one raises `AnthropicStreamError`.
+streamed input. `tools=` takes LangChain tools, pydantic models, functions, OpenAI tool dicts
+(as `tool_agent` passes them) or Anthropic tool dicts. Without a `client`, each event loop gets
+a default client of its own, closed when the loop shuts down. SDK exceptions reach the consumer
+unchanged, after the tokens already received; a stream that ends badly without one raises
+`AnthropicStreamError`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from langchain_core.messages.ai import InputTokenDetails
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent
 from miniagents_lc.messages import MessagePromise
 
-from miniagents_lc_anthropic._convert import SystemPrompt, anthropic_input
+from miniagents_lc_anthropic._convert import SystemPrompt, anthropic_input, anthropic_tools
 from miniagents_lc_anthropic._default_client import default_client
 
 __all__ = ["DEFAULT_MAX_TOKENS", "AnthropicAgent", "AnthropicStreamError"]
@@ -57,6 +59,8 @@ def _create_options(create_kwargs: Mapping[str, Any]) -> dict[str, Any]:
             "AnthropicAgent always streams its reply: remove the 'stream' argument (await the "
             "reply's message to get it whole)."
         )
+    if "tools" in options:
+        options["tools"] = anthropic_tools(options["tools"])
     return options
 
 
