@@ -521,16 +521,15 @@ class MiniAgent(Runnable[Any, AIMessage]):
     def fork(
         self, alias: str | None = None, *, description: str | None = None, **kwargs: Any
     ) -> Self:
-        """A copy of this agent with more bound kwargs (and, if given, another alias). A
-        subclass's own state is copied too, whatever its constructor takes."""
-        clone = type(self).__new__(type(self))
-        clone.__dict__.update(self.__dict__)
-        clone.alias = alias if alias is not None else self.alias
-        clone.name = clone.alias
-        if description is not None:
-            clone.description = description
-        clone.bound_kwargs = {**self.bound_kwargs, **kwargs}
-        return clone
+        """A copy of this agent with more bound kwargs (and, if given, another alias)."""
+        return type(self)(
+            self.func,
+            alias=alias if alias is not None else self.alias,
+            description=description if description is not None else self.description,
+            bound_kwargs={**self.bound_kwargs, **kwargs},
+            errors_as_messages=self.errors_as_messages,
+            error_tracebacks_in_messages=self.error_tracebacks_in_messages,
+        )
 
     def as_tool(  # type: ignore[override]
         self,

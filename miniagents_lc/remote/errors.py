@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__all__ = ["RemoteAgentError", "RemoteRunLostError"]
-
 
 class RemoteAgentError(Exception):
     """A remote agent's run failed on its server: raised in the caller's reply after the
