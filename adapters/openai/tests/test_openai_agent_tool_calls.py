@@ -37,12 +37,12 @@ EXPECTED = [
 CHAT_STREAMS = {
     "one-after-another": ToolStream(),
     "interleaved": ToolStream(interleave=True),
-    "shared-index": ToolStream(index="shared"),
+    "shared-index": ToolStream(index="same"),
     "missing-index": ToolStream(index="missing"),
     "cumulative": ToolStream(cumulative=True),
     "interleaved-cumulative": ToolStream(interleave=True, cumulative=True),
     "interleaved-shared-index-ids-repeated": ToolStream(
-        interleave=True, index="shared", repeat_header=True
+        interleave=True, index="same", repeat_header=True
     ),
     "interleaved-missing-index-ids-repeated-cumulative": ToolStream(
         interleave=True, index="missing", repeat_header=True, cumulative=True
@@ -96,7 +96,7 @@ async def test_responses_tool_calls_are_assembled_exactly(
     assert getattr(message, "status", None) == "completed"
 
 
-@pytest.mark.parametrize("index", ["shared", "missing"])
+@pytest.mark.parametrize("index", ["same", "missing"])
 async def test_without_ids_or_distinct_indexes_sequential_calls_are_told_apart_by_name(
     index: Any, openai_mock: OpenAIMock
 ) -> None:

@@ -41,7 +41,7 @@ CHAT_DELTAS: dict[str, tuple[ToolStream, list[tuple[Any, ...]]]] = {
         ],
     ),
     "shared-index": (
-        ToolStream(index="shared"),
+        ToolStream(index="same"),
         [
             (0, "a", "f", ""),
             (0, None, None, '{"x":'),
@@ -229,7 +229,7 @@ async def test_a_responses_reply_can_end_incomplete_with_its_reason(
 
 @pytest.mark.parametrize(
     "stream",
-    [ToolStream(index="shared"), ToolStream(repeat_header=True), ToolStream(ids=False)],
+    [ToolStream(index="same"), ToolStream(repeat_header=True), ToolStream(ids=False)],
     ids=["shared-index", "repeated-header", "no-ids"],
 )
 def test_chat_only_quirks_are_refused_for_the_responses_api(

@@ -93,7 +93,7 @@ class ToolStream:
 
     - `interleave`: the calls' chunks alternate (every header first, then one argument fragment
       of each call in turn) instead of one call after the other.
-    - `index` (Chat Completions only): "distinct" (0, 1, ... per call), "shared" (every call
+    - `index` (Chat Completions only): "distinct" (0, 1, ... per call), "same" (every call
       index 0) or "missing" (no `index` key at all).
     - `cumulative`: each arguments chunk carries the whole text so far, not the new piece.
     - `repeat_header` (Chat Completions only): every chunk of a call carries its id and name,
@@ -102,7 +102,7 @@ class ToolStream:
     """
 
     interleave: bool = False
-    index: Literal["distinct", "shared", "missing"] = "distinct"
+    index: Literal["distinct", "same", "missing"] = "distinct"
     cumulative: bool = False
     repeat_header: bool = False
     ids: bool = True
