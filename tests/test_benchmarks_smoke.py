@@ -10,6 +10,7 @@ import importlib
 
 import pytest
 
+from benchmarks import impl_tools
 from benchmarks.measure import IMPLEMENTATIONS, run
 
 #: Implementations runnable in the test environment (MiniAgents needs its own interpreter).
@@ -34,3 +35,26 @@ def test_workload_runs_correctly_at_toy_size(implementation: str, measurement: s
     figures = {key: value for key, value in result.items() if isinstance(value, int | float)}
     assert figures, f"{implementation} {measurement} reported no figures: {result}"
     assert all(value >= 0 for value in figures.values()), result
+
+
+@pytest.fixture
+def quick_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tool workload (h) with its waits cut tenfold: the same shape, checked, not timed."""
+    monkeypatch.setattr(impl_tools, "SUB_WAIT", impl_tools.SUB_WAIT / 10)
+    monkeypatch.setattr(impl_tools, "GAP", impl_tools.GAP / 10)
+
+
+@pytest.mark.usefixtures("quick_tools")
+@pytest.mark.parametrize("label", list(impl_tools.IMPLEMENTATIONS))
+def test_tool_workload_delivers_every_sub_agent_token(label: str) -> None:
+    # `measure` raises unless every sub-agent token reached the consumer.
+    figures = impl_tools.measure(impl_tools.IMPLEMENTATIONS[label])
+    if label.startswith("miniagents_lc"):
+        assert (figures.in_call_order, figures.contiguous) == (True, True)
+    assert figures.total_s > 0
+
+
+@pytest.mark.usefixtures("quick_tools")
+def test_tool_workload_floors_wait_at_least_the_sub_agents_wait() -> None:
+    assert impl_tools.models_floor_s() > impl_tools.SUB_WAIT
+    assert impl_tools.floor_s() > impl_tools.SUB_WAIT

@@ -62,11 +62,13 @@ class ScriptedChatModel(BaseChatModel):
     (as some providers do) instead of in one last chunk."""
     fail_after: int | None = None
     """Raise `ScriptedError` after this many tokens."""
-    calls: list[dict[str, Any]] = Field(default_factory=list)
+    # The records below are what happened, not what the model is: kept out of its repr, which
+    # LangChain renders when the model first runs (and which would grow with every call).
+    calls: list[dict[str, Any]] = Field(default_factory=list, repr=False)
     """One entry per stream: the input messages and the call kwargs."""
-    finished: list[str] = Field(default_factory=list)
+    finished: list[str] = Field(default_factory=list, repr=False)
     """One entry per stream that ran to its end or was stopped: "completed" or "interrupted"."""
-    token_times: list[float] = Field(default_factory=list)
+    token_times: list[float] = Field(default_factory=list, repr=False)
     """Monotonic time at which each token was produced, across all streams."""
 
     @property

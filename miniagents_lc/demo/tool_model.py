@@ -39,9 +39,9 @@ class ScriptedToolModel(ScriptedChatModel):
     first_token_delay: float = Field(default=0.0, ge=0)
     token_delay: float = Field(default=0.0, ge=0)
     model: str = "scripted-tool-model"
-    bound_tools: list[list[str]] = Field(default_factory=list)
+    bound_tools: list[list[str]] = Field(default_factory=list, repr=False)
     """One entry per call: the names of the tools it was given (empty when none)."""
-    inputs: list[list[BaseMessage]] = Field(default_factory=list)
+    inputs: list[list[BaseMessage]] = Field(default_factory=list, repr=False)
     """One entry per call: the messages it was given."""
 
     @property

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import subprocess
+import sys
 
 import pytest
 from rich.console import Console
@@ -148,3 +150,13 @@ async def test_a_price_table_shows_each_subtree_cost(
     text = view.text(width=160)
     for alias, cost in zip(("lead", "fast", "slow"), shown, strict=True):
         assert cost in _row(text, alias)
+
+
+def test_importing_the_package_leaves_the_terminal_library_unloaded() -> None:
+    # Every process that imports miniagents_lc loads the view package (usage per agent call);
+    # only the live tree needs rich.
+    probe = "import sys, miniagents_lc.view; print('rich' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
