@@ -15,9 +15,34 @@ from tests.langchain.rule_model import RuleChatModel
 
 class TestMiniAgentChatModelIntegration(ChatModelIntegrationTests):
     """The standard integration suite with tool calling, tool choice, structured output
-    (through `bind_tools`) and usage declared."""
+    (function calling, through `bind_tools`), usage metadata and Anthropic-style inputs
+    declared; no multimodal input, no JSON mode, no per-call model override."""
 
-    not_applicable: ClassVar[dict[str, str]] = {}
+    # Standard tests that would only skip themselves here; tests/langchain/conftest.py
+    # deselects them (the suite refuses overrides).
+    not_applicable: ClassVar[dict[str, str]] = {
+        **dict.fromkeys(
+            [
+                "test_invoke_with_model_override",
+                "test_ainvoke_with_model_override",
+                "test_stream_with_model_override",
+                "test_astream_with_model_override",
+            ],
+            "`model` names the agent; a call's `model=` kwarg goes to the agent function",
+        ),
+        "test_json_mode": "structured output is function calling only (through bind_tools)",
+        **dict.fromkeys(
+            [
+                "test_image_inputs",
+                "test_image_tool_message",
+                "test_pdf_inputs",
+                "test_pdf_tool_message",
+                "test_audio_inputs",
+            ],
+            "the offline model reads text only, and the suite downloads these media inputs",
+        ),
+        "test_stream_time": "a benchmark replaying recorded provider HTTP; no HTTP here",
+    }
 
     @property
     def chat_model_class(self) -> type[BaseChatModel]:
@@ -42,3 +67,11 @@ class TestMiniAgentChatModelIntegration(ChatModelIntegrationTests):
     @property
     def returns_usage_metadata(self) -> bool:
         return True
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_model_override(self) -> bool:
+        return False
