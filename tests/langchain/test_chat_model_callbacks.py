@@ -90,3 +90,12 @@ def test_stop_sequences_reach_the_agent_model(where: str) -> None:
         reply = _model(stop=["you"]).invoke("hi")
     assert reply.text == "I read "
     assert _model().invoke("hi").text == "I read your message: hi"
+
+
+@how_called
+async def test_astream_events_show_the_tokens_once_as_the_model_runs(how: str) -> None:
+    events = [event async for event in _called(how).astream_events("Hello", version="v2")]
+    streamed = [event for event in events if event["event"] == "on_chat_model_stream"]
+    assert {event["name"] for event in streamed} == {"MiniAgentChatModel"}
+    text = "".join(event["data"]["chunk"].text for event in streamed)
+    assert text == "I read your message: Hello"
