@@ -90,33 +90,52 @@ class RuleChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        tools: list[dict[str, Any]] = kwargs.get("tools") or []
-        calls = _tool_calls(messages, tools, kwargs.get("tool_choice"))
-        chunks: list[AIMessageChunk] = []
-        if calls:
-            for index, (name, args) in enumerate(calls):
-                chunks.extend(_call_chunks(index, name, args))
-            finish_reason = "tool_calls"
-        else:
-            text, finish_reason = _cut(_answer(messages), stop or self.stop or [])
-            chunks.extend(AIMessageChunk(content=word) for word in re.findall(r"\S+\s*", text))
-        input_tokens = sum(len(message.text.split()) for message in messages)
-        chunks.append(
-            AIMessageChunk(
-                content="",
-                usage_metadata=UsageMetadata(
-                    input_tokens=input_tokens,
-                    output_tokens=len(chunks),
-                    total_tokens=input_tokens + len(chunks),
-                ),
-                response_metadata={"model_name": self.model_name, "finish_reason": finish_reason},
-                chunk_position="last",
-            )
+        chunks = rule_reply(
+            messages,
+            tools=kwargs.get("tools") or [],
+            tool_choice=kwargs.get("tool_choice"),
+            stop=stop or self.stop or [],
+            model_name=self.model_name,
         )
         for chunk in chunks:
             if run_manager is not None:
                 run_manager.on_llm_new_token(chunk.text, chunk=ChatGenerationChunk(message=chunk))
             yield ChatGenerationChunk(message=chunk)
+
+
+def rule_reply(
+    messages: Sequence[BaseMessage],
+    *,
+    tools: list[dict[str, Any]],
+    tool_choice: Any,
+    stop: Sequence[str],
+    model_name: str,
+) -> list[AIMessageChunk]:
+    """The chunks `RuleChatModel` streams for `messages` given OpenAI tool schemas, a
+    `tool_choice` (LangChain's or OpenAI's spelling) and stop sequences."""
+    calls = _tool_calls(messages, tools, tool_choice)
+    chunks: list[AIMessageChunk] = []
+    if calls:
+        for index, (name, args) in enumerate(calls):
+            chunks.extend(_call_chunks(index, name, args))
+        finish_reason = "tool_calls"
+    else:
+        text, finish_reason = _cut(_answer(messages), stop)
+        chunks.extend(AIMessageChunk(content=word) for word in re.findall(r"\S+\s*", text))
+    input_tokens = sum(len(message.text.split()) for message in messages)
+    chunks.append(
+        AIMessageChunk(
+            content="",
+            usage_metadata=UsageMetadata(
+                input_tokens=input_tokens,
+                output_tokens=len(chunks),
+                total_tokens=input_tokens + len(chunks),
+            ),
+            response_metadata={"model_name": model_name, "finish_reason": finish_reason},
+            chunk_position="last",
+        )
+    )
+    return chunks
 
 
 def _tool_calls(
@@ -152,8 +171,9 @@ def _chosen_name(tool_choice: Any) -> str | None:
 
 
 def _overlap(function: dict[str, Any], prompt: str) -> int:
-    words = set(_WORD.findall(f"{function['name'].replace('_', ' ')} {function.get('description', '')}".lower()))
-    return len(words & set(_WORD.findall(prompt.lower())))
+    """How many words the tool's name and description share with the prompt."""
+    described = f"{function['name'].replace('_', ' ')} {function.get('description', '')}"
+    return len(set(_WORD.findall(described.lower())) & set(_WORD.findall(prompt.lower())))
 
 
 class _Values:
@@ -191,7 +211,8 @@ def _fill(schema: dict[str, Any], values: _Values, defs: dict[str, Any] | None =
         return schema["enum"][0]
     kind = schema.get("type", "object" if "properties" in schema else "string")
     if kind == "object":
-        return {name: _fill(sub, values, defs) for name, sub in schema.get("properties", {}).items()}
+        properties = schema.get("properties", {})
+        return {name: _fill(sub, values, defs) for name, sub in properties.items()}
     if kind in ("integer", "number"):
         found = values.number()
         number = float(found) if found is not None else float(schema.get("minimum", 0))

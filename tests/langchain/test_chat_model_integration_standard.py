@@ -1,19 +1,27 @@
-"""langchain-tests' standard integration tests for `MiniAgentChatModel`, offline: the agent is
-a `chat_model_agent` over `RuleChatModel`, so the suite drives the whole LangChain face (tool
-binding through the agent, streaming, usage, tool-message histories, structured output)."""
+"""langchain-tests' standard integration tests for `MiniAgentChatModel`, offline, over two
+agents that follow the same rules (`RuleChatModel`): a `chat_model_agent` over that model, and
+an `OpenAIAgent` whose requests a respx route answers by those rules through the real SDK. The
+suite drives the whole LangChain face: tool binding through the agent, streaming, usage,
+tool-message histories, structured output."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import openai
+import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
+from miniagents_lc_openai import OpenAIAgent
+from miniagents_lc_openai.testing import OpenAIMock
 
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from tests.langchain.rule_model import RuleChatModel
+from tests.langchain.rule_openai import serve_rules
 
 
-class TestMiniAgentChatModelIntegration(ChatModelIntegrationTests):
+class _RuleAgentSuite(ChatModelIntegrationTests):
     """The standard integration suite with tool calling, tool choice, structured output
     (function calling, through `bind_tools`), usage metadata and Anthropic-style inputs
     declared; no multimodal input, no JSON mode, no per-call model override."""
@@ -49,10 +57,6 @@ class TestMiniAgentChatModelIntegration(ChatModelIntegrationTests):
         return MiniAgentChatModel
 
     @property
-    def chat_model_params(self) -> dict[str, Any]:
-        return {"agent": chat_model_agent(RuleChatModel(), alias="rule_agent")}
-
-    @property
     def has_tool_calling(self) -> bool:
         return True
 
@@ -75,3 +79,32 @@ class TestMiniAgentChatModelIntegration(ChatModelIntegrationTests):
     @property
     def supports_model_override(self) -> bool:
         return False
+
+
+class TestOverChatModelAgent(_RuleAgentSuite):
+    """`MiniAgentChatModel` over `chat_model_agent(RuleChatModel())`."""
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"agent": chat_model_agent(RuleChatModel(), alias="rule_agent")}
+
+
+class TestOverOpenAIAgent(_RuleAgentSuite):
+    """`MiniAgentChatModel` over an `OpenAIAgent` served by the rules through the OpenAI SDK."""
+
+    client: openai.AsyncOpenAI
+
+    @pytest.fixture(autouse=True)
+    def _rules_served(
+        self, request: pytest.FixtureRequest, openai_mock: OpenAIMock
+    ) -> Iterator[None]:
+        route = serve_rules(openai_mock)
+        self.client = openai_mock.async_client()
+        yield
+        if "model" in request.fixturenames:
+            assert route.called, "the test never reached the OpenAI API through the agent"
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        agent = OpenAIAgent.fork(alias="rule_openai", model="rule-gpt", client=self.client)
+        return {"agent": agent}
