@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
+    BaseCallbackHandler,
     CallbackManager,
     CallbackManagerForLLMRun,
 )
@@ -196,23 +197,22 @@ def _agent_config(
     stream, `astream_events`) the call is one chat-model run that already reports the agent's
     text and usage; tracers, which build trees, see the agent's runs nested under it."""
     config = ensure_config()
-    tracers = [
+    if run_manager is None:
+        config["callbacks"] = None
+        return config
+    tracers: list[BaseCallbackHandler] = [
         handler
-        for handler in (run_manager.inheritable_handlers if run_manager is not None else [])
+        for handler in run_manager.inheritable_handlers
         if isinstance(handler, BaseTracer | AsyncBaseTracer)
     ]
-    config["callbacks"] = (
-        CallbackManager(
-            handlers=tracers,
-            inheritable_handlers=tracers,
-            parent_run_id=run_manager.run_id,
-            tags=run_manager.inheritable_tags,
-            inheritable_tags=run_manager.inheritable_tags,
-            metadata=run_manager.inheritable_metadata,
-            inheritable_metadata=run_manager.inheritable_metadata,
-        )
-        if run_manager is not None
-        else None
+    config["callbacks"] = CallbackManager(
+        handlers=tracers,
+        inheritable_handlers=tracers,
+        parent_run_id=run_manager.run_id,
+        tags=run_manager.inheritable_tags,
+        inheritable_tags=run_manager.inheritable_tags,
+        metadata=run_manager.inheritable_metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
     )
     return config
 

@@ -3,6 +3,7 @@ run per call (the agent's runs nest under it for tracers), and stop sequences.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,9 +13,12 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnablePassthrough
 from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.schemas import Run
+from miniagents_lc_openai import OpenAIAgent
+from miniagents_lc_openai.testing import OpenAIMock
 
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
 from tests.langchain.rule_model import RuleChatModel
+from tests.langchain.rule_openai import serve_rules
 
 
 def _model(**fields: Any) -> MiniAgentChatModel:
@@ -99,3 +103,12 @@ async def test_astream_events_show_the_tokens_once_as_the_model_runs(how: str) -
     assert {event["name"] for event in streamed} == {"MiniAgentChatModel"}
     text = "".join(event["data"]["chunk"].text for event in streamed)
     assert text == "I read your message: Hello"
+
+
+async def test_stop_sequences_reach_an_openai_agent_request(openai_mock: OpenAIMock) -> None:
+    serve_rules(openai_mock)
+    agent = OpenAIAgent.fork(model="rule-gpt", client=openai_mock.async_client())
+    reply = await MiniAgentChatModel(agent=agent).ainvoke("hi", stop=["you"])
+    (request,) = openai_mock.router.calls
+    assert json.loads(request.request.content)["stop"] == ["you"]
+    assert reply.text == "I read "
