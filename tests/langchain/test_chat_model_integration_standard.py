@@ -11,17 +11,17 @@ from typing import Any, ClassVar
 
 import openai
 import pytest
-from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from miniagents_lc_openai import OpenAIAgent
 from miniagents_lc_openai.testing import OpenAIMock
 
-from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
+from miniagents_lc.langchain import chat_model_agent
 from tests.langchain.rule_model import RuleChatModel
 from tests.langchain.rule_openai import serve_rules
+from tests.langchain.standard_declarations import MiniAgentChatModelDeclarations
 
 
-class _RuleAgentSuite(ChatModelIntegrationTests):
+class _RuleAgentSuite(MiniAgentChatModelDeclarations, ChatModelIntegrationTests):
     """The standard integration suite with tool calling, tool choice, structured output
     (function calling, through `bind_tools`), usage metadata and Anthropic-style inputs
     declared; no multimodal input, no JSON mode, no per-call model override."""
@@ -51,22 +51,6 @@ class _RuleAgentSuite(ChatModelIntegrationTests):
         ),
         "test_stream_time": "a benchmark replaying recorded provider HTTP; no HTTP here",
     }
-
-    @property
-    def chat_model_class(self) -> type[BaseChatModel]:
-        return MiniAgentChatModel
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
 
     @property
     def returns_usage_metadata(self) -> bool:
