@@ -10,7 +10,12 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from typing import Any, Self
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    BaseCallbackHandler,
+    CallbackManager,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -18,6 +23,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import ensure_config
 from langchain_core.tools import BaseTool
+from langchain_core.tracers.base import AsyncBaseTracer, BaseTracer
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import model_validator
 
@@ -29,16 +35,15 @@ from miniagents_lc.messages import Message, message_from_langchain
 
 _KNOWN_ROLES = frozenset({"user", "human", "assistant", "ai", "system", "developer", "tool"})
 
-# LangGraph's "messages" stream mode skips chat-model runs tagged so.
-_NOSTREAM_TAG = "nostream"
-
 
 class MiniAgentChatModel(BaseChatModel):
     """A chat model whose replies come from `agent`: the input messages are sent to the agent
     and its whole reply (every message, "\\n\\n" between them) streams back as one AI message.
 
     `model` names the agent for tracing (`ls_model_name`) and defaults to its alias. Call
-    kwargs reach the agent function; stop sequences are not applied to the reply.
+    kwargs reach the agent function, and so do stop sequences (the call's, else `stop`), as the
+    kwarg `stop=`. To callbacks a call is one chat-model run; tracers see the agent's runs
+    nested under it.
     """
 
     agent: MiniAgent
@@ -46,6 +51,9 @@ class MiniAgentChatModel(BaseChatModel):
 
     model: str = ""
     """The model name reported in traces and `response_metadata`; the agent alias if empty."""
+
+    stop: list[str] | None = None
+    """Stop sequences for calls that give none: they reach the agent as the kwarg `stop=`."""
 
     @model_validator(mode="after")
     def _name_model_after_agent(self) -> Self:
@@ -90,7 +98,8 @@ class MiniAgentChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncGenerator[ChatGenerationChunk, None]:
-        config = _agent_config()
+        config = _agent_config(run_manager)
+        kwargs = self._agent_kwargs(stop, kwargs)
         async with aclosing(self._achunks(messages, config, kwargs)) as chunks:
             async for chunk in chunks:
                 if run_manager is not None:
@@ -104,7 +113,8 @@ class MiniAgentChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        config = _agent_config()
+        config = _agent_config(run_manager)
+        kwargs = self._agent_kwargs(stop, kwargs)
         async with aclosing(self._achunks(messages, config, kwargs)) as chunks:
             collected = [chunk async for chunk in chunks]
         return generate_from_stream(iter(collected))
@@ -135,6 +145,11 @@ class MiniAgentChatModel(BaseChatModel):
         finally:
             await run.aclose()
 
+    def _agent_kwargs(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call kwargs the agent gets: the call's, with its stop sequences if it has any."""
+        stop = stop or self.stop
+        return {**kwargs, "stop": stop} if stop else kwargs
+
     def _agent_input(self, messages: Sequence[BaseMessage]) -> list[Message]:
         converted = [message_from_langchain(message) for message in messages]
         for message in converted:
@@ -155,7 +170,8 @@ class MiniAgentChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        config = _agent_config()
+        config = _agent_config(run_manager)
+        kwargs = self._agent_kwargs(stop, kwargs)
         for chunk in iterate_sync(lambda: self._achunks(messages, config, kwargs)):
             if run_manager is not None:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -168,17 +184,36 @@ class MiniAgentChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        config = _agent_config()
+        config = _agent_config(run_manager)
+        kwargs = self._agent_kwargs(stop, kwargs)
         return generate_from_stream(iterate_sync(lambda: self._achunks(messages, config, kwargs)))
 
 
-def _agent_config() -> RunnableConfig:
-    """The config the agent runs with: the caller's. LLM runs have no children in LangChain,
-    so the agent's runs become siblings of this model's run."""
+def _agent_config(
+    run_manager: AsyncCallbackManagerForLLMRun | CallbackManagerForLLMRun | None,
+) -> RunnableConfig:
+    """The config the agent runs with: the caller's, its callbacks those of this model's run
+    narrowed to its tracers. To every other handler (usage counters, LangGraph's message
+    stream, `astream_events`) the call is one chat-model run that already reports the agent's
+    text and usage; tracers, which build trees, see the agent's runs nested under it."""
     config = ensure_config()
-    # This model's run already streams the agent's text; the models the agent calls would
-    # stream it a second time.
-    config["tags"] = [*config.get("tags", []), _NOSTREAM_TAG]
+    if run_manager is None:
+        config["callbacks"] = None
+        return config
+    tracers: list[BaseCallbackHandler] = [
+        handler
+        for handler in run_manager.inheritable_handlers
+        if isinstance(handler, BaseTracer | AsyncBaseTracer)
+    ]
+    config["callbacks"] = CallbackManager(
+        handlers=tracers,
+        inheritable_handlers=tracers,
+        parent_run_id=run_manager.run_id,
+        tags=run_manager.inheritable_tags,
+        inheritable_tags=run_manager.inheritable_tags,
+        metadata=run_manager.inheritable_metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
     return config
 
 

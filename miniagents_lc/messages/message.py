@@ -176,7 +176,8 @@ def message_from_langchain(message: BaseMessage) -> Message:
     """A LangChain message as a `Message` with its role, text and non-empty metadata.
 
     An AI message becomes an `AssistantMessage`, its tool calls, usage, model name and finish
-    reason in the typed fields every adapter reads.
+    reason in the typed fields every adapter reads; a tool message that reports an error keeps
+    `status="error"`.
     """
     fields: dict[str, Any] = {}
     for name in _LANGCHAIN_KEPT_FIELDS:
@@ -185,6 +186,8 @@ def message_from_langchain(message: BaseMessage) -> Message:
             fields[name] = value
     if not isinstance(message.content, str):
         fields["content_blocks"] = message.content
+    if getattr(message, "status", None) == "error":  # a tool's failure; success goes unsaid
+        fields["status"] = "error"
     role = role_of_langchain_message(message)
     if isinstance(message, AIMessage):
         from miniagents_lc.messages.assistant import AssistantMessage

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from miniagents_lc import InteractionContext, miniagent
-from miniagents_lc.langchain import MiniAgentChatModel
+from tests.langchain.standard_declarations import MiniAgentChatModelDeclarations
 
 
 @miniagent(alias="standard_echo")
@@ -18,7 +17,7 @@ async def standard_echo(ctx: InteractionContext, **_tools: Any) -> None:
     ctx.reply(str(messages[-1]) if messages else "")
 
 
-class TestMiniAgentChatModelStandard(ChatModelUnitTests):
+class TestMiniAgentChatModelStandard(MiniAgentChatModelDeclarations, ChatModelUnitTests):
     """The standard suite, with tool calling and structured output declared (tools are bound
     with `bind_tools` and reach the agent as call kwargs); no multimodal input."""
 
@@ -30,20 +29,8 @@ class TestMiniAgentChatModelStandard(ChatModelUnitTests):
     }
 
     @property
-    def chat_model_class(self) -> type[BaseChatModel]:
-        return MiniAgentChatModel
-
-    @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"agent": standard_echo}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
 
     @property
     def returns_usage_metadata(self) -> bool:

@@ -6,12 +6,13 @@ import os
 import re
 import subprocess
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import Field, ValidationError
 
+from miniagents_lc.agents.conversion import message_to_langchain
 from miniagents_lc.messages import AssistantMessage, FrozenDict, Message, message_from_langchain
 
 
@@ -260,3 +261,12 @@ def test_a_langchain_message_becomes_a_message_with_its_role(
 def test_a_langchain_tool_message_keeps_its_tool_call_id():
     message = message_from_langchain(ToolMessage("result", tool_call_id="call-1"))
     assert message.tool_call_id == "call-1"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("status", ["success", "error"])
+@pytest.mark.parametrize("content", ["result", [{"type": "text", "text": "result"}]])
+def test_a_tool_message_round_trips_with_its_status_and_content(
+    status: Literal["success", "error"], content: str | list[str | dict[str, Any]]
+) -> None:
+    original = ToolMessage(content, tool_call_id="call-1", name="lookup", status=status)
+    assert message_to_langchain(message_from_langchain(original)) == original

@@ -340,7 +340,12 @@ async def test_history_with_tool_calls_and_results_is_sent_as_anthropic_turns(
             "role": "user",
             "content": [
                 {"type": "tool_result", "tool_use_id": "toolu_a", "content": "sunny"},
-                {"type": "tool_result", "tool_use_id": "toolu_b", "content": "noon"},
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_b",
+                    "content": "noon",
+                    "is_error": True,
+                },
                 {"type": "text", "text": "Thanks!"},
             ],
         },
