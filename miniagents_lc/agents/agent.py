@@ -227,7 +227,11 @@ class InteractionContext:
         of the context now). Its error is the agent's error, as if the function had raised it."""
         if inspect.iscoroutine(awaitable):
             awaitable = MiniAgents.get_current().schedule_task(awaitable)
-        self._call._awaited.append(awaitable)
+        call = self._call
+        if call._awaited is None:
+            call._awaited = [awaitable]
+        else:
+            call._awaited.append(awaitable)
 
     def _append_reply(self, messages: MessageType) -> None:
         try:
@@ -292,7 +296,7 @@ class AgentCall:
         self._input_sequence: MessageSequencePromise | None = None
         # The call whose code triggered this one (for agent traces), and what it must wait for.
         self._parent = current_interaction.get()
-        self._awaited: list[Awaitable[Any]] = []
+        self._awaited: list[Awaitable[Any]] | None = None  # made by make_sure_to_wait
         # The error the agent function raised, also when it became a message in the replies.
         self.error: BaseException | None = None
         own = agent.errors_as_messages
@@ -375,7 +379,7 @@ class AgentCall:
     async def _await_pending(self) -> None:
         """Wait for what `make_sure_to_wait` was given, including what is given meanwhile."""
         while self._awaited:
-            awaitables, self._awaited = self._awaited, []
+            awaitables, self._awaited = self._awaited, None
             for awaitable in awaitables:
                 await awaitable
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from miniagents_lc.promising.readership import Lease, Readership
 
 PIECE = TypeVar("PIECE")
+
+
+class Waiter(Protocol):
+    """What waits for a buffer's next piece: an `asyncio.Future[None]`, or anything resolved
+    the same way."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: None, /) -> None: ...
 
 
 class StreamBuffer(Generic[PIECE]):
@@ -37,8 +46,9 @@ class StreamBuffer(Generic[PIECE]):
         self.pieces: list[PIECE] = []
         self.done = False
         self.error: BaseException | None = None
-        # The futures of the cursors waiting for the next piece.
-        self._waiters: list[asyncio.Future[None]] = []
+        # The futures of the cursors waiting for the next piece; made when one first waits
+        # (most buffers are idle, finished or read without waiting).
+        self._waiters: list[Waiter] | None = None
         # Made when first needed: most streams that are never read never need one.
         self._readership: Readership | None = None
         # Starts a deferred producer the first time a cursor has to wait; None once started.
@@ -76,10 +86,24 @@ class StreamBuffer(Generic[PIECE]):
             self.producer_task.cancel()
 
     def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        waiters, self._waiters = self._waiters, None
+        if waiters is not None:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def add_waiter(self, waiter: Waiter) -> None:
+        """Resolve `waiter` at the next piece or at the end. Waiting so neither counts as
+        reading the stream nor starts a deferred producer (`wait_beyond` does both)."""
+        if self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
+
+    def discard_waiter(self, waiter: Waiter) -> None:
+        """Forget `waiter` (its waiting was cancelled) if it is still listed."""
+        if self._waiters is not None and waiter in self._waiters:
+            self._waiters.remove(waiter)
 
     async def wait_beyond(self, index: int) -> None:
         """Return once a piece exists at `index` or the stream has ended."""
@@ -89,13 +113,12 @@ class StreamBuffer(Generic[PIECE]):
         while index >= len(self.pieces) and not self.done:
             # One future per waiting cursor: a cancelled cursor cancels only its own future.
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            self.add_waiter(waiter)
             try:
                 await waiter
             except BaseException:
                 # Cancelled: the future is done, and the list would keep it until the next piece.
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+                self.discard_waiter(waiter)
                 raise
 
     async def wait_for_end(self) -> None:
@@ -196,4 +219,5 @@ class StreamCursor(Generic[PIECE]):
 __all__ = [
     "StreamBuffer",
     "StreamCursor",
+    "Waiter",
 ]

@@ -74,9 +74,8 @@ class Watcher(Generic[PIECE]):
 
     async def _wait(self, buffer: StreamBuffer[PIECE]) -> None:
         waiter = asyncio.get_running_loop().create_future()
-        # The buffer's own wake-up list: waiting here neither counts as reading the stream nor
-        # starts a deferred producer.
-        buffer._waiters.append(waiter)
+        # Neither counts as reading the stream nor starts a deferred producer.
+        buffer.add_waiter(waiter)
         self._waiter = waiter
         self._group.waiting.add(self)
         try:
@@ -84,8 +83,7 @@ class Watcher(Generic[PIECE]):
         finally:
             self._waiter = None
             self._group.waiting.discard(self)
-            if waiter in buffer._waiters:
-                buffer._waiters.remove(waiter)
+            buffer.discard_waiter(waiter)
 
     def wake(self) -> None:
         """Make a pending `read` look at the stream again."""

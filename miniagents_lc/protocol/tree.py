@@ -146,9 +146,8 @@ class MessageRecord:
 
 
 class _Wakeup:
-    """Stands in a stream's list of waiters for one followed call: the stream's next piece or
-    its end puts the call in the ready queue (the list only ever calls `done` and
-    `set_result`)."""
+    """A stream's waiter for one followed call: the stream's next piece or its end puts the
+    call in the ready queue."""
 
     __slots__ = ("_armed", "_follower", "_tree")
 
@@ -160,7 +159,7 @@ class _Wakeup:
     def arm(self, buffer: StreamBuffer[Any]) -> None:
         if not self._armed:
             self._armed = True
-            buffer._waiters.append(self)  # type: ignore[arg-type]
+            buffer.add_waiter(self)
 
     def disarm(self) -> None:
         self._armed = False
