@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForChainRun
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, BaseCallbackManager
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import (
@@ -41,13 +41,21 @@ async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> Ag
     """Open a chain run named `alias` under the LangChain run active in this task, if any.
 
     `run_config` is given when the call is itself the root of a run (`agent.astream(...)`),
-    which already has its run; then nothing is opened. Otherwise the new run's child config
+    which already has its run; then nothing is opened. Whether there is anybody to tell is
+    decided when the run starts: a run whose callback manager has no handlers opens no runs
+    for its agents. Otherwise the new run's child config
     becomes the task's config, so models and sub-agents called from here nest under it.
     """
     if run_config is not None:
         return None
     parent = var_child_runnable_config.get()
     if parent is None:
+        return None
+    callbacks = parent.get("callbacks")
+    if isinstance(callbacks, BaseCallbackManager) and not callbacks.handlers:
+        # The run's own manager, configured when the run started, found no handler (no tracer
+        # in the environment either): configuring it again for every agent call of the tree
+        # would find none too, and costs about a third of a small call.
         return None
     manager = get_async_callback_manager_for_config(parent)
     if not manager.handlers:

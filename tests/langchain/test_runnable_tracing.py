@@ -4,9 +4,14 @@ reaches every nested run."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import AsyncCallbackManager
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.schema import StreamEvent
 
+from miniagents_lc import MESSAGE_SEPARATOR, InteractionContext, miniagent
 from tests.langchain.scripted import OuterContext, no_context, three_leaf_tree
 
 
@@ -85,3 +90,30 @@ async def test_outer_tags_and_metadata_reach_the_nested_model_runs(
         if event["event"] == "on_chain_start" and event["name"].startswith("leaf_")
     ]
     assert all("outer-tag" in event["tags"] for event in leaf_starts)
+
+
+async def test_a_run_without_handlers_configures_no_callbacks_per_agent_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Tracing is decided when the run starts; re-deciding it for every agent call of the tree
+    # cost about a third of a small call.
+    configured: list[type[AsyncCallbackManager]] = []
+    configure = AsyncCallbackManager.configure.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[AsyncCallbackManager], *args: Any, **kwargs: Any) -> Any:
+        configured.append(cls)
+        return configure(cls, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncCallbackManager, "configure", classmethod(counting))
+
+    @miniagent
+    async def leaf(ctx: InteractionContext) -> None:
+        ctx.reply("leaf")
+
+    @miniagent
+    async def root(ctx: InteractionContext) -> None:
+        ctx.reply([leaf.trigger() for _ in range(5)])
+
+    reply = await root.ainvoke("hi")
+    assert reply.text == MESSAGE_SEPARATOR.join(["leaf"] * 5)
+    assert len(configured) == 1  # the run's own, not one more per agent call
