@@ -176,7 +176,7 @@ async def run_client(
         if way == "langserve":
             from langserve import RemoteRunnable
 
-            remote = RemoteRunnable(f"{base_url}/langserve", timeout=600)
+            remote: Any = RemoteRunnable(f"{base_url}/langserve", timeout=600)
 
             def read(n: int, first: list[float]) -> Any:
                 return read_langserve(remote, n, first)
