@@ -79,6 +79,13 @@ def test_pages_with_diagrams_load_the_shipped_renderer(site: Path) -> None:
     assert (page.parent / renderer[0]).resolve().stat().st_size > 1_000_000
 
 
+def test_the_shipped_renderer_names_no_path_outside_the_repository() -> None:
+    # The bundler labels its modules with the paths it built them from; the copy shortens them.
+    renderer = (ROOT / "docs" / "assets" / "javascripts" / "mermaid.min.js").read_text("utf-8")
+    assert re.findall(r"\"(?:\.\./)+[\w.@-]+/", renderer) == []
+    assert renderer.count('"node_modules/.pnpm/') > 40  # the labels are there, shortened
+
+
 @pytest.mark.parametrize(
     ("page", "picture"),
     [
