@@ -23,6 +23,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "miniagents_lc"
 LAYERS: dict[str, int] = {
     "promising": 0,
     "per_loop": 0,
+    # LangChain's and LangGraph's private names, reached from here alone (see its docstring).
+    "_compat": 1,
     "messages": 1,
     "agents": 2,
     "protocol": 3,

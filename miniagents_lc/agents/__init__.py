@@ -16,11 +16,13 @@ from miniagents_lc.agents.agent import (
 )
 from miniagents_lc.agents.agent_tool import AgentRequest, AgentTool
 from miniagents_lc.agents.current import current_agent_trace
+from miniagents_lc.agents.runnable import AgentRun
 
 __all__ = [
     "AgentCall",
     "AgentFunction",
     "AgentRequest",
+    "AgentRun",
     "AgentTool",
     "InteractionContext",
     "MiniAgent",

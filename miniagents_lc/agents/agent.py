@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
@@ -16,7 +17,6 @@ from pydantic import BaseModel
 
 from miniagents_lc.agents.agent_tool import AgentTool, agent_as_tool
 from miniagents_lc.agents.call_observer import call_observer
-from miniagents_lc.agents.current import current_interaction, current_interaction_or_raise
 from miniagents_lc.agents.event_streams import event_streams
 from miniagents_lc.agents.out_of_order import place_when_ready
 from miniagents_lc.agents.runnable import combine, traced_run
@@ -31,15 +31,16 @@ from miniagents_lc.messages import (
     MessageType,
     fed_message_sequence,
 )
-from miniagents_lc.messages.error import RAISED_IN_AGENT
+from miniagents_lc.messages.lowlevel import RAISED_IN_AGENT
 from miniagents_lc.promising import (
     DEFAULT,
     AppendClosedError,
     AppendProducer,
     Defaultable,
+    NoActiveContextError,
     PromisingContext,
 )
-from miniagents_lc.promising.ownership import TaskOwner, ensure_owner
+from miniagents_lc.promising.lowlevel import TaskOwner, ensure_owner
 
 logger = logging.getLogger("miniagents_lc")
 
@@ -87,8 +88,8 @@ class MiniAgents(PromisingContext):
         try:
             await self._afinish_abandoned_calls()
         except BaseException:
-            await self._acancel_all()
-            self._deactivate()
+            await self.acancel_all()
+            self.deactivate()
             raise
         await super().afinalize()
 
@@ -98,7 +99,7 @@ class MiniAgents(PromisingContext):
             for call, opener in list(self._open_calls.items()):
                 if opener is None or opener is current or opener.done():
                     call.finish()
-            pending = [task for task in self._tasks if task is not current]
+            pending = [task for task in self.pending_tasks if task is not current]
             if not pending or not self._open_calls:
                 return
             await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -111,13 +112,13 @@ class MiniAgents(PromisingContext):
         if not inspect.iscoroutinefunction(handler):
             raise TypeError(f"on_persist_messages needs an `async def` handler, got {handler!r}.")
         self._persist_handlers.append(handler)
-        self._on_stream_completed = self._message_resolved
+        self.on_stream_completed = self._message_resolved
         return handler
 
     def _message_resolved(self, promise: object) -> None:
         if isinstance(promise, MessagePromise) and self.is_active:
             # Not `schedule_task`: persisting a resolved message is nobody's work to stop.
-            self._schedule(self._apersist(promise), "MiniAgents-persist")
+            self.schedule_unowned(self._apersist(promise), "MiniAgents-persist")
 
     async def _apersist(self, promise: MessagePromise) -> None:
         fresh: list[Message] = []
@@ -158,6 +159,24 @@ def _messages_within(message: Message) -> Iterator[Message]:
 
 AgentFunction = Callable[..., Awaitable[None]]
 """`async def agent(ctx: InteractionContext, **kwargs) -> None`."""
+
+
+# Set in the task that runs an agent function; the tasks it starts copy it.
+current_interaction: contextvars.ContextVar[InteractionContext | None] = contextvars.ContextVar(
+    "miniagents_lc_current_interaction", default=None
+)
+
+
+def current_interaction_or_raise() -> InteractionContext:
+    """The `InteractionContext` of the agent call whose code is running; raises
+    `NoActiveContextError` outside any agent function."""
+    interaction = current_interaction.get()
+    if interaction is None:
+        raise NoActiveContextError(
+            "No agent call is running here: the current InteractionContext exists only inside "
+            "an agent function (and the tasks it starts). Pass `ctx` explicitly elsewhere."
+        )
+    return interaction
 
 
 class InteractionContext:
@@ -331,6 +350,12 @@ class AgentCall:
         """The agent being called."""
         return self._agent
 
+    @property
+    def owner(self) -> TaskOwner:
+        """The owner of the call's work (low-level, see `promising.lowlevel`): what the agent
+        function starts belongs to it, so a watcher can tell which call a task works for."""
+        return self._owner
+
     def send_message(self, messages: MessageType) -> Self:
         """Send more input (anything of `MessageType`) to the agent."""
         try:
@@ -387,9 +412,9 @@ class AgentCall:
         if self._started:
             return
         self._started = True
-        # Whoever starts this call does not own it (`_schedule` rather than `schedule_task`):
+        # Whoever starts this call does not own it (`schedule_unowned` rather than `schedule_task`):
         # the call stops only when its own replies are abandoned.
-        task = self._context._schedule(self._run(), f"miniagent:{self._agent.alias}")
+        task = self._context.schedule_unowned(self._run(), f"miniagent:{self._agent.alias}")
         self._owner.add(task)
 
     async def _run(self) -> None:

@@ -12,6 +12,7 @@ from langchain_core.runnables.config import ensure_config
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
+from miniagents_lc._compat import langgraph_tool_writer
 from miniagents_lc.messages import Message, MessageSequencePromise
 
 # Runs tagged so stay out of LangGraph's "messages" stream mode: the tool streams its
@@ -163,13 +164,10 @@ def _tool_output_stream(
 ) -> tuple[Callable[[Any], None] | None, Any]:
     """The writer of LangGraph's tool output stream for the running tool call, if any, and
     the key of its step: the stream it writes to, the graph step and the node."""
-    try:
-        from langgraph.pregel._tools import StreamToolCallHandler, _tool_call_writer
-    except ImportError:  # LangGraph is optional: without it there is no such stream
+    if run_manager is None:
+        return langgraph_tool_writer(())[0], None
+    writer, stream = langgraph_tool_writer(run_manager.handlers)
+    if writer is None:
         return None, None
-    writer = _tool_call_writer.get()
-    if writer is None or run_manager is None:
-        return writer, None
-    stream = next((h for h in run_manager.handlers if isinstance(h, StreamToolCallHandler)), None)
     metadata = config.get("metadata", {})
     return writer, (id(stream), metadata.get("langgraph_step"), metadata.get("langgraph_node"))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from miniagents_lc.messages import ErrorMessage, MessagePromise
+from miniagents_lc.promising.lowlevel import known_whole
 
 ERRORS_KEY = "errors"
 """The `response_metadata` key of a chunk (and of the whole reply) listing its errors."""
@@ -28,7 +29,7 @@ class ErrorText(str):
 def error_message_of(promise: MessagePromise) -> ErrorMessage | None:
     """The `ErrorMessage` `promise` resolved to, if it is one (error messages are made
     resolved, so nothing is awaited)."""
-    whole = promise._whole
+    whole = known_whole(promise)
     return whole if isinstance(whole, ErrorMessage) else None
 
 

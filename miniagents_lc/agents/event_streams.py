@@ -13,14 +13,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import MiniAgent
-
-StartEvents = Callable[["MiniAgent", Any, RunnableConfig | None, dict[str, Any]], Any]
+StartEvents = Callable[[Any, Any, RunnableConfig | None, dict[str, Any]], Any]
 """Starts a run of an agent as a protocol event stream: `(agent, input, config, kwargs)`."""
 
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -30,8 +30,8 @@ from langchain_core.runnables.config import (
     patch_config,
     var_child_runnable_config,
 )
-from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
+from miniagents_lc._compat import streaming_callback_handler
 from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
 from miniagents_lc.agents.error_text import ErrorText, error_message_of, error_metadata, text_runs
 from miniagents_lc.agents.event_streams import around_run, wrapped_run
@@ -39,19 +39,33 @@ from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
     AssistantMessage,
     MessagePromise,
+    MessageSequencePromise,
     MessageType,
     thaw,
 )
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
-from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
-from miniagents_lc.promising.stream_buffer import StreamBuffer
+from miniagents_lc.promising.lowlevel import StreamBuffer, cancel_and_wait, open_task_scope
 
-if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import MiniAgent
+
+class RunnableAgent(Protocol):
+    """What a run needs of its root agent (a `MiniAgent`): its name, the root call a run
+    starts, and the context a run opens when none is active. Written as a protocol so that
+    this module, which `MiniAgent` is built on, does not import it back."""
+
+    @property
+    def alias(self) -> str: ...
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str: ...
+
+    def _trigger_for_run(
+        self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any
+    ) -> MessageSequencePromise: ...
+
+    def _new_context(self) -> PromisingContext: ...
 
 
 async def traced_run(
-    agent: MiniAgent,
+    agent: RunnableAgent,
     input: Any,
     config: RunnableConfig | None,
     kwargs: dict[str, Any],
@@ -71,7 +85,7 @@ async def traced_run(
         name=config.get("run_name") or agent.get_name(),
         run_id=config.pop("run_id", None),
     )
-    run = _AgentRun(
+    run = AgentRun(
         agent,
         messages,
         patch_config(config, callbacks=run_manager.get_child()),
@@ -79,9 +93,7 @@ async def traced_run(
         message_id=f"lc_run-{run_manager.run_id}",
         adopt_reply_id=True,
     )
-    stream_handler = next(
-        (h for h in run_manager.handlers if isinstance(h, _StreamingCallbackHandler)), None
-    )
+    stream_handler = streaming_callback_handler(run_manager.handlers)
     try:
         if want_chunks or stream_handler is not None:
             chunks = run.chunks()
@@ -113,13 +125,21 @@ def combine(left: Any, right: Any) -> Any:
         return [*left, right] if isinstance(left, list) else [left, right]
 
 
-class _AgentRun:
-    """One run of an agent tree: a producer task that reads the replies and pushes text into a
-    buffer, and the consumer side that turns what is buffered into chunks."""
+class AgentRun:
+    """One running agent call tree: the public handle every face of an agent starts its runs
+    through (the Runnable face's `astream`/`ainvoke`, the v3 event stream, the LangChain chat
+    model, the transports).
+
+    A producer task reads the root call's replies and pushes their text into `text` (a buffer
+    any number of readers can follow), gathering the reply's usage, tool calls and response
+    metadata as each message ends; the consumer side turns what is buffered into chunks. The
+    run starts on `start()` (or on the first read) and `output()` gives the whole reply as one
+    `AIMessage`; `cancel()`/`aclose()` stop it, and `done` says whether it has ended.
+    """
 
     def __init__(
         self,
-        agent: MiniAgent,
+        agent: RunnableAgent,
         messages: MessageType,
         config: RunnableConfig,
         kwargs: dict[str, Any],
@@ -141,7 +161,23 @@ class _AgentRun:
         self._task: asyncio.Task[None] | None = None
         self.run_usage: Any = None  # per-agent usage, set by `RunUsage.around` (view.usage)
 
+    @property
+    def agent(self) -> RunnableAgent:
+        """The root agent of the run."""
+        return self._agent
+
+    @property
+    def config(self) -> RunnableConfig:
+        """The run's LangChain config (what every agent call of the run inherits)."""
+        return self._config
+
+    @property
+    def done(self) -> bool:
+        """Whether the run's producer has ended (its text has ended too, then)."""
+        return self._task is not None and self._task.done()
+
     def start(self) -> None:
+        """Start the run's producer task (once; reading the run starts it too)."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
                 self._produce(), name=f"miniagents-run:{self._agent.alias}"
@@ -218,6 +254,23 @@ class _AgentRun:
         if isinstance(reply_id, str) and reply_id:
             self.message_id = reply_id
 
+    async def output(self) -> AIMessage:
+        """Run to the end and return the whole reply as one `AIMessage` (raises the run's
+        error)."""
+        await self.await_text()
+        return self.final_message()
+
+    async def wait(self) -> None:
+        """Wait until the run's producer has stopped (ended, failed or cancelled: this never
+        raises the run's error) and with it the work of its agents."""
+        if self._task is not None:
+            await asyncio.wait([self._task])
+
+    def cancel(self) -> None:
+        """Ask the run to stop (its agents are cancelled; `aclose` also waits for that)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
     async def aclose(self) -> None:
         """Cancel the run's work if it is still going and wait until it has stopped."""
         task = self._task
@@ -293,6 +346,8 @@ class _AgentRun:
 
 
 __all__ = [
+    "AgentRun",
+    "RunnableAgent",
     "combine",
     "traced_run",
 ]

@@ -20,7 +20,7 @@ from rich.console import Console
 from miniagents_lc.agents import MiniAgent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import DEFAULT_QUESTION, PROMPT, Specialist, build_team
-from miniagents_lc.langchain.chat_model_agent import chat_model_agent
+from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.view import RunState, run_with_live_tree
 
 _HEADING = re.compile(r"\[[a-z]+\]")

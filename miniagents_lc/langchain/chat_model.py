@@ -27,10 +27,8 @@ from langchain_core.tracers.base import AsyncBaseTracer, BaseTracer
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import model_validator
 
-from miniagents_lc.agents import MiniAgent
-from miniagents_lc.agents.error_text import error_metadata
-from miniagents_lc.agents.runnable import _AgentRun
-from miniagents_lc.agents.sync_bridge import iterate_sync
+from miniagents_lc.agents import AgentRun, MiniAgent
+from miniagents_lc.agents.lowlevel import error_metadata, iterate_sync
 from miniagents_lc.messages import Message, message_from_langchain
 
 _KNOWN_ROLES = frozenset({"user", "human", "assistant", "ai", "system", "developer", "tool"})
@@ -124,7 +122,7 @@ class MiniAgentChatModel(BaseChatModel):
     ) -> AsyncGenerator[ChatGenerationChunk, None]:
         """One run of the agent as chat-generation chunks: one per batch of text, then a last
         chunk with the usage and response metadata."""
-        run = _AgentRun(self.agent, self._agent_input(messages), config, kwargs)
+        run = AgentRun(self.agent, self._agent_input(messages), config, kwargs)
         try:
             async with aclosing(run.text_batches()) as batches:
                 async for text in batches:

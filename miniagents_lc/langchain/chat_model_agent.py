@@ -13,7 +13,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
 from miniagents_lc.agents import InteractionContext, MiniAgent
-from miniagents_lc.agents.conversion import messages_to_langchain
+from miniagents_lc.agents.lowlevel import messages_to_langchain
 from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 

@@ -2,13 +2,9 @@
 
 from miniagents_lc.messages.assistant import AssistantMessage, thaw
 from miniagents_lc.messages.error import ErrorMessage
-from miniagents_lc.messages.message import FrozenDict, Message, message_from_langchain
-from miniagents_lc.messages.promises import (
-    MESSAGE_SEPARATOR,
-    MessagePromise,
-    MessageSequencePromise,
-    joined_text,
-)
+from miniagents_lc.messages.from_langchain import message_from_langchain
+from miniagents_lc.messages.message import FrozenDict, Message, MessagePromise
+from miniagents_lc.messages.promises import MESSAGE_SEPARATOR, MessageSequencePromise, joined_text
 from miniagents_lc.messages.sequence import MessageSequence, MessageType, fed_message_sequence
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""`Message`: an immutable, hashable piece of conversation, and its conversion from LangChain."""
+"""`Message`: an immutable, hashable piece of conversation, and `MessagePromise`: a message
+whose text streams token by token (each makes the other: `Message.promise`, `await promise`)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,13 @@ import hashlib
 import json
 from collections.abc import AsyncIterable, Callable, Mapping, Set
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from types import MappingProxyType
+from typing import Any, ClassVar, NoReturn, Self
 
-from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import to_jsonable_python
 
-from miniagents_lc.promising import DEFAULT, Defaultable
-
-if TYPE_CHECKING:
-    from miniagents_lc.messages.promises import MessagePromise
+from miniagents_lc.promising import DEFAULT, Defaultable, StreamedPromise
 
 
 class FrozenDict(dict[str, Any]):
@@ -124,8 +122,6 @@ class Message(BaseModel):
     @property
     def as_promise(self) -> MessagePromise:
         """This message as an already-resolved MessagePromise (its text is its one token)."""
-        from miniagents_lc.messages.promises import MessagePromise
-
         return MessagePromise(prefill_message=self)
 
     @classmethod
@@ -138,8 +134,6 @@ class Message(BaseModel):
     ) -> MessagePromise:
         """A MessagePromise whose tokens come from `token_producer` and whose resolved message
         is this class with `text` = the joined tokens and the other `fields` given here."""
-        from miniagents_lc.messages.promises import MessagePromise
-
         if token_producer is None:
             return MessagePromise(prefill_message=cls(**fields))
         return MessagePromise(
@@ -150,63 +144,62 @@ class Message(BaseModel):
         )
 
 
-_LANGCHAIN_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
-_LANGCHAIN_KEPT_FIELDS = (
-    "id",
-    "name",
-    "tool_call_id",
-    "tool_calls",
-    "invalid_tool_calls",
-    "usage_metadata",
-    "response_metadata",
-    "additional_kwargs",
-)
+class MessagePromise(StreamedPromise[str, Message]):
+    """A message whose text streams as `str` tokens: `async for token in promise`, and
+    `await promise` for the `Message` (text = the joined tokens, plus the given fields and
+    whatever the token producer added with `set_fields` before it ended)."""
 
+    __slots__ = ("_fields", "_message_class")
 
-def role_of_langchain_message(message: BaseMessage) -> str:
-    """The chat role ("user", "assistant", "system", "tool" or a ChatMessage's own role)."""
-    role = getattr(message, "role", None)
-    if isinstance(role, str) and message.type == "chat":
-        return role
-    kind = message.type.removesuffix("Chunk").lower()
-    return _LANGCHAIN_ROLES.get(kind, kind)
+    _piece_type: ClassVar[type | None] = str
 
+    def __init__(
+        self,
+        *,
+        producer: AsyncIterable[str] | Callable[[Any], AsyncIterable[str]] | None = None,
+        message_class: type[Message] = Message,
+        fields: dict[str, Any] | None = None,
+        prefill_message: Message | None = None,
+        schedule_immediately: Defaultable = DEFAULT,
+    ) -> None:
+        self._message_class = message_class
+        self._fields: dict[str, Any] = dict(fields) if fields else {}
+        if prefill_message is not None:
+            self._fields.update(prefill_message.__pydantic_extra__ or {})
+            text = prefill_message.text
+            super().__init__(prefill_pieces=(text,) if text else (), prefill_whole=prefill_message)
+        else:
+            super().__init__(producer=producer, schedule_immediately=schedule_immediately)
 
-def message_from_langchain(message: BaseMessage) -> Message:
-    """A LangChain message as a `Message` with its role, text and non-empty metadata.
+    @property
+    def message_class(self) -> type[Message]:
+        """The `Message` class the promise resolves to (its role's default lives there)."""
+        return self._message_class
 
-    An AI message becomes an `AssistantMessage`, its tool calls, usage, model name and finish
-    reason in the typed fields every adapter reads; a tool message that reports an error keeps
-    `status="error"`.
-    """
-    fields: dict[str, Any] = {}
-    for name in _LANGCHAIN_KEPT_FIELDS:
-        value = getattr(message, name, None)
-        if value:
-            fields[name] = value
-    if not isinstance(message.content, str):
-        fields["content_blocks"] = message.content
-    if getattr(message, "status", None) == "error":  # a tool's failure; success goes unsaid
-        fields["status"] = "error"
-    role = role_of_langchain_message(message)
-    if isinstance(message, AIMessage):
-        from miniagents_lc.messages.assistant import AssistantMessage
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        """The fields known so far besides the text: those given at creation, and those the
+        token producer has set (a model's message id as soon as it streams, say). A read-only
+        view; the resolved `Message` has them all."""
+        return MappingProxyType(self._fields)
 
-        metadata = message.response_metadata or {}
-        typed = {
-            "usage": fields.pop("usage_metadata", None),
-            "model_name": metadata.get("model_name"),
-            "finish_reason": metadata.get("finish_reason"),
-        }
-        fields.update({name: value for name, value in typed.items() if value is not None})
-        return AssistantMessage(text=message.text, role=role, **fields)
-    return Message(text=message.text, role=role, **fields)
+    def set_fields(self, **fields: Any) -> None:
+        """Add metadata (usage, finish reason, ...) to the message being produced; for token
+        producers, before they end."""
+        if self.done:
+            raise RuntimeError(
+                "set_fields() after the MessagePromise was produced: the Message is already "
+                "fixed. Call it from the token producer before it ends."
+            )
+        self._fields.update(fields)
+
+    def _assemble(self, pieces: list[str]) -> Message:
+        return self._message_class(text="".join(pieces), **self._fields)
 
 
 __all__ = [
     "FrozenDict",
     "Message",
+    "MessagePromise",
     "freeze",
-    "message_from_langchain",
-    "role_of_langchain_message",
 ]

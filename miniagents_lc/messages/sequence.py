@@ -10,12 +10,12 @@ from typing import Any, TypeAlias, Union
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
-from miniagents_lc.messages.message import Message, message_from_langchain
-from miniagents_lc.messages.promises import MessagePromise, MessageSequencePromise
+from miniagents_lc.messages.from_langchain import message_from_langchain
+from miniagents_lc.messages.message import Message, MessagePromise
+from miniagents_lc.messages.promises import MessageSequencePromise
 from miniagents_lc.messages.tolerant import ErrorsAs, ended_cleanly, tolerant_flattener
-from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FedSequence
-from miniagents_lc.promising.flat_sequence import flatten
-from miniagents_lc.promising.ownership import TaskOwner
+from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FedSequence, flatten
+from miniagents_lc.promising.lowlevel import TaskOwner
 
 MessageType: TypeAlias = Union[
     str,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from miniagents_lc.messages.message import Message
-from miniagents_lc.messages.promises import MessagePromise
+from miniagents_lc.messages.message import Message, MessagePromise
+from miniagents_lc.promising.lowlevel import buffer_of
 
 ErrorsAs = Callable[[BaseException], Message]
 """Makes the message that stands for an error."""
@@ -28,7 +28,7 @@ class _GuardedMessagePromise(MessagePromise):
 def ended_cleanly(promise: MessagePromise) -> bool:
     """Whether the message can't fail any more (guarded, or produced without an error)."""
     return isinstance(promise, _GuardedMessagePromise) or (
-        promise.done and promise._buffer.error is None
+        promise.done and buffer_of(promise).error is None
     )
 
 

@@ -55,9 +55,10 @@ class PromisingContext:
         self._token: contextvars.Token[PromisingContext | None] | None = None
         self._previous: PromisingContext | None = None
         self._active = False
-        # Called with every StreamedPromise whose production has ended; None keeps the token
-        # path free of any call when nobody listens.
-        self._on_stream_completed: Callable[[Any], None] | None = None
+        # Called with every StreamedPromise whose production has ended (set by a subclass that
+        # listens: `MiniAgents` persists messages); None keeps the token path free of any call
+        # when nobody listens.
+        self.on_stream_completed: Callable[[Any], None] | None = None
 
     # -- lookup ---------------------------------------------------------------------------
 
@@ -109,10 +110,10 @@ class PromisingContext:
         try:
             await self.aflush_tasks()
         except BaseException:
-            await self._acancel_all()
+            await self.acancel_all()
             raise
         finally:
-            self._deactivate()
+            self.deactivate()
 
     async def __aenter__(self) -> Self:
         return self.activate()
@@ -127,9 +128,9 @@ class PromisingContext:
             # The body failed: nobody is left to consume what the tasks produce, and waiting
             # for them could wait forever.
             try:
-                await self._acancel_all()
+                await self.acancel_all()
             finally:
-                self._deactivate()
+                self.deactivate()
             return
         await self.afinalize()
 
@@ -142,7 +143,9 @@ class PromisingContext:
 
         return asyncio.run(_main())
 
-    def _deactivate(self) -> None:
+    def deactivate(self) -> None:
+        """Stop being the current context at once, without waiting for anything (for
+        subclasses that finalize in their own way; `afinalize` and `async with` call it)."""
         if not self._active:
             return
         self._active = False
@@ -161,17 +164,17 @@ class PromisingContext:
         self, awaitable: Coroutine[Any, Any, _T] | Awaitable[_T], *, name: str | None = None
     ) -> asyncio.Task[_T]:
         """Run `awaitable` as a task owned by this context; it starts at the next task switch."""
-        task = self._schedule(awaitable, name)
+        task = self.schedule_unowned(awaitable, name)
         owner = current_owner()
         if owner is not None:
             owner.add(task)
         return task
 
-    def _schedule(
+    def schedule_unowned(
         self, awaitable: Coroutine[Any, Any, _T] | Awaitable[_T], name: str | None
     ) -> asyncio.Task[_T]:
-        """`schedule_task` without giving the task to the current owner (for work whose owner
-        is decided by the caller)."""
+        """`schedule_task` without giving the task to the current owner: for work whose owner
+        the caller decides, or that belongs to nobody (shared by every awaiter)."""
         if not self._active:
             raise NoActiveContextError(
                 f"This {type(self).__name__} is not active (finalized, or never activated); "
@@ -208,7 +211,8 @@ class PromisingContext:
         while pending := [task for task in self._tasks if task is not current]:
             await asyncio.wait(pending)
 
-    async def _acancel_all(self) -> None:
+    async def acancel_all(self) -> None:
+        """Cancel every pending task of this context and wait until they are all done."""
         await cancel_and_wait(self._tasks)
 
 

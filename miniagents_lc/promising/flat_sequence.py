@@ -196,7 +196,7 @@ class FedSequence(Generic[IN, PROMISE]):
                 )
             )
             return
-        drain = self._context._schedule(self._run_drain(), "FedSequence-flattener")
+        drain = self._context.schedule_unowned(self._run_drain(), "FedSequence-flattener")
         self._drain = self._out.producer_task = drain
         if self._owner is not None:
             self._owner.add(drain)

@@ -10,15 +10,38 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from miniagents_lc.promising.errors import StreamCancelledError
 
-if TYPE_CHECKING:
-    from miniagents_lc.promising.readership import Readership
-    from miniagents_lc.promising.stream_buffer import StreamBuffer
+# Owners sit below readerships and streams (a readership tells its owner; a stream has a
+# readership): what an owner needs of them is written here as protocols, so this module
+# imports neither.
 
-Work: TypeAlias = "asyncio.Task[Any] | StreamBuffer[Any]"
+
+class Readers(Protocol):
+    """What an owner needs of a readership (`Readership`): whether anyone reads, and being
+    told when the readers abandon the stream."""
+
+    @property
+    def is_read(self) -> bool: ...
+
+    def subscribe(self, owner: TaskOwner) -> None: ...
+
+
+class OwnedStream(Protocol):
+    """What an owner needs of a stream it produces (a `StreamBuffer`)."""
+
+    @property
+    def readership(self) -> Readers: ...
+
+    @property
+    def done(self) -> bool: ...
+
+    def stop_production(self) -> None: ...
+
+
+Work: TypeAlias = "asyncio.Task[Any] | OwnedStream"
 
 _current_owner: contextvars.ContextVar[TaskOwner | None] = contextvars.ContextVar(
     "miniagents_lc_task_owner", default=None
@@ -29,7 +52,7 @@ class OwnedOutput(Protocol):
     """What an owner produces for others to read (a fed sequence, say)."""
 
     @property
-    def readership(self) -> Readership:
+    def readership(self) -> Readers:
         """Who reads it."""
 
     def stop(self, error: BaseException) -> None:
@@ -75,7 +98,7 @@ class TaskOwner:
         if work is not None and work in self._work:
             self._work.remove(work)
 
-    def abandoned(self, stream: StreamBuffer[Any]) -> None:
+    def abandoned(self, stream: OwnedStream) -> None:
         """Every reader of `stream`, the output or a stream of this owner's, has been
         cancelled: stop, unless the output is still read (or stop `stream` itself, if this
         owner has stopped already)."""
@@ -126,6 +149,8 @@ def current_owner() -> TaskOwner | None:
 
 __all__ = [
     "OwnedOutput",
+    "OwnedStream",
+    "Readers",
     "TaskOwner",
     "Work",
     "current_owner",

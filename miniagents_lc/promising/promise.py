@@ -48,8 +48,8 @@ class Promise(Generic[T]):
 
     def _start(self) -> asyncio.Task[T]:
         if self._task is None:
-            # Awaited by whoever wants it, so owned by no agent call (see `_schedule`).
-            self._task = self._context._schedule(self._fulfil(), "Promise-fulfiller")
+            # Awaited by whoever wants it, so owned by no agent call (see `schedule_unowned`).
+            self._task = self._context.schedule_unowned(self._fulfil(), "Promise-fulfiller")
         return self._task
 
     async def _fulfil(self) -> T:

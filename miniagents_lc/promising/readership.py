@@ -15,13 +15,9 @@ stream still open, lets go of the stream before anybody awaiting that reader res
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from miniagents_lc.promising.ownership import current_owner
-
-if TYPE_CHECKING:
-    from miniagents_lc.promising.ownership import TaskOwner
-    from miniagents_lc.promising.stream_buffer import StreamBuffer
+from miniagents_lc.promising.ownership import OwnedStream, TaskOwner, current_owner
 
 
 class Readership:
@@ -34,7 +30,7 @@ class Readership:
 
     __slots__ = ("_owner", "_stream", "open_leases")
 
-    def __init__(self, stream: StreamBuffer[Any]) -> None:
+    def __init__(self, stream: OwnedStream) -> None:
         self._stream = stream
         self.open_leases = 0
         self._owner: TaskOwner | None = None

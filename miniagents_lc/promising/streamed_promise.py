@@ -193,8 +193,8 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             return self._whole
         if self._whole_task is None:
             context = self._context or self._require_context()
-            # Shared by every awaiter, so owned by none of them (see `_schedule`).
-            self._whole_task = context._schedule(self._run_packager(self._packager), None)
+            # Shared by every awaiter, so owned by none of them (see `schedule_unowned`).
+            self._whole_task = context.schedule_unowned(self._run_packager(self._packager), None)
         return await asyncio.shield(self._whole_task)
 
     async def _run_packager(self, packager: Packager[WHOLE]) -> WHOLE:
@@ -243,7 +243,7 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
     def _schedule_production(self, context: PromisingContext, owner: TaskOwner | None) -> None:
         buffer = self._buffer
         # Named for the class alone: a name built per promise would cost memory per task.
-        buffer.producer_task = context._schedule(self._produce(owner), type(self).__name__)
+        buffer.producer_task = context.schedule_unowned(self._produce(owner), type(self).__name__)
         if owner is not None:
             # The owner gets the stream rather than the task, so that it stops the producer
             # only when nobody reads the stream.
@@ -315,8 +315,8 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
 
     def _notify_completed(self) -> None:
         context = self._context
-        if context is not None and context._on_stream_completed is not None:
-            context._on_stream_completed(self)
+        if context is not None and context.on_stream_completed is not None:
+            context.on_stream_completed(self)
 
 
 __all__ = [

@@ -14,14 +14,14 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from miniagents_lc.agents.agent import MiniAgent
-from miniagents_lc.agents.event_streams import EventStreams, install_event_streams
+from miniagents_lc.agents import MiniAgent
+from miniagents_lc.agents.lowlevel import EventStreams, install_event_streams
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.graph import graph_events
 from miniagents_lc.protocol.log import EventLog
 from miniagents_lc.protocol.run_stream import AgentCallStream, AgentRunStream, astream_agent_events
 from miniagents_lc.protocol.sync_run import SyncAgentRunStream
-from miniagents_lc.protocol.tree import AgentTreeEvents, EventSink
+from miniagents_lc.protocol.tree import AgentTreeEvents, EventSink, MessageRecord
 
 
 def _astream_events(
@@ -45,6 +45,7 @@ __all__ = [
     "EventLog",
     "EventSink",
     "LifecyclePayload",
+    "MessageRecord",
     "Namespace",
     "ProtocolEvent",
     "SyncAgentRunStream",

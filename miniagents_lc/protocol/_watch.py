@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from miniagents_lc.messages import Message, MessagePromise
 from miniagents_lc.promising import StreamedPromise
-from miniagents_lc.promising.stream_buffer import StreamBuffer
+from miniagents_lc.promising.lowlevel import StreamBuffer, assembled_whole, known_whole
 
 PIECE = TypeVar("PIECE")
 
@@ -94,19 +94,16 @@ class Watcher(Generic[PIECE]):
 
 def known_role(promise: MessagePromise) -> str | None:
     """The role of the message a promise makes, as far as it is known before it resolves."""
-    whole = promise._whole
+    whole = known_whole(promise)
     if isinstance(whole, Message):
         return whole.role
-    role = promise._fields.get("role")
+    role = promise.fields.get("role")
     if role is None:
-        field = promise._message_class.model_fields.get("role")
+        field = promise.message_class.model_fields.get("role")
         role = field.default if field is not None else None
     return role if isinstance(role, str) else None
 
 
 def resolved_message(promise: MessagePromise) -> Message:
     """The message of a promise whose stream has ended cleanly, without waiting."""
-    whole = promise._whole
-    if isinstance(whole, Message):
-        return whole
-    return promise._assemble(promise._buffer.pieces)
+    return assembled_whole(promise)

@@ -19,14 +19,11 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc._compat import LANGGRAPH_STREAM_KEY, LANGGRAPH_V3_FLAG_KEY
+from miniagents_lc.agents.lowlevel import call_observer
 from miniagents_lc.protocol.events import Namespace
 from miniagents_lc.protocol.tree import AgentTreeEvents
 
-# The keys under which a LangGraph run puts its stream writer, and its flag for a v3 stream,
-# in the `configurable` of the config every node (and everything it calls) runs with.
-_STREAM_KEY = "__pregel_stream"
-_V3_FLAG_KEY = "__pregel_stream_messages_v2"
 _NEEDED_MODES = frozenset({"messages", "tasks"})
 
 _NOT_IN_A_GRAPH: AbstractAsyncContextManager[None] = contextlib.nullcontext()
@@ -37,9 +34,9 @@ def graph_events(config: RunnableConfig) -> AbstractAsyncContextManager[None]:
     stream already maps its tree), map the agent calls it makes into that stream until it
     ends. Otherwise nothing happens, at the cost of two dict lookups."""
     configurable = config.get("configurable")
-    if not configurable or not configurable.get(_V3_FLAG_KEY):
+    if not configurable or not configurable.get(LANGGRAPH_V3_FLAG_KEY):
         return _NOT_IN_A_GRAPH
-    write = configurable.get(_STREAM_KEY)
+    write = configurable.get(LANGGRAPH_STREAM_KEY)
     if write is None or not set(getattr(write, "modes", ())) >= _NEEDED_MODES:
         return _NOT_IN_A_GRAPH
     if call_observer.get() is not None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
-from miniagents_lc.promising.stream_buffer import StreamBuffer
+from miniagents_lc.promising.lowlevel import StreamBuffer
 from miniagents_lc.protocol.events import ProtocolEvent, protocol_event, text_delta
 
 

@@ -25,17 +25,16 @@ from langchain_core.runnables.config import (
 )
 from langchain_protocol.protocol import AgentStatus
 
-from miniagents_lc.agents.call_observer import call_observer
-from miniagents_lc.agents.conversion import input_to_messages
-from miniagents_lc.agents.runnable import _AgentRun
+from miniagents_lc.agents import AgentRun
+from miniagents_lc.agents.lowlevel import call_observer, input_to_messages
 from miniagents_lc.promising import StreamCancelledError
-from miniagents_lc.promising.stream_buffer import StreamBuffer
+from miniagents_lc.promising.lowlevel import StreamBuffer
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
 from miniagents_lc.protocol.log import EventLog
 from miniagents_lc.protocol.tree import AgentTreeEvents, CallNode, MessageRecord
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import MiniAgent
+    from miniagents_lc.agents import MiniAgent
 
 
 class AgentCallStream:
@@ -49,8 +48,9 @@ class AgentCallStream:
     async def _get_node(self) -> CallNode | None:
         return self._node
 
-    async def _message_records(self) -> AsyncIterator[MessageRecord]:
-        """This call's reply in reply order: where each message's events are."""
+    async def message_records(self) -> AsyncIterator[MessageRecord]:
+        """This call's reply in reply order, as its messages start: where each message's
+        events are (for transports that serve a reply message by message)."""
         node = await self._get_node()
         if node is None:
             return
@@ -109,7 +109,7 @@ class AgentCallStream:
         return self._messages()
 
     async def _messages(self) -> AsyncIterator[AsyncChatModelStream]:
-        async for record in self._message_records():
+        async for record in self.message_records():
             yield record.chat_stream()
 
     @property
@@ -167,7 +167,7 @@ class AgentRunStream(AgentCallStream):
         self._log = EventLog()
         self._tree = AgentTreeEvents(self._log.emit)
         self._run_manager: AsyncCallbackManagerForChainRun | None = None
-        self._agent_run: _AgentRun | None = None
+        self._agent_run: AgentRun | None = None
         self._supervisor: asyncio.Task[AIMessage] | None = None
 
     async def _start(self) -> None:
@@ -181,7 +181,7 @@ class AgentRunStream(AgentCallStream):
             run_id=config.pop("run_id", None),
         )
         self._run_manager = run_manager
-        agent_run = _AgentRun(
+        agent_run = AgentRun(
             self._agent,
             messages,
             patch_config(config, callbacks=run_manager.get_child()),
@@ -203,12 +203,11 @@ class AgentRunStream(AgentCallStream):
         self._supervisor = supervisor
 
     async def _supervise(
-        self, agent_run: _AgentRun, run_manager: AsyncCallbackManagerForChainRun
+        self, agent_run: AgentRun, run_manager: AsyncCallbackManagerForChainRun
     ) -> AIMessage:
         try:
             # The run's task ends with its context: what the agents started has ended too.
-            if agent_run._task is not None:
-                await asyncio.wait([agent_run._task])
+            await agent_run.wait()
             if not agent_run.text.done:
                 # Cancelled before it ran at all.
                 agent_run.text.end(StreamCancelledError("The run was cancelled before it began."))

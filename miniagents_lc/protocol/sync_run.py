@@ -27,7 +27,7 @@ from miniagents_lc.protocol.log import _Filter
 from miniagents_lc.protocol.run_stream import AgentRunStream, astream_agent_events
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import MiniAgent
+    from miniagents_lc.agents import MiniAgent
 
 
 class SyncAgentRunStream:
@@ -96,7 +96,7 @@ class SyncAgentRunStream:
         started.wait()
 
     async def _follow_order(self, stream: AgentRunStream) -> None:
-        async for record in stream._message_records():
+        async for record in stream.message_records():
             with self._changed:
                 self._root_messages.append((record.message_id, record.namespace))
                 self._changed.notify_all()

@@ -38,8 +38,7 @@ from langchain_protocol.protocol import AgentStatus, MessagesData
 
 from miniagents_lc.messages import AssistantMessage, MessagePromise, MessageSequencePromise
 from miniagents_lc.promising import StreamCancelledError
-from miniagents_lc.promising.ownership import current_owner
-from miniagents_lc.promising.stream_buffer import StreamBuffer
+from miniagents_lc.promising.lowlevel import StreamBuffer, buffer_of, current_owner
 from miniagents_lc.protocol._watch import Watcher, Watchers, known_role, resolved_message
 from miniagents_lc.protocol.events import (
     Namespace,
@@ -82,7 +81,7 @@ class CallNode:
         self.alias = alias
         self.namespace = namespace
         self.reply = reply
-        self.reply_buffer: StreamBuffer[MessagePromise] = reply._buffer
+        self.reply_buffer: StreamBuffer[MessagePromise] = buffer_of(reply)
         self.status: AgentStatus = "started"
         self.error: BaseException | None = None
         # The calls it made, as they are made; ends with the run.
@@ -269,7 +268,7 @@ class AgentTreeEvents:
             namespace = []
         node = CallNode(alias, namespace, call.reply_sequence(finish_call=False))
         node.agent_error = lambda: call.error
-        self._nodes[call._owner] = node
+        self._nodes[call.owner] = node
         if parent is None:
             self.root_node = node
             self._root.set_result(node)
@@ -358,7 +357,7 @@ class AgentTreeEvents:
         record = follower.record
         assert promise is not None
         assert record is not None
-        buffer = promise._buffer
+        buffer = buffer_of(promise)
         pieces = buffer.pieces
         start = follower.token_index
         end = len(pieces)

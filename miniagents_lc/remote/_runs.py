@@ -55,7 +55,7 @@ class ServedRun:
     async def _track_reply(self) -> None:
         # The records, not `messages`: a chat-model stream per message would re-join the
         # message's text on every delta.
-        async for record in self.stream._message_records():
+        async for record in self.stream.message_records():
             self.reply_ids.append(record.message_id)
 
     @property

@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage, UsageMetadata
 from langchain_core.runnables import RunnableConfig
 
-from miniagents_lc.agents.call_observer import call_observer
-from miniagents_lc.agents.event_streams import add_run_wrapper
+from miniagents_lc.agents.lowlevel import add_run_wrapper, call_observer
 from miniagents_lc.protocol import AgentTreeEvents
 from miniagents_lc.view.state import CallState, RunState
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.runnable import _AgentRun
+    from miniagents_lc.agents import AgentRun
 
 USAGE_KEY = "usage_by_agent"
 """The key of the per-agent breakdown in the final message's `response_metadata`, and of the
@@ -103,7 +102,7 @@ def usage_by_agent(message: AIMessage) -> list[dict[str, Any]]:
 
 
 class RunUsage:
-    """The usage of one `_AgentRun`'s tree, followed while it streams (`state`)."""
+    """The usage of one `AgentRun`'s tree, followed while it streams (`state`)."""
 
     def __init__(self) -> None:
         self.state = RunState()
@@ -131,11 +130,11 @@ class RunUsage:
 
     @staticmethod
     @contextlib.asynccontextmanager
-    async def around(run: _AgentRun) -> AsyncIterator[None]:
+    async def around(run: AgentRun) -> AsyncIterator[None]:
         """If the run's config asks for it, follow the agent calls `run` makes (with any
         observer already there) until it ends; the run reads the breakdown through
         `run.run_usage.metadata(...)`. Otherwise nothing happens, at the cost of a lookup."""
-        configurable = run._config.get("configurable")
+        configurable = run.config.get("configurable")
         if not configurable or not configurable.get(USAGE_KEY):
             yield
             return
