@@ -19,12 +19,14 @@ from miniagents_lc.agents.event_streams import (
     add_run_wrapper,
     install_event_streams,
 )
+from miniagents_lc.agents.runnable import RunnableAgent, start_traced_run
 from miniagents_lc.agents.sync_bridge import iterate_sync, run_sync
 
 __all__ = [
     "CallObserver",
     "EventStreams",
     "RunWrapper",
+    "RunnableAgent",
     "StartEvents",
     "add_run_wrapper",
     "call_observer",
@@ -35,5 +37,6 @@ __all__ = [
     "messages_to_langchain",
     "response_metadata_of",
     "run_sync",
+    "start_traced_run",
     "usage_of",
 ]

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any, Protocol, cast
 
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -76,23 +77,7 @@ async def traced_run(
     """One traced run of `agent` (its `astream` and `ainvoke`); yields chunks only when asked
     to or when a stream handler (astream_events, astream_log) needs them, and appends the
     whole reply to `result`."""
-    messages = input_to_messages(input)
-    config = ensure_config(config)
-    callback_manager = get_async_callback_manager_for_config(config)
-    run_manager = await callback_manager.on_chain_start(
-        None,
-        {"input": input},
-        name=config.get("run_name") or agent.get_name(),
-        run_id=config.pop("run_id", None),
-    )
-    run = AgentRun(
-        agent,
-        messages,
-        patch_config(config, callbacks=run_manager.get_child()),
-        kwargs,
-        message_id=f"lc_run-{run_manager.run_id}",
-        adopt_reply_id=True,
-    )
+    run, run_manager = await start_traced_run(agent, input, config, kwargs, adopt_reply_id=True)
     stream_handler = streaming_callback_handler(run_manager.handlers)
     try:
         if want_chunks or stream_handler is not None:
@@ -115,6 +100,39 @@ async def traced_run(
     await run.aclose()
     result.append(final)
     await run_manager.on_chain_end(final)
+
+
+async def start_traced_run(
+    agent: RunnableAgent,
+    input: Any,
+    config: RunnableConfig | None,
+    kwargs: dict[str, Any],
+    *,
+    adopt_reply_id: bool = False,
+) -> tuple[AgentRun, AsyncCallbackManagerForChainRun]:
+    """The one way a face of an agent starts a traced run: the chain run its callbacks see
+    (named by the config's `run_name` or the agent, with the config's `run_id`), and the
+    `AgentRun` under it (not started yet), whose reply is the message `lc_run-{run id}`
+    unless `adopt_reply_id` lets the reply's first model message lend its id. The caller ends
+    the chain run (`on_chain_end`/`on_chain_error`) and closes the run."""
+    messages = input_to_messages(input)
+    config = ensure_config(config)
+    callback_manager = get_async_callback_manager_for_config(config)
+    run_manager = await callback_manager.on_chain_start(
+        None,
+        {"input": input},
+        name=config.get("run_name") or agent.get_name(),
+        run_id=config.pop("run_id", None),
+    )
+    run = AgentRun(
+        agent,
+        messages,
+        patch_config(config, callbacks=run_manager.get_child()),
+        kwargs,
+        message_id=f"lc_run-{run_manager.run_id}",
+        adopt_reply_id=adopt_reply_id,
+    )
+    return run, run_manager
 
 
 def combine(left: Any, right: Any) -> Any:
@@ -349,5 +367,6 @@ __all__ = [
     "AgentRun",
     "RunnableAgent",
     "combine",
+    "start_traced_run",
     "traced_run",
 ]

@@ -18,15 +18,11 @@ from langchain_core.callbacks import AsyncCallbackManagerForChainRun
 from langchain_core.language_models.chat_model_stream import AsyncChatModelStream
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
-from langchain_core.runnables.config import (
-    ensure_config,
-    get_async_callback_manager_for_config,
-    patch_config,
-)
+from langchain_core.runnables.config import ensure_config
 from langchain_protocol.protocol import AgentStatus
 
 from miniagents_lc.agents import AgentRun
-from miniagents_lc.agents.lowlevel import call_observer, input_to_messages
+from miniagents_lc.agents.lowlevel import call_observer, start_traced_run
 from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.promising.lowlevel import StreamBuffer
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
@@ -171,23 +167,10 @@ class AgentRunStream(AgentCallStream):
         self._supervisor: asyncio.Task[AIMessage] | None = None
 
     async def _start(self) -> None:
-        messages = input_to_messages(self._input)
-        config = self._config
-        callback_manager = get_async_callback_manager_for_config(config)
-        run_manager = await callback_manager.on_chain_start(
-            None,
-            {"input": self._input},
-            name=config.get("run_name") or self._agent.get_name(),
-            run_id=config.pop("run_id", None),
+        agent_run, run_manager = await start_traced_run(
+            self._agent, self._input, self._config, self._kwargs
         )
         self._run_manager = run_manager
-        agent_run = AgentRun(
-            self._agent,
-            messages,
-            patch_config(config, callbacks=run_manager.get_child()),
-            self._kwargs,
-            message_id=f"lc_run-{run_manager.run_id}",
-        )
         self._agent_run = agent_run
         # The run's task, and every task it starts, reports the agent calls it makes.
         token = call_observer.set(self._tree.on_call)
