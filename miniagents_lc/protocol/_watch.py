@@ -1,95 +1,43 @@
-"""Reading a stream as an onlooker: the pieces as they come, without being one of its readers.
-
-A protocol stream watches every reply and message of an agent tree. If it read them the way
-consumers do, it would keep agents alive whose only real consumer was cancelled, and start work
-deferred until somebody asks for it. A `Watcher` does neither: it does not count as a reader
-and never starts a deferred producer; it only looks at what is produced.
-"""
+"""What a protocol stream needs to watch a run: the run's onlookers (the engine's `Onlooker`,
+which sees a stream's pieces without reading it), and a message's role and whole as far as they
+are known without waiting."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from miniagents_lc.messages import Message, MessagePromise
 from miniagents_lc.promising import StreamedPromise
-from miniagents_lc.promising.lowlevel import StreamBuffer, assembled_whole, known_whole
+from miniagents_lc.promising.lowlevel import Onlooker, assembled_whole, buffer_of, known_whole
 
 PIECE = TypeVar("PIECE")
 
 
 class Watchers:
-    """The watchers of one run; `close()` makes every one of them stop waiting for more."""
+    """The onlookers of one run's replies; `close()` makes every one of them stop waiting for
+    more (each ends, as cut, once it has read what is buffered)."""
 
-    __slots__ = ("closed", "waiting")
+    __slots__ = ("_onlookers", "closed")
 
     def __init__(self) -> None:
         self.closed = False
-        self.waiting: set[Watcher[Any]] = set()
+        self._onlookers: list[Onlooker[Any]] = []
+
+    def watch(self, promise: StreamedPromise[PIECE, Any]) -> Onlooker[PIECE]:
+        """An onlooker of `promise`'s stream from its start, cut when the run closes."""
+        onlooker = Onlooker(buffer_of(promise))
+        if self.closed:
+            onlooker.stop_waiting()
+        else:
+            self._onlookers.append(onlooker)
+        return onlooker
 
     def close(self) -> None:
-        """From now on a watcher ends (as cut) once it has read what is buffered."""
+        """From now on every onlooker ends (as cut) once it has read what is buffered."""
         self.closed = True
-        for watcher in list(self.waiting):
-            watcher.wake()
-
-
-class Watcher(Generic[PIECE]):
-    """The pieces of one stream in batches, from `start`; ends with the stream, or earlier
-    (`cut`) when its `Watchers` are closed before the stream has ended."""
-
-    __slots__ = ("_buffer", "_group", "_index", "_waiter", "cut")
-
-    def __init__(
-        self, promise: StreamedPromise[PIECE, Any], group: Watchers, start: int = 0
-    ) -> None:
-        self._buffer: StreamBuffer[PIECE] = promise._buffer
-        self._group = group
-        self._index = start
-        self._waiter: asyncio.Future[None] | None = None
-        self.cut = False
-
-    @property
-    def error(self) -> BaseException | None:
-        """The error the stream ended with, once it has ended."""
-        return self._buffer.error if self._buffer.done else None
-
-    async def read(self) -> list[PIECE] | None:
-        """Every piece buffered past the last read (waiting for one if need be), or None at
-        the end."""
-        buffer = self._buffer
-        while True:
-            pieces = buffer.pieces
-            index = self._index
-            end = len(pieces)
-            if index < end:
-                self._index = end
-                return pieces[index:end]
-            if buffer.done:
-                return None
-            if self._group.closed:
-                self.cut = True
-                return None
-            await self._wait(buffer)
-
-    async def _wait(self, buffer: StreamBuffer[PIECE]) -> None:
-        waiter = asyncio.get_running_loop().create_future()
-        # Neither counts as reading the stream nor starts a deferred producer.
-        buffer.add_waiter(waiter)
-        self._waiter = waiter
-        self._group.waiting.add(self)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            self._group.waiting.discard(self)
-            buffer.discard_waiter(waiter)
-
-    def wake(self) -> None:
-        """Make a pending `read` look at the stream again."""
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        onlookers, self._onlookers = self._onlookers, []
+        for onlooker in onlookers:
+            onlooker.stop_waiting()
 
 
 def known_role(promise: MessagePromise) -> str | None:

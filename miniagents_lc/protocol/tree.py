@@ -31,6 +31,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models.chat_model_stream import AsyncChatModelStream
@@ -38,8 +39,8 @@ from langchain_protocol.protocol import AgentStatus, MessagesData
 
 from miniagents_lc.messages import AssistantMessage, MessagePromise, MessageSequencePromise
 from miniagents_lc.promising import StreamCancelledError
-from miniagents_lc.promising.lowlevel import StreamBuffer, buffer_of, current_owner
-from miniagents_lc.protocol._watch import Watcher, Watchers, known_role, resolved_message
+from miniagents_lc.promising.lowlevel import StreamBuffer, Wakeup, buffer_of, current_owner
+from miniagents_lc.protocol._watch import Watchers, known_role, resolved_message
 from miniagents_lc.protocol.events import (
     Namespace,
     lifecycle_data,
@@ -144,34 +145,6 @@ class MessageRecord:
         return self.stream
 
 
-class _Wakeup:
-    """A stream's waiter for one followed call: the stream's next piece or its end puts the
-    call in the ready queue."""
-
-    __slots__ = ("_armed", "_follower", "_tree")
-
-    def __init__(self, tree: AgentTreeEvents, follower: _CallFollower) -> None:
-        self._tree = tree
-        self._follower = follower
-        self._armed = False
-
-    def arm(self, buffer: StreamBuffer[Any]) -> None:
-        if not self._armed:
-            self._armed = True
-            buffer.add_waiter(self)
-
-    def disarm(self) -> None:
-        self._armed = False
-
-    def done(self) -> bool:
-        return not self._armed
-
-    def set_result(self, _result: object) -> None:
-        if self._armed:
-            self._armed = False
-            self._tree._make_ready(self._follower)
-
-
 class _CallFollower:
     """Where the mapping is in one call's reply, and in the message it is emitting."""
 
@@ -199,8 +172,8 @@ class _CallFollower:
         # A reply is followed even while one of its messages is being emitted: each message is
         # taken by the first reply that holds it, and a reply holds a message before the
         # replies that pass it on do (flattening copies it from one to the next).
-        self.reply_wakeup = _Wakeup(tree, self)
-        self.message_wakeup = _Wakeup(tree, self)
+        self.reply_wakeup = Wakeup(partial(tree._make_ready, self))
+        self.message_wakeup = Wakeup(partial(tree._make_ready, self))
 
 
 class AgentTreeEvents:
@@ -409,7 +382,7 @@ class AgentTreeEvents:
     async def records(self, node: CallNode) -> AsyncIterator[MessageRecord]:
         """The messages of `node`'s reply, in reply order, each as soon as its first event is
         out."""
-        replies = Watcher(node.reply, self.watchers)
+        replies = self.watchers.watch(node.reply)
         while (batch := await replies.read()) is not None:
             for promise in batch:
                 record = self._records.get(promise)
