@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         SSEBody,
         UnscriptedRequestError,
     )
+    from ._settle import settle
     from ._sse import StreamPlan, encode_sse, split_sse
     from ._steps import Build, Delay, Fail, FailKind, Hang, Pause, Step
     from ._transports import (
@@ -93,6 +94,7 @@ __all__ = [
     "httpcore2_available",
     "import_kit_module",
     "lazy_exports",
+    "settle",
     "split_sse",
 ]
 
@@ -100,6 +102,15 @@ __all__ = [
 INSTALL = "miniagents-lc[testing]"
 
 # Modules that need only the standard library come first.
-_MODULES = ("._sse", "._steps", "._faults", "._loopback", "._transports", "._body", "._mock")
+_MODULES = (
+    "._settle",
+    "._sse",
+    "._steps",
+    "._faults",
+    "._loopback",
+    "._transports",
+    "._body",
+    "._mock",
+)
 
 __getattr__, __dir__ = lazy_exports(__name__, __all__, _MODULES, install=INSTALL)

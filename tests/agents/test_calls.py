@@ -17,6 +17,7 @@ from miniagents_lc import (
     MiniAgents,
     miniagent,
 )
+from miniagents_lc.testing import settle
 
 EVENT_TIMEOUT = 5.0
 
@@ -242,7 +243,7 @@ async def test_a_call_still_fed_by_a_running_task_is_not_cut_at_exit() -> None:
     async def feeder(ctx: InteractionContext) -> None:
         call = collector.initiate_call()
         call.send_message("first")
-        await asyncio.sleep(0.05)
+        await settle()
         call.send_message("second")
         ctx.reply(call.reply_sequence())
 

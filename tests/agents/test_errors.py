@@ -17,6 +17,7 @@ from miniagents_lc import (
     MiniAgents,
     miniagent,
 )
+from miniagents_lc.testing import settle
 
 
 class DeepError(Exception):
@@ -96,7 +97,7 @@ async def test_failing_agent_does_not_raise_at_trigger(
 
     async with agents_context():
         replies = failing.trigger(schedule_immediately=scheduling.schedule_immediately)
-        await asyncio.sleep(0.05)  # the function has had every chance to run (or not)
+        await settle()  # the function has had every chance to run (or not)
         with pytest.raises(DeepError, match="at once"):
             await replies.acollect_messages()
 

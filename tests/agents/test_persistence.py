@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
+from miniagents_lc.testing import settle
 
 
 class Recorder:
@@ -168,7 +169,7 @@ async def test_a_message_persisted_on_its_own_is_not_persisted_again_when_nested
     @miniagent
     async def agent(ctx: InteractionContext) -> None:
         ctx.reply(inner)
-        await asyncio.sleep(0.05)  # let the first reply be persisted on its own
+        await settle()  # the first reply is persisted on its own
         ctx.reply(Message(text="outer", quote=inner))
 
     async with agents_context() as context:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from miniagents_lc import DEFAULT, InteractionContext, MiniAgents, miniagent
+from miniagents_lc.testing import settle
 
 SLEEP = 0.3
 SIBLINGS = 5
@@ -64,7 +65,7 @@ async def test_deferred_agent_runs_only_when_its_replies_are_first_consumed(
 
     async with MiniAgents(schedule_immediately_by_default=context_default):
         replies = agent.trigger(schedule_immediately=schedule_immediately)
-        await asyncio.sleep(0.1)
+        await settle()
         assert log == []
         async for _ in replies:
             assert log == ["started"]
@@ -78,7 +79,7 @@ async def test_deferred_agent_that_is_never_consumed_never_runs() -> None:
 
     async with MiniAgents(schedule_immediately_by_default=False):
         agent.trigger()
-        await asyncio.sleep(0.05)
+        await settle()
 
     assert log == []
 
