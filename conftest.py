@@ -1,4 +1,5 @@
-"""Checks for every test of the repository: asyncio's reports of lost tasks fail the test.
+"""Checks for every test of the repository: asyncio's reports of lost tasks fail the test, and
+test ids must be the same in every process (README command 2 runs the suite on pytest-xdist).
 
 asyncio does not warn about a task destroyed while pending, or one whose exception nobody
 retrieved: it logs an error, often after the test has passed. Here those log lines fail the test
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -34,6 +36,20 @@ _LEAKS = AsyncioTaskLeaks()
 
 def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("asyncio").addHandler(_LEAKS)
+
+
+# A test id holding a memory address (`<function f at 0x7f...>`) differs between processes, so
+# pytest-xdist's workers, which each collect the suite, disagree and the run stops.
+_ADDRESS_IN_ID = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unstable = [item.nodeid for item in items if _ADDRESS_IN_ID.search(item.nodeid)]
+    if unstable:
+        raise pytest.UsageError(
+            "These test ids hold a memory address, which differs in each pytest-xdist worker: "
+            "give their parametrize ids= names instead: " + ", ".join(unstable)
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

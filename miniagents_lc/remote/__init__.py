@@ -17,8 +17,8 @@ try:
     import uvicorn  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
-        f"miniagents_lc.remote needs the `remote` extra ({error.name} is missing): "
-        "pip install 'miniagents-lc[remote]'"
+        f"miniagents_lc.remote needs the `remote` extra ({error.name} is missing); from the "
+        'root of a clone: pip install -e ".[remote]"'
     ) from error
 
 from miniagents_lc.remote.client import RemoteAgent

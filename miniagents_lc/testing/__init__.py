@@ -10,7 +10,7 @@ add their API's stream builders on top.
 
 Importing this package needs only the standard library; a name whose module needs respx or
 httpx imports it on first use, and without them raises `MissingExtraError`, which names the
-install command: `pip install 'miniagents-lc[testing]'`.
+install command, run from the root of a clone: `pip install -e ".[testing]"`.
 """
 
 from __future__ import annotations
@@ -98,8 +98,9 @@ __all__ = [
     "split_sse",
 ]
 
-#: The requirement that brings this kit's optional dependencies.
-INSTALL = "miniagents-lc[testing]"
+#: What `pip install` needs, from the root of a clone, to bring this kit's optional
+#: dependencies.
+INSTALL = '-e ".[testing]"'
 
 # Modules that need only the standard library come first.
 _MODULES = (

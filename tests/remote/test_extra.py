@@ -29,5 +29,5 @@ def test_the_remote_package_without_the_extra_names_the_install() -> None:
         "import sys\nsys.modules['sse_starlette'] = None\nimport miniagents_lc.remote"
     )
     assert result.returncode != 0
-    assert "pip install 'miniagents-lc[remote]'" in result.stderr
+    assert 'pip install -e ".[remote]"' in result.stderr
     assert "sse_starlette" in result.stderr

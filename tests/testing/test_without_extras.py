@@ -109,16 +109,21 @@ def test_pytest_runs_and_only_the_kits_fixtures_fail_naming_the_install(
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, output
     assert "1 passed, 2 errors" in output
     assert "ERROR test_user_project.py::test_asks_for_the_kit - pytest.UsageError" in output
-    assert "pip install 'miniagents-lc-openai[testing]'" in output
+    assert 'pip install -e ".[testing]" -e "./adapters/openai[testing]"' in output
     assert "ERROR test_user_project.py::test_anthropic_kit - pytest.UsageError" in output
-    assert "pip install 'miniagents-lc-anthropic[testing]'" in output
+    assert 'pip install -e ".[testing]" -e "./adapters/anthropic[testing]"' in output
 
 
+OPENAI_KIT = '-e ".[testing]" -e "./adapters/openai[testing]"'
 NEEDS_EXTRA = [
-    ("miniagents_lc.testing", "APIMock", "miniagents-lc[testing]"),
-    ("miniagents_lc_openai.testing", "OpenAIMock", "miniagents-lc-openai[testing]"),
-    ("miniagents_lc_openai.testing", "RecordedRequest", "miniagents-lc-openai[testing]"),
-    ("miniagents_lc_anthropic.testing", "AnthropicMock", "miniagents-lc-anthropic[testing]"),
+    ("miniagents_lc.testing", "APIMock", '-e ".[testing]"'),
+    ("miniagents_lc_openai.testing", "OpenAIMock", OPENAI_KIT),
+    ("miniagents_lc_openai.testing", "RecordedRequest", OPENAI_KIT),
+    (
+        "miniagents_lc_anthropic.testing",
+        "AnthropicMock",
+        '-e ".[testing]" -e "./adapters/anthropic[testing]"',
+    ),
 ]
 STDLIB_ONLY = [
     ("miniagents_lc.testing", "encode_sse"),
@@ -161,7 +166,7 @@ def test_a_kits_names_that_need_the_extra_say_how_to_install_it(
     outcome = names_without_extras[f"{package}:{name}"]
 
     assert outcome.startswith("MissingExtraError: ")
-    assert f"pip install '{install}'" in outcome
+    assert f"pip install {install}" in outcome
 
 
 @pytest.mark.parametrize(("package", "name"), STDLIB_ONLY)

@@ -9,8 +9,8 @@ and writes counted once, inside the input tokens) and the tool calls, assembled 
 streamed input. `tools=` takes LangChain tools, pydantic models, functions, OpenAI tool dicts
 (as `tool_agent` passes them) or Anthropic tool dicts. Without a `client`, each event loop gets
 a default client of its own, closed when the loop shuts down. SDK exceptions reach the consumer
-unchanged, after the tokens already received; a stream that ends badly without one raises
-`AnthropicStreamError`.
+unchanged, after the tokens already received; a stream that ends badly without one, or that
+breaks off mid-reply (a stall, a lost connection), raises `AnthropicStreamError`.
 """
 
 from __future__ import annotations
@@ -38,12 +38,28 @@ DEFAULT_MAX_TOKENS = 4096
 
 
 class AnthropicStreamError(Exception):
-    """An Anthropic stream ended badly without an SDK exception: cut before `message_stop`,
+    """An Anthropic stream that broke off mid-reply or ended badly: cut before `message_stop`,
     silent past the client's read timeout, its connection lost, or an event that is not JSON.
 
-    The transport's or decoder's error (`httpx2.ReadTimeout`, `httpx2.ReadError`,
-    `json.JSONDecodeError`, ...), which the SDK lets through unwrapped, is its `__cause__`.
+    Its `__cause__` is what was raised while the stream was read, and the transport's own
+    error is `transport_error` on every supported SDK: anthropic 2.17 and later raise
+    `anthropic.APITimeoutError` / `anthropic.APIConnectionError` for a stall or a lost
+    connection (that SDK exception is the `__cause__`, its own `__cause__` the `httpx2`
+    error), earlier 2.x releases let the `httpx2` error through (it is the `__cause__`). An
+    event that is not JSON has the decoder's `json.JSONDecodeError` as its `__cause__`.
     """
+
+    @property
+    def transport_error(self) -> httpx2.TransportError | None:
+        """The `httpx2` error that broke the stream (`ReadTimeout`, `ReadError`,
+        `RemoteProtocolError`, ...), found along the `__cause__` chain; None when the
+        connection did not fail (a truncated stream, a malformed event)."""
+        error = self.__cause__
+        while error is not None:
+            if isinstance(error, httpx2.TransportError):
+                return error
+            error = error.__cause__
+        return None
 
 
 def _create_options(create_kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,24 +200,40 @@ def _add_tool_call(
 
 @contextlib.asynccontextmanager
 async def _faults_named() -> AsyncIterator[None]:
-    """Turn what the SDK lets through unwrapped while a stream is read into
-    `AnthropicStreamError`s that say what happened (the original is the `__cause__`)."""
+    """Turn a stream that breaks off while it is read into `AnthropicStreamError`s that say
+    what happened (what was raised is the `__cause__`).
+
+    anthropic 2.17 and later wrap a failed read of the body in `APITimeoutError` /
+    `APIConnectionError` (the `httpx2` error as their `__cause__`); earlier 2.x releases let
+    the `httpx2` error through. Either way it is the same fault, so it is named the same way.
+    `messages.create()` runs outside this block: a request that never got a response keeps
+    the SDK's exception unchanged.
+    """
     try:
         yield
-    except httpx2.TimeoutException as error:
+    except (httpx2.TimeoutException, anthropic.APITimeoutError) as error:
         raise AnthropicStreamError(
             "The Anthropic stream stalled: no event came within the client's read timeout "
-            f"({type(error).__name__})."
+            f"({_fault_name(error)})."
         ) from error
-    except httpx2.TransportError as error:
+    except (httpx2.TransportError, anthropic.APIConnectionError) as error:
         raise AnthropicStreamError(
-            f"The Anthropic stream's connection was lost mid-reply ({type(error).__name__}: "
-            f"{error})."
+            f"The Anthropic stream's connection was lost mid-reply ({_fault_name(error)})."
         ) from error
     except json.JSONDecodeError as error:
         raise AnthropicStreamError(
             f"The Anthropic stream sent a malformed event (not JSON): {error}."
         ) from error
+
+
+def _fault_name(error: BaseException) -> str:
+    """`Type: text` of `error`, and of the transport's error when the SDK wrapped one."""
+    named = [error]
+    if isinstance(error.__cause__, httpx2.TransportError):
+        named.append(error.__cause__)
+    return " from ".join(
+        f"{type(each).__name__}: {each}" if str(each) else type(each).__name__ for each in named
+    )
 
 
 async def _tokens(

@@ -460,25 +460,35 @@ async def test_missing_model_is_a_type_error() -> None:
 
 # -- faults ---------------------------------------------------------------------------------
 
-# (fault, the error the reader gets, its __cause__'s type)
-FAULTS = {
+# (fault, the error the reader gets, the transport's or decoder's error along its __cause__
+# chain, or None when nothing lies beneath it)
+FAULTS: dict[str, tuple[Any, type[BaseException], type[BaseException] | None]] = {
     "overloaded-error-event": (
         ErrorEvent(after=2, error_type="overloaded_error", message="Overloaded"),
         anthropic.APIStatusError,
-        type(None),
+        None,
     ),
-    "cut-before-message-stop": (Truncate(after=2), AnthropicStreamError, type(None)),
+    "cut-before-message-stop": (Truncate(after=2), AnthropicStreamError, None),
     "stall-past-the-timeout": (Stall(after=2), AnthropicStreamError, httpx2.ReadTimeout),
     "connection-reset": (ConnectionReset(after=2), AnthropicStreamError, httpx2.ReadError),
     "malformed-line": (MalformedLine(after=2), AnthropicStreamError, json.JSONDecodeError),
 }
 
 
+def causes(error: BaseException) -> list[type[BaseException]]:
+    """The types along `error`'s `__cause__` chain, nearest first."""
+    found: list[type[BaseException]] = []
+    while error.__cause__ is not None:
+        error = error.__cause__
+        found.append(type(error))
+    return found
+
+
 @pytest.mark.parametrize(("fault", "error", "cause"), list(FAULTS.values()), ids=list(FAULTS))
 async def test_a_fault_mid_stream_surfaces_after_the_partial_tokens_which_stay_replayable(
     fault: Any,
     error: type[BaseException],
-    cause: type[BaseException],
+    cause: type[BaseException] | None,
     anthropic_mock: AnthropicMock,
 ) -> None:
     anthropic_mock.messages(["par", "tial", " lost", " too"], fault=fault)
@@ -496,8 +506,68 @@ async def test_a_fault_mid_stream_surfaces_after_the_partial_tokens_which_stay_r
 
     assert tokens == replayed == ["par", "tial"]
     assert type(raised.value) is type(replay_raised.value) is error
-    assert type(raised.value.__cause__) is cause
+    assert (cause in causes(raised.value)) if cause else causes(raised.value) == []
     assert elapsed < 2.0
+
+
+async def read_raw_stream(client: anthropic.AsyncAnthropic) -> None:
+    """Read one streamed reply with the SDK alone, as the agent does."""
+    stream = await client.messages.create(
+        model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "Hi"}], stream=True
+    )
+    async with stream:
+        async for _ in stream:
+            pass
+
+
+# (fault, the transport's error, what the message says happened)
+TRANSPORT_FAULTS = {
+    "stall": (Stall(after=1), httpx2.ReadTimeout, "stalled"),
+    "connection-reset": (ConnectionReset(after=1), httpx2.ReadError, "connection was lost"),
+    "peer-closed": (
+        ConnectionReset(after=1, kind="remote_protocol_error"),
+        httpx2.RemoteProtocolError,
+        "connection was lost",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("fault", "transport", "wording"), list(TRANSPORT_FAULTS.values()), ids=list(TRANSPORT_FAULTS)
+)
+async def test_a_broken_stream_keeps_what_the_sdk_raised_as_the_cause_and_its_transport_error(
+    fault: Any, transport: type[BaseException], wording: str, anthropic_mock: AnthropicMock
+) -> None:
+    # anthropic 2.17+ raises APITimeoutError / APIConnectionError here, earlier 2.x the httpx2
+    # error itself: whichever the installed SDK raises is what the adapter must keep.
+    for _ in range(2):
+        anthropic_mock.messages(["par", "tial"], fault=fault)
+    client = anthropic_mock.async_client(timeout=0.3)
+    with pytest.raises((httpx2.TransportError, anthropic.APIConnectionError)) as sdk_raised:
+        await read_raw_stream(client)
+
+    async with MiniAgents():
+        with pytest.raises(AnthropicStreamError, match=wording) as raised:
+            await consume(AnthropicAgent.fork(model=MODEL, client=client).trigger("Hi"), [])
+
+    assert type(raised.value.__cause__) is type(sdk_raised.value)
+    assert type(raised.value.transport_error) is transport
+    assert transport.__name__ in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "fault", [Truncate(after=1), MalformedLine(after=1)], ids=["truncated", "malformed-line"]
+)
+async def test_a_stream_whose_connection_held_has_no_transport_error(
+    fault: Any, anthropic_mock: AnthropicMock
+) -> None:
+    anthropic_mock.messages(["par", "tial"], fault=fault)
+
+    async with MiniAgents():
+        with pytest.raises(AnthropicStreamError) as raised:
+            await consume(agent_on(anthropic_mock).trigger("Hi"), [])
+
+    assert raised.value.transport_error is None
 
 
 async def test_a_stream_cut_after_its_message_delta_is_still_truncated(

@@ -241,27 +241,47 @@ async def test_the_request_is_recorded_with_its_body_and_stack(
 
 # -- faults ---------------------------------------------------------------------------------
 
-# What the SDK raises for each fault after the tokens before it (docs/testing.md lists these).
+# anthropic 2.17 wraps a failed read of a streamed body in its own exceptions (the httpx2 error
+# as their __cause__); earlier 2.x releases let the httpx2 error through.
+SDK_WRAPS_TRANSPORT_ERRORS = tuple(
+    int(part) for part in importlib.metadata.version("anthropic").split(".")[:2]
+) >= (2, 17)
+
+
+def sdk_wrapped(wrapper: type[BaseException], transport: type[BaseException]) -> Any:
+    """What the installed SDK raises for `transport`, and the httpx2 error beneath it."""
+    return (wrapper if SDK_WRAPS_TRANSPORT_ERRORS else transport), transport
+
+
+# What the SDK raises for each fault after the tokens before it, and the error at the root of
+# it, if any (docs/testing.md lists these).
 SDK_FAULTS = {
     "error-event": (
         ErrorEvent(after=2, error_type="overloaded_error", message="Overloaded"),
         anthropic.APIStatusError,
+        None,
     ),
-    "stall": (Stall(after=2), httpx2.ReadTimeout),
-    "connection-reset": (ConnectionReset(after=2), httpx2.ReadError),
+    "stall": (Stall(after=2), *sdk_wrapped(anthropic.APITimeoutError, httpx2.ReadTimeout)),
+    "connection-reset": (
+        ConnectionReset(after=2),
+        *sdk_wrapped(anthropic.APIConnectionError, httpx2.ReadError),
+    ),
     "peer-closed": (
         ConnectionReset(after=2, kind="remote_protocol_error"),
-        httpx2.RemoteProtocolError,
+        *sdk_wrapped(anthropic.APIConnectionError, httpx2.RemoteProtocolError),
     ),
-    "malformed-line": (MalformedLine(after=2), json.JSONDecodeError),
+    "malformed-line": (MalformedLine(after=2), json.JSONDecodeError, None),
 }
 
 
 @pytest.mark.parametrize("anthropic_client", [{"timeout": 0.3}], indirect=True)
-@pytest.mark.parametrize(("fault", "error"), list(SDK_FAULTS.values()), ids=list(SDK_FAULTS))
+@pytest.mark.parametrize(
+    ("fault", "error", "transport"), list(SDK_FAULTS.values()), ids=list(SDK_FAULTS)
+)
 async def test_a_fault_raises_what_the_sdk_raises_after_the_earlier_tokens(
     fault: Any,
     error: type[BaseException],
+    transport: type[BaseException] | None,
     anthropic_mock: AnthropicMock,
     anthropic_client: anthropic.AsyncAnthropic,
 ) -> None:
@@ -273,6 +293,8 @@ async def test_a_fault_raises_what_the_sdk_raises_after_the_earlier_tokens(
         await raw_events(anthropic_client, events)
 
     assert type(raised.value) is error
+    if transport is not None and transport is not error:
+        assert type(raised.value.__cause__) is transport
     assert texts(events) == ["par", "tial"]
     assert time.monotonic() - started < 2.0
 

@@ -124,7 +124,9 @@ async def test_ainvoke_returns_an_ai_message_with_the_replys_tool_calls(
     ]
 
 
-@pytest.mark.parametrize("tools", ["get_weather", {"name": "w"}, get_weather], ids=repr)
+@pytest.mark.parametrize(
+    "tools", ["get_weather", {"name": "w"}, get_weather], ids=["a-name", "a-dict", "a-function"]
+)
 async def test_tools_that_are_not_a_list_are_refused_naming_the_fix(
     tools: Any, anthropic_mock: AnthropicMock
 ) -> None:

@@ -19,7 +19,7 @@ Installing the package also registers the pytest fixtures `anthropic_mock` and
         assert text == "Hello"
 
 Importing this package needs no optional dependency; its names import the kit on first use,
-which needs the extra: `pip install 'miniagents-lc-anthropic[testing]'`.
+which needs the extra: `pip install -e ".[testing]" -e "./adapters/anthropic[testing]"`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 #: The requirement that brings this kit's optional dependencies.
-INSTALL = "miniagents-lc-anthropic[testing]"
+INSTALL = '-e ".[testing]" -e "./adapters/anthropic[testing]"'
 
 # The neutral names are the core kit's, resolved (and imported) by it.
 _MODULES = ("._stream", "miniagents_lc.testing", "._mock")

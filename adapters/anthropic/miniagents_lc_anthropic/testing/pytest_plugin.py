@@ -2,7 +2,7 @@
 
 Importing this module needs no optional dependency: the kit is imported when a test first asks
 for `anthropic_mock` or `anthropic_client`, and without the `testing` extra that raises a
-`pytest.UsageError` naming `pip install 'miniagents-lc-anthropic[testing]'`.
+`pytest.UsageError` naming `pip install -e ".[testing]" -e "./adapters/anthropic[testing]"`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["anthropic_client", "anthropic_mock", "pytest_runtest_makereport"]
 
-INSTALL = "miniagents-lc-anthropic[testing]"
+INSTALL = '-e ".[testing]" -e "./adapters/anthropic[testing]"'
 
 
 @pytest.fixture(name="anthropic_mock")

@@ -16,7 +16,7 @@ Installing the package also registers the pytest fixtures `openai_mock` and `ope
         assert text == "Hello"
 
 Importing this package needs no optional dependency; its names import the kit on first use,
-which needs the extra: `pip install 'miniagents-lc-openai[testing]'`.
+which needs the extra: `pip install -e ".[testing]" -e "./adapters/openai[testing]"`.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ __all__ = [
 ]
 
 #: The requirement that brings this kit's optional dependencies.
-INSTALL = "miniagents-lc-openai[testing]"
+INSTALL = '-e ".[testing]" -e "./adapters/openai[testing]"'
 
 # The neutral names are the core kit's, resolved (and imported) by it.
 _MODULES = ("._chat", "._responses", "miniagents_lc.testing", "._scripts", "._mock")

@@ -2,7 +2,7 @@
 
 Importing this module needs no optional dependency: the kit is imported when a test first asks
 for `openai_mock` or `openai_client`, and without the `testing` extra that raises a
-`pytest.UsageError` naming `pip install 'miniagents-lc-openai[testing]'`.
+`pytest.UsageError` naming `pip install -e ".[testing]" -e "./adapters/openai[testing]"`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["openai_client", "openai_mock", "pytest_runtest_makereport"]
 
-INSTALL = "miniagents-lc-openai[testing]"
+INSTALL = '-e ".[testing]" -e "./adapters/openai[testing]"'
 
 
 @pytest.fixture(name="openai_mock")
