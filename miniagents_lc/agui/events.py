@@ -24,11 +24,12 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ag_ui.core import (
     BaseEvent,
+    CustomEvent,
     ReasoningEndEvent,
     ReasoningMessageContentEvent,
     ReasoningMessageEndEvent,
@@ -58,6 +59,11 @@ Namespace = tuple[str, ...]
 
 _ROLES = {"human": "user", "system": "system", "ai": "assistant"}
 
+CALL_TEXT = "miniagents_lc.call_text"
+"""The name of the `CUSTOM` events of the live per-call text (asked for with `live_calls`):
+`{"messageId", "delta"}` as each call produces it, attributed to the call by `subagentRunId`,
+while the `TEXT_MESSAGE_*` events follow the reply order."""
+
 METADATA_KEY = "miniagents_lc"
 """The key under which events carry what AG-UI has no field for: a message's `usage` and
 `model` on its `TEXT_MESSAGE_END`, the `error` that cut a message short."""
@@ -72,8 +78,11 @@ class _Mapper:
     """The state shared by the two readers: which calls have an AG-UI id, which of their
     messages are out, which calls ended and wait for their messages, the usage so far."""
 
-    def __init__(self, emit: Callable[[BaseEvent], None]) -> None:
+    def __init__(self, emit: Callable[[BaseEvent], None], *, live_calls: bool = False) -> None:
         self._emit = emit
+        self._live_calls = live_calls
+        # The message each call is producing now, for the live per-call text.
+        self._producing: dict[Namespace, str] = {}
         self._ids: dict[Namespace, str] = {}
         self._messages_of: dict[Namespace, set[str]] = {}
         self._sent: set[str] = set()
@@ -118,6 +127,19 @@ class _Mapper:
                 self._finish_if_sent(namespace)
         elif kind == "message-start":
             self._messages_of.setdefault(namespace, set()).add(str(data["id"]))
+            self._producing[namespace] = str(data["id"])
+        elif kind == "content-block-delta":
+            if self._live_calls and data["delta"].get("type") == "text-delta":
+                self._emit(
+                    CustomEvent(
+                        name=CALL_TEXT,
+                        value={
+                            "messageId": self._producing.get(namespace),
+                            "delta": data["delta"]["text"],
+                        },
+                        subagent_run_id=self.subagent_id(namespace),
+                    )
+                )
         elif kind == "message-finish" and "usage" in data:
             metadata = data.get("metadata") or {}
             usage = token_usage_from_langchain_metadata(
@@ -174,106 +196,136 @@ class _Mapper:
         return aggregate_token_usage(self._usage) or None
 
 
-async def _send_message(
-    stream: AsyncChatModelStream, mapper: _Mapper, emit: Callable[[BaseEvent], None]
-) -> None:
-    """One message of the reply: start, live deltas, tool calls, reasoning, end."""
-    namespace: Namespace = tuple(stream.namespace)
-    message_id = stream.message_id or uuid.uuid4().hex
-    subagent = mapper.subagent_id(namespace)
-    reasoning_id: str | None = None
-    end_metadata: dict[str, Any] = {}
-    started = False
-    try:
-        async for data in stream:
-            kind = data["event"]
-            if kind == "message-start":
-                started = True
+class _MessageSender:
+    """One message of the reply: its start when the reply reaches it, then its deltas live, its
+    tool calls and reasoning, and its end."""
+
+    def __init__(
+        self, stream: AsyncChatModelStream, mapper: _Mapper, emit: Callable[[BaseEvent], None]
+    ) -> None:
+        self._stream = stream
+        self._mapper = mapper
+        self._emit = emit
+        self._namespace: Namespace = tuple(stream.namespace)
+        self._id = stream.message_id or uuid.uuid4().hex
+        self._subagent = mapper.subagent_id(self._namespace)
+        self._reasoning_id: str | None = None
+        self._end_metadata: dict[str, Any] = {}
+
+    async def start(self) -> AsyncIterator[Mapping[str, Any]]:
+        """Emit the message's start (at once: its first event is already buffered); the rest of
+        its events to send."""
+        events = aiter(self._stream)
+        role = "assistant"
+        try:
+            first = await anext(events)
+        except StopAsyncIteration:
+            first = None
+        if first is not None and first["event"] == "message-start":
+            role = _ROLES.get(str(first.get("role")), role)
+        self._emit(
+            TextMessageStartEvent(
+                message_id=self._id,
+                role=role,  # type: ignore[arg-type]
+                subagent_run_id=self._subagent,
+                timestamp=_now(),
+            )
+        )
+        if first is not None and first["event"] != "message-start":
+            self._on(first)
+        return events
+
+    async def send(self, events: AsyncIterator[Mapping[str, Any]]) -> None:
+        """Emit the rest of the message as it streams, then its end."""
+        try:
+            async for data in events:
+                self._on(data)
+        except Exception as error:  # the message was cut short: it ends, saying why
+            self._end_metadata["error"] = f"{type(error).__name__}: {error}"
+        subagent = self._subagent
+        if self._reasoning_id is not None:
+            self._emit(
+                ReasoningMessageEndEvent(message_id=self._reasoning_id, subagent_run_id=subagent)
+            )
+            self._emit(ReasoningEndEvent(message_id=self._reasoning_id, subagent_run_id=subagent))
+        self._emit(
+            TextMessageEndEvent(
+                message_id=self._id,
+                subagent_run_id=subagent,
+                metadata={METADATA_KEY: self._end_metadata} if self._end_metadata else None,
+                timestamp=_now(),
+            )
+        )
+        self._mapper.message_sent(self._namespace, self._id)
+
+    def _on(self, data: Mapping[str, Any]) -> None:
+        kind = data["event"]
+        emit = self._emit
+        subagent = self._subagent
+        if kind == "content-block-delta":
+            delta: Mapping[str, Any] = data["delta"]
+            if delta.get("type") == "text-delta":
+                if delta.get("text"):
+                    emit(
+                        TextMessageContentEvent(
+                            message_id=self._id, delta=delta["text"], subagent_run_id=subagent
+                        )
+                    )
+            elif delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
+                if self._reasoning_id is None:
+                    self._reasoning_id = f"{self._id}-reasoning"
+                    emit(
+                        ReasoningStartEvent(message_id=self._reasoning_id, subagent_run_id=subagent)
+                    )
+                    emit(
+                        ReasoningMessageStartEvent(
+                            message_id=self._reasoning_id, subagent_run_id=subagent
+                        )
+                    )
                 emit(
-                    TextMessageStartEvent(
-                        message_id=message_id,
-                        role=_ROLES.get(str(data.get("role")), "assistant"),  # type: ignore[arg-type]
+                    ReasoningMessageContentEvent(
+                        message_id=self._reasoning_id,
+                        delta=delta["reasoning"],
                         subagent_run_id=subagent,
-                        timestamp=_now(),
                     )
                 )
-            elif kind == "content-block-delta":
-                delta: Mapping[str, Any] = data["delta"]
-                if delta.get("type") == "text-delta":
-                    if delta.get("text"):
-                        emit(
-                            TextMessageContentEvent(
-                                message_id=message_id, delta=delta["text"], subagent_run_id=subagent
-                            )
-                        )
-                elif delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
-                    if reasoning_id is None:
-                        reasoning_id = f"{message_id}-reasoning"
-                        emit(ReasoningStartEvent(message_id=reasoning_id, subagent_run_id=subagent))
-                        emit(
-                            ReasoningMessageStartEvent(
-                                message_id=reasoning_id, subagent_run_id=subagent
-                            )
-                        )
-                    emit(
-                        ReasoningMessageContentEvent(
-                            message_id=reasoning_id,
-                            delta=delta["reasoning"],
-                            subagent_run_id=subagent,
-                        )
+        elif kind == "content-block-finish":
+            content: Mapping[str, Any] = data["content"]
+            if content.get("type") == "tool_call":
+                call_id = str(content.get("id") or uuid.uuid4().hex)
+                emit(
+                    ToolCallStartEvent(
+                        tool_call_id=call_id,
+                        tool_call_name=str(content["name"]),
+                        parent_message_id=self._id,
+                        subagent_run_id=subagent,
                     )
-            elif kind == "content-block-finish":
-                content: Mapping[str, Any] = data["content"]
-                if content.get("type") == "tool_call":
-                    call_id = str(content.get("id") or uuid.uuid4().hex)
-                    emit(
-                        ToolCallStartEvent(
-                            tool_call_id=call_id,
-                            tool_call_name=str(content["name"]),
-                            parent_message_id=message_id,
-                            subagent_run_id=subagent,
-                        )
+                )
+                emit(
+                    ToolCallArgsEvent(
+                        tool_call_id=call_id,
+                        delta=json.dumps(content.get("args") or {}),
+                        subagent_run_id=subagent,
                     )
-                    emit(
-                        ToolCallArgsEvent(
-                            tool_call_id=call_id,
-                            delta=json.dumps(content.get("args") or {}),
-                            subagent_run_id=subagent,
-                        )
-                    )
-                    emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
-            elif kind == "message-finish":
-                if "usage" in data:
-                    end_metadata["usage"] = dict(data["usage"])
-                model = (data.get("metadata") or {}).get("model_name")
-                if model:
-                    end_metadata["model"] = model
-    except Exception as error:  # the message was cut short: it ends, saying why
-        end_metadata["error"] = f"{type(error).__name__}: {error}"
-    if not started:
-        emit(
-            TextMessageStartEvent(message_id=message_id, role="assistant", subagent_run_id=subagent)
-        )
-    if reasoning_id is not None:
-        emit(ReasoningMessageEndEvent(message_id=reasoning_id, subagent_run_id=subagent))
-        emit(ReasoningEndEvent(message_id=reasoning_id, subagent_run_id=subagent))
-    emit(
-        TextMessageEndEvent(
-            message_id=message_id,
-            subagent_run_id=subagent,
-            metadata={METADATA_KEY: end_metadata} if end_metadata else None,
-            timestamp=_now(),
-        )
-    )
-    mapper.message_sent(namespace, message_id)
+                )
+                emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
+        elif kind == "message-finish":
+            if "usage" in data:
+                self._end_metadata["usage"] = dict(data["usage"])
+            model = (data.get("metadata") or {}).get("model_name")
+            if model:
+                self._end_metadata["model"] = model
 
 
 async def agui_events(
-    run: AgentRunStream, *, thread_id: str, run_id: str
+    run: AgentRunStream, *, thread_id: str, run_id: str, live_calls: bool = False
 ) -> AsyncGenerator[list[BaseEvent], None]:
     """The AG-UI events of `run`, in batches (everything available at once), from
     `RUN_STARTED` to `RUN_FINISHED` or `RUN_ERROR`. Closing the iterator early stops its
-    readers; the run itself is the caller's to close."""
+    readers; the run itself is the caller's to close.
+
+    `live_calls`: also send each call's text as it produces it (`CUSTOM` events named
+    `CALL_TEXT`), for a view of the whole tree at work (the `/ui` page asks for it)."""
     pending: list[BaseEvent] = [
         RunStartedEvent(thread_id=thread_id, run_id=run_id, timestamp=_now())
     ]
@@ -283,7 +335,7 @@ async def agui_events(
         pending.append(event)
         wakeup.set()
 
-    mapper = _Mapper(emit)
+    mapper = _Mapper(emit, live_calls=live_calls)
 
     async def follow_raw() -> None:
         async for event in run.events():
@@ -291,8 +343,16 @@ async def agui_events(
             mapper.on_raw(event["method"], tuple(params["namespace"]), params["data"])
 
     async def follow_reply() -> None:
-        async for stream in run.messages:
-            await _send_message(stream, mapper, emit)
+        # Messages start in reply order; each then streams as it is produced, beside the others.
+        senders: list[asyncio.Future[None]] = []
+        try:
+            async for stream in run.messages:
+                sender = _MessageSender(stream, mapper, emit)
+                senders.append(asyncio.ensure_future(sender.send(await sender.start())))
+            await asyncio.gather(*senders)
+        finally:
+            for task in senders:
+                task.cancel()
 
     readers = [
         asyncio.ensure_future(follow_raw()),
@@ -350,4 +410,4 @@ def _now() -> int:
     return int(time.time() * 1000)
 
 
-__all__ = ["METADATA_KEY", "agui_events", "alias_of"]
+__all__ = ["CALL_TEXT", "METADATA_KEY", "agui_events", "alias_of"]

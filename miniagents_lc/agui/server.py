@@ -2,8 +2,10 @@
 
 `POST /{name}` (and `POST /` when one agent is served) takes AG-UI's `RunAgentInput` as JSON and
 answers `text/event-stream` of AG-UI events (`agui_events`), encoded by `ag-ui-protocol`'s
-`EventEncoder`. Bad input is a 4xx whose body is one line saying what to fix. A client that
-disconnects cancels the run, as a local consumer that stops reading does.
+`EventEncoder`. With `?calls=live` each call's text also streams as it is produced (`CUSTOM`
+events, see `agui_events`), as the live view asks. Bad input is a 4xx whose body is one line
+saying what to fix. A client that disconnects cancels the run, as a local consumer that stops
+reading does.
 """
 
 from __future__ import annotations
@@ -228,7 +230,12 @@ class AGUIEndpoint:
                 otel_context.detach(token)
         encode = self._encoder.encode
         async with run:  # leaving it (a client gone, say) cancels what is still running
-            events = agui_events(run, thread_id=run_input.thread_id, run_id=run_input.run_id)
+            events = agui_events(
+                run,
+                thread_id=run_input.thread_id,
+                run_id=run_input.run_id,
+                live_calls=request.query_params.get("calls") == "live",
+            )
             try:
                 async for batch in events:
                     yield "".join(encode(event) for event in batch).encode()

@@ -219,3 +219,33 @@ async def test_a_client_that_disconnects_cancels_the_agents_within_50_ms() -> No
         assert clock.noticed, "the server never saw the client go"
     lag = stopped[0] - clock.noticed[0]
     assert lag <= 0.05, f"the agent stopped {lag * 1000:.1f} ms after the server noticed"
+
+
+async def test_live_calls_stream_each_calls_text_as_it_is_produced(team_url: str) -> None:
+    events = await read_events(f"{team_url}/team?calls=live", run_input("live"))
+    name_of = {e.subagent_run_id: e.name for e in of_type(events, EventType.SUBAGENT_STARTED)}
+    live: dict[str, dict[str, str]] = {}
+    for event in of_type(events, EventType.CUSTOM):
+        assert event.name == "miniagents_lc.call_text"
+        by_message = live.setdefault(name_of[event.subagent_run_id], {})
+        message_id = event.value["messageId"]
+        by_message[message_id] = by_message.get(message_id, "") + event.value["delta"]
+    texts = dict(
+        zip(
+            [e.message_id for e in of_type(events, EventType.TEXT_MESSAGE_START)],
+            texts_by_message(events),
+            strict=True,
+        )
+    )
+    authors = {
+        e.message_id: name_of[e.subagent_run_id]
+        for e in of_type(events, EventType.TEXT_MESSAGE_START)
+    }
+    # Every call's live text is the text of the messages it produced, message by message.
+    assert live == {
+        author: {mid: texts[mid] for mid, who in authors.items() if who == author}
+        for author in set(authors.values())
+    }
+    # Without asking, the stream carries no such events.
+    plain = await read_events(f"{team_url}/team", run_input("live"))
+    assert of_type(plain, EventType.CUSTOM) == []

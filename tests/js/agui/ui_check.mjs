@@ -25,8 +25,10 @@ try {
   await page.waitForSelector("#agent option", { state: "attached" });
   await page.fill("#question", question);
   await page.click("#ask");
-  // Mid-run: the tree has grown and some text is streaming.
-  await page.waitForSelector("li.call li.call .part:not(:empty)", { state: "attached" });
+  // Mid-run: the tree has grown and several calls' texts are streaming.
+  await page.waitForFunction(
+    () => [...document.querySelectorAll("li.call .part")].filter((p) => p.textContent).length >= 5,
+    null, { timeout: 30000 });
   if (shots) await page.screenshot({ path: `${shots}-running.png` });
   await page.waitForFunction(() => document.getElementById("run-status").textContent !== "running"
     && document.getElementById("run-status").textContent !== "idle", null, { timeout: 30000 });
