@@ -5,6 +5,7 @@ bad input is refused in one line, and a client that leaves cancels the agents.""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,6 +15,8 @@ from ag_ui.core import EventType
 
 from miniagents_lc import InteractionContext, Message, miniagent
 from miniagents_lc.agui import create_agui_app
+from miniagents_lc.demo.scripted_model import ScriptedChatModel
+from miniagents_lc.langchain import chat_model_agent
 
 from .support import (
     DisconnectClock,
@@ -249,3 +252,32 @@ async def test_live_calls_stream_each_calls_text_as_it_is_produced(team_url: str
     # Without asking, the stream carries no such events.
     plain = await read_events(f"{team_url}/team", run_input("live"))
     assert of_type(plain, EventType.CUSTOM) == []
+
+
+async def test_a_messages_tool_calls_are_tool_call_events_inside_it() -> None:
+    model = ScriptedChatModel(
+        reply="Let me look.",
+        first_token_delay=0,
+        token_delay=0,
+        tool_call_chunks=[{"name": "search", "args": '{"q": "agui"}', "id": "call-1", "index": 0}],
+    )
+    app = create_agui_app(chat_model_agent(model, alias="caller"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://agui") as client:
+        events = parse_sse_text((await client.post("/caller", json=run_input())).text)
+    kinds = [event.type for event in events]
+    start = kinds.index(EventType.TOOL_CALL_START)
+    assert kinds[start : start + 4] == [
+        EventType.TOOL_CALL_START,
+        EventType.TOOL_CALL_ARGS,
+        EventType.TOOL_CALL_END,
+        EventType.TEXT_MESSAGE_END,
+    ]
+    call, args = events[start], events[start + 1]
+    message_id = of_type(events, EventType.TEXT_MESSAGE_START)[0].message_id
+    assert (call.tool_call_id, call.tool_call_name, call.parent_message_id) == (  # type: ignore[attr-defined]
+        "call-1",
+        "search",
+        message_id,
+    )
+    assert json.loads(args.delta) == {"q": "agui"}  # type: ignore[attr-defined]
