@@ -133,6 +133,31 @@ def texts_by_message(events: list[BaseEvent]) -> list[str]:
     return ["".join(parts) for parts in texts.values()]
 
 
+TEAM_CALLERS = {
+    "researcher": None,
+    "skeptic": None,
+    "planner": None,
+    "estimator": "planner",
+    "researcher-model": "researcher",
+    "skeptic-model": "skeptic",
+    "planner-model": "planner",
+    "estimator-model": "estimator",
+}
+"""Each call of the demo team, by alias, and the alias of the call that made it."""
+
+TEAM_AUTHORS = [
+    "researcher",
+    "researcher-model",
+    "skeptic",
+    "skeptic-model",
+    "planner",
+    "planner-model",
+    "estimator",
+    "estimator-model",
+]
+"""The call that produced each message of the demo team's reply, in reply order."""
+
+
 def quick_team() -> MiniAgent:
     """The demo team on the scripted model with short delays."""
 

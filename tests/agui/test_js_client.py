@@ -13,7 +13,7 @@ import pytest
 from miniagents_lc.agui import create_agui_app
 
 from .js import node_script
-from .support import astream_text, quick_team, serve_in_thread
+from .support import TEAM_AUTHORS, TEAM_CALLERS, astream_text, quick_team, serve_in_thread
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -51,25 +51,7 @@ def test_sub_agent_events_nest_as_the_calls_did(seen: dict[str, object]) -> None
     subagents = seen["subagents"]
     assert isinstance(subagents, list)
     name_of = {call["id"]: call["name"] for call in subagents}
-    assert {call["name"]: name_of.get(call["parent"]) for call in subagents} == {
-        "researcher": None,
-        "skeptic": None,
-        "planner": None,
-        "estimator": "planner",
-        "researcher-model": "researcher",
-        "skeptic-model": "skeptic",
-        "planner-model": "planner",
-        "estimator-model": "estimator",
-    }
+    assert {call["name"]: name_of.get(call["parent"]) for call in subagents} == TEAM_CALLERS
     messages = seen["messages"]
     assert isinstance(messages, list)
-    assert [name_of[m["subagentRunId"]] for m in messages] == [
-        "researcher",
-        "researcher-model",
-        "skeptic",
-        "skeptic-model",
-        "planner",
-        "planner-model",
-        "estimator",
-        "estimator-model",
-    ]
+    assert [name_of[m["subagentRunId"]] for m in messages] == TEAM_AUTHORS

@@ -19,6 +19,8 @@ from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
 
 from .support import (
+    TEAM_AUTHORS,
+    TEAM_CALLERS,
     DisconnectClock,
     astream_text,
     broken,
@@ -81,30 +83,12 @@ async def test_sub_agent_calls_nest_as_they_were_made(team_url: str) -> None:
     started = of_type(events, EventType.SUBAGENT_STARTED)
     name_of = {event.subagent_run_id: event.name for event in started}
     parents = {event.name: name_of.get(event.parent_subagent_run_id) for event in started}
-    assert parents == {
-        "researcher": None,
-        "skeptic": None,
-        "planner": None,
-        "estimator": "planner",
-        "researcher-model": "researcher",
-        "skeptic-model": "skeptic",
-        "planner-model": "planner",
-        "estimator-model": "estimator",
-    }
+    assert parents == TEAM_CALLERS
     # Each message is attributed to the call that produced it.
     authors = [
         name_of[event.subagent_run_id] for event in of_type(events, EventType.TEXT_MESSAGE_START)
     ]
-    assert authors == [
-        "researcher",
-        "researcher-model",
-        "skeptic",
-        "skeptic-model",
-        "planner",
-        "planner-model",
-        "estimator",
-        "estimator-model",
-    ]
+    assert authors == TEAM_AUTHORS
 
 
 async def test_the_text_of_the_messages_is_what_astream_gives(team_url: str) -> None:
