@@ -29,6 +29,13 @@ from miniagents_lc.remote._redis import RedisRelay
 from miniagents_lc.remote._runs import LocalRuns, ServedRun
 from miniagents_lc.remote.wire import RUN_ID_HEADER
 
+try:  # AG-UI endpoints and the live view, when the `agui` extra is installed too
+    from miniagents_lc.agui import agui_routes, ui_routes
+
+    _AGUI = True
+except ImportError:  # pragma: no cover - the remote extra alone
+    _AGUI = False
+
 AgentsArg = Sequence[MiniAgent] | Mapping[str, MiniAgent]
 
 
@@ -215,6 +222,8 @@ def create_app(
             Route("/agents", server.list_agents, methods=["GET"]),
             Route("/agents/{name}/runs", server.start_run, methods=["POST"]),
             Route("/runs/{run_id}/events", server.resume, methods=["GET"]),
+            *(agui_routes(server.agents, token=token, prefix="/agui") if _AGUI else []),
+            *(ui_routes() if _AGUI else []),
         ],
         lifespan=lifespan,
     )

@@ -1,0 +1,413 @@
+"""`agui_events`: one run of an agent tree as AG-UI events — the one mapping from our protocol
+events (`miniagents_lc.protocol`) to AG-UI's (`ag_ui.core`).
+
+Two readers of the same run feed one ordered stream:
+
+- the run's reply, message by message in the root's reply order (`run.messages`, the order
+  `.astream()` gives): each message becomes `TEXT_MESSAGE_START`, a `TEXT_MESSAGE_CONTENT` per
+  delta as it is produced, its tool calls (`TOOL_CALL_START` / `TOOL_CALL_ARGS` /
+  `TOOL_CALL_END`), reasoning (`REASONING_*`) where an adapter produced some, then
+  `TEXT_MESSAGE_END`; one message at a time, as a local reader sees them;
+- the run's raw events (`run.events()`): every agent call below the root becomes a
+  `SUBAGENT_STARTED` (a fresh `subagentRunId` per call, `parentSubagentRunId` for nesting) as
+  it is made, and `SUBAGENT_FINISHED` (or `SUBAGENT_ERROR`) once it has ended *and* the messages
+  it produced have been sent; their usage is summed for `RUN_FINISHED`.
+
+Every event a sub-agent's call produced carries that call's `subagentRunId`; the root's carry
+none. The stream opens with `RUN_STARTED` and closes with `RUN_FINISHED` (the run's token usage
+per model) or `RUN_ERROR`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import Any
+
+from ag_ui.core import (
+    BaseEvent,
+    CustomEvent,
+    ReasoningEndEvent,
+    ReasoningMessageContentEvent,
+    ReasoningMessageEndEvent,
+    ReasoningMessageStartEvent,
+    ReasoningStartEvent,
+    RunErrorEvent,
+    RunFinishedEvent,
+    RunStartedEvent,
+    SubagentErrorEvent,
+    SubagentFinishedEvent,
+    SubagentStartedEvent,
+    TextMessageContentEvent,
+    TextMessageEndEvent,
+    TextMessageStartEvent,
+    TokenUsage,
+    ToolCallArgsEvent,
+    ToolCallEndEvent,
+    ToolCallStartEvent,
+    aggregate_token_usage,
+    token_usage_from_langchain_metadata,
+)
+from langchain_core.language_models.chat_model_stream import AsyncChatModelStream
+
+from miniagents_lc.protocol import AgentRunStream
+
+Namespace = tuple[str, ...]
+
+_ROLES = {"human": "user", "system": "system", "ai": "assistant"}
+
+CALL_TEXT = "miniagents_lc.call_text"
+"""The name of the `CUSTOM` events of the live per-call text (asked for with `live_calls`):
+`{"messageId", "delta"}` as each call produces it, attributed to the call by `subagentRunId`,
+while the `TEXT_MESSAGE_*` events follow the reply order."""
+
+METADATA_KEY = "miniagents_lc"
+"""The key under which events carry what AG-UI has no field for: a message's `usage` and
+`model` on its `TEXT_MESSAGE_END`, the `error` that cut a message short."""
+
+
+def alias_of(segment: str) -> str:
+    """The agent alias in a namespace segment `"alias:index"`."""
+    return segment.rpartition(":")[0] or segment
+
+
+class _Mapper:
+    """The state shared by the two readers: which calls have an AG-UI id, which of their
+    messages are out, which calls ended and wait for their messages, the usage so far."""
+
+    def __init__(self, emit: Callable[[BaseEvent], None], *, live_calls: bool = False) -> None:
+        self._emit = emit
+        self._live_calls = live_calls
+        # The message each call is producing now, for the live per-call text.
+        self._producing: dict[Namespace, str] = {}
+        self._ids: dict[Namespace, str] = {}
+        self._messages_of: dict[Namespace, set[str]] = {}
+        self._sent: set[str] = set()
+        self._ended: dict[Namespace, tuple[str, str | None]] = {}
+        self._usage: list[TokenUsage] = []
+        self._finished: set[Namespace] = set()
+        self._children: dict[Namespace, list[Namespace]] = {}
+
+    def subagent_id(self, namespace: Namespace) -> str | None:
+        """The `subagentRunId` of the call at `namespace` (None for the root), announcing the
+        call (and its parents) first if nothing did yet."""
+        if not namespace:
+            return None
+        known = self._ids.get(namespace)
+        if known is not None:
+            return known
+        parent = self.subagent_id(namespace[:-1])
+        run_id = uuid.uuid4().hex
+        self._ids[namespace] = run_id
+        self._children.setdefault(namespace[:-1], []).append(namespace)
+        self._emit(
+            SubagentStartedEvent(
+                subagent_run_id=run_id,
+                name=alias_of(namespace[-1]),
+                parent_subagent_run_id=parent,
+                timestamp=_now(),
+            )
+        )
+        return run_id
+
+    # -- from the raw events -------------------------------------------------------------
+
+    def on_raw(self, method: str, namespace: Namespace, data: Mapping[str, Any]) -> None:
+        kind = data.get("event")
+        if method == "lifecycle":
+            if not namespace:
+                return
+            if kind == "started":
+                self.subagent_id(namespace)
+            else:
+                self._ended[namespace] = (str(kind), data.get("error"))
+                self._finish_if_sent(namespace)
+        elif kind == "message-start":
+            self._messages_of.setdefault(namespace, set()).add(str(data["id"]))
+            self._producing[namespace] = str(data["id"])
+        elif kind == "content-block-delta":
+            if self._live_calls and data["delta"].get("type") == "text-delta":
+                self._emit(
+                    CustomEvent(
+                        name=CALL_TEXT,
+                        value={
+                            "messageId": self._producing.get(namespace),
+                            "delta": data["delta"]["text"],
+                        },
+                        subagent_run_id=self.subagent_id(namespace),
+                    )
+                )
+        elif kind == "message-finish" and "usage" in data:
+            metadata = data.get("metadata") or {}
+            usage = token_usage_from_langchain_metadata(
+                data["usage"], model=metadata.get("model_name")
+            )
+            if usage is not None:
+                self._usage.append(usage)
+
+    # -- from the reply --------------------------------------------------------------------
+
+    def message_sent(self, namespace: Namespace, message_id: str) -> None:
+        self._sent.add(message_id)
+        self._finish_if_sent(namespace)
+
+    def _finish_if_sent(self, namespace: Namespace) -> None:
+        """End the call at `namespace` once it has ended, its messages are out and every call
+        it made has finished; then look at its parent again."""
+        ended = self._ended.get(namespace)
+        if ended is None or self._messages_of.get(namespace, set()) - self._sent:
+            return
+        if any(child not in self._finished for child in self._children.get(namespace, ())):
+            return
+        del self._ended[namespace]
+        self._finish(namespace, *ended)
+        if len(namespace) > 1:
+            self._finish_if_sent(namespace[:-1])
+
+    def _finish(self, namespace: Namespace, status: str, error: str | None) -> None:
+        run_id = self.subagent_id(namespace)
+        assert run_id is not None
+        self._finished.add(namespace)
+        if status == "completed":
+            self._emit(SubagentFinishedEvent(subagent_run_id=run_id, timestamp=_now()))
+        else:
+            self._emit(
+                SubagentErrorEvent(
+                    subagent_run_id=run_id,
+                    message=error or f"The call of {alias_of(namespace[-1])!r} was {status}.",
+                    code=status,
+                    timestamp=_now(),
+                )
+            )
+
+    def finish_all(self) -> None:
+        """The run is over: calls whose messages never reached the reply end now; a call
+        never seen to end (the run was cut short) ends as interrupted."""
+        # The deepest first: a call finishes after the calls it made.
+        for namespace in sorted(self._ids, key=len, reverse=True):
+            if namespace not in self._finished:
+                self._finish(namespace, *self._ended.pop(namespace, ("interrupted", None)))
+
+    @property
+    def usage(self) -> list[TokenUsage] | None:
+        return aggregate_token_usage(self._usage) or None
+
+
+class _MessageSender:
+    """One message of the reply: its start when the reply reaches it, then its deltas live, its
+    tool calls and reasoning, and its end."""
+
+    def __init__(
+        self, stream: AsyncChatModelStream, mapper: _Mapper, emit: Callable[[BaseEvent], None]
+    ) -> None:
+        self._stream = stream
+        self._mapper = mapper
+        self._emit = emit
+        self._namespace: Namespace = tuple(stream.namespace)
+        self._id = stream.message_id or uuid.uuid4().hex
+        self._subagent = mapper.subagent_id(self._namespace)
+        self._reasoning_id: str | None = None
+        self._end_metadata: dict[str, Any] = {}
+
+    async def start(self) -> AsyncIterator[Mapping[str, Any]]:
+        """Emit the message's start (at once: its first event is already buffered); the rest of
+        its events to send."""
+        events = aiter(self._stream)
+        role = "assistant"
+        try:
+            first = await anext(events)
+        except StopAsyncIteration:
+            first = None
+        if first is not None and first["event"] == "message-start":
+            role = _ROLES.get(str(first.get("role")), role)
+        self._emit(
+            TextMessageStartEvent(
+                message_id=self._id,
+                role=role,  # type: ignore[arg-type]
+                subagent_run_id=self._subagent,
+                timestamp=_now(),
+            )
+        )
+        if first is not None and first["event"] != "message-start":
+            self._on(first)
+        return events
+
+    async def send(self, events: AsyncIterator[Mapping[str, Any]]) -> None:
+        """Emit the rest of the message as it streams, then its end."""
+        try:
+            async for data in events:
+                self._on(data)
+        except Exception as error:  # the message was cut short: it ends, saying why
+            self._end_metadata["error"] = f"{type(error).__name__}: {error}"
+        subagent = self._subagent
+        if self._reasoning_id is not None:
+            self._emit(
+                ReasoningMessageEndEvent(message_id=self._reasoning_id, subagent_run_id=subagent)
+            )
+            self._emit(ReasoningEndEvent(message_id=self._reasoning_id, subagent_run_id=subagent))
+        self._emit(
+            TextMessageEndEvent(
+                message_id=self._id,
+                subagent_run_id=subagent,
+                metadata={METADATA_KEY: self._end_metadata} if self._end_metadata else None,
+                timestamp=_now(),
+            )
+        )
+        self._mapper.message_sent(self._namespace, self._id)
+
+    def _on(self, data: Mapping[str, Any]) -> None:
+        kind = data["event"]
+        emit = self._emit
+        subagent = self._subagent
+        if kind == "content-block-delta":
+            delta: Mapping[str, Any] = data["delta"]
+            if delta.get("type") == "text-delta":
+                if delta.get("text"):
+                    emit(
+                        TextMessageContentEvent(
+                            message_id=self._id, delta=delta["text"], subagent_run_id=subagent
+                        )
+                    )
+            elif delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
+                if self._reasoning_id is None:
+                    self._reasoning_id = f"{self._id}-reasoning"
+                    emit(
+                        ReasoningStartEvent(message_id=self._reasoning_id, subagent_run_id=subagent)
+                    )
+                    emit(
+                        ReasoningMessageStartEvent(
+                            message_id=self._reasoning_id, subagent_run_id=subagent
+                        )
+                    )
+                emit(
+                    ReasoningMessageContentEvent(
+                        message_id=self._reasoning_id,
+                        delta=delta["reasoning"],
+                        subagent_run_id=subagent,
+                    )
+                )
+        elif kind == "content-block-finish":
+            content: Mapping[str, Any] = data["content"]
+            if content.get("type") == "tool_call":
+                call_id = str(content.get("id") or uuid.uuid4().hex)
+                emit(
+                    ToolCallStartEvent(
+                        tool_call_id=call_id,
+                        tool_call_name=str(content["name"]),
+                        parent_message_id=self._id,
+                        subagent_run_id=subagent,
+                    )
+                )
+                emit(
+                    ToolCallArgsEvent(
+                        tool_call_id=call_id,
+                        delta=json.dumps(content.get("args") or {}),
+                        subagent_run_id=subagent,
+                    )
+                )
+                emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
+        elif kind == "message-finish":
+            if "usage" in data:
+                self._end_metadata["usage"] = dict(data["usage"])
+            model = (data.get("metadata") or {}).get("model_name")
+            if model:
+                self._end_metadata["model"] = model
+
+
+async def agui_events(
+    run: AgentRunStream, *, thread_id: str, run_id: str, live_calls: bool = False
+) -> AsyncGenerator[list[BaseEvent], None]:
+    """The AG-UI events of `run`, in batches (everything available at once), from
+    `RUN_STARTED` to `RUN_FINISHED` or `RUN_ERROR`. Closing the iterator early stops its
+    readers; the run itself is the caller's to close.
+
+    `live_calls`: also send each call's text as it produces it (`CUSTOM` events named
+    `CALL_TEXT`), for a view of the whole tree at work (the `/ui` page asks for it)."""
+    pending: list[BaseEvent] = [
+        RunStartedEvent(thread_id=thread_id, run_id=run_id, timestamp=_now())
+    ]
+    wakeup = asyncio.Event()
+
+    def emit(event: BaseEvent) -> None:
+        pending.append(event)
+        wakeup.set()
+
+    mapper = _Mapper(emit, live_calls=live_calls)
+
+    async def follow_raw() -> None:
+        async for event in run.events():
+            params = event["params"]
+            mapper.on_raw(event["method"], tuple(params["namespace"]), params["data"])
+
+    async def follow_reply() -> None:
+        # Messages start in reply order; each then streams as it is produced, beside the others.
+        senders: list[asyncio.Future[None]] = []
+        try:
+            async for stream in run.messages:
+                sender = _MessageSender(stream, mapper, emit)
+                senders.append(asyncio.ensure_future(sender.send(await sender.start())))
+            await asyncio.gather(*senders)
+        finally:
+            for task in senders:
+                task.cancel()
+
+    readers = [
+        asyncio.ensure_future(follow_raw()),
+        asyncio.ensure_future(follow_reply()),
+    ]
+    for reader in readers:
+        reader.add_done_callback(lambda _reader: wakeup.set())
+    try:
+        while True:
+            if pending:
+                batch = pending[:]
+                pending.clear()
+                yield batch
+                continue
+            if all(reader.done() for reader in readers):
+                break
+            wakeup.clear()
+            await wakeup.wait()
+        # The raw events end with the run's error, if any; the reply reader does not fail.
+        error: BaseException | None = None
+        for reader in readers:
+            if (failure := reader.exception()) is not None and error is None:
+                error = failure
+        if error is None:
+            try:
+                await run.output
+            except Exception as failure:
+                error = failure
+        mapper.finish_all()
+        if error is None:
+            pending.append(
+                RunFinishedEvent(
+                    thread_id=thread_id, run_id=run_id, usage=mapper.usage, timestamp=_now()
+                )
+            )
+        else:
+            pending.append(
+                RunErrorEvent(
+                    message=f"{type(error).__name__}: {error}",
+                    code=type(error).__name__,
+                    usage=mapper.usage,
+                    timestamp=_now(),
+                )
+            )
+        batch = pending[:]
+        pending.clear()
+        yield batch
+    finally:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+__all__ = ["CALL_TEXT", "METADATA_KEY", "agui_events", "alias_of"]
