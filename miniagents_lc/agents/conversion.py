@@ -130,11 +130,21 @@ def _ai_message_of(message: Message, content: Any, name: Any) -> AIMessage:
         content=content,
         name=name,
         id=fields.get("id"),
+        additional_kwargs=additional_kwargs_of(message),
         tool_calls=thaw(fields.get("tool_calls") or []),
         invalid_tool_calls=thaw(fields.get("invalid_tool_calls") or []),
         usage_metadata=thaw(usage) if usage else None,
         response_metadata=response_metadata_of(message),
     )
+
+
+def additional_kwargs_of(message: Message) -> dict[str, Any]:
+    """The `additional_kwargs` of a message as an `AIMessage`: its refusal, if it has one, as
+    `"refusal"` (where LangChain's OpenAI model puts it)."""
+    refusal = getattr(message, "refusal", None)
+    if refusal is None and message.__pydantic_extra__:
+        refusal = message.__pydantic_extra__.get("refusal")
+    return {"refusal": refusal} if isinstance(refusal, str) and refusal else {}
 
 
 def usage_of(message: Message) -> UsageMetadata | None:
@@ -176,6 +186,7 @@ def response_metadata_of(message: Message) -> dict[str, Any]:
 
 __all__ = [
     "ACCEPTED_INPUT",
+    "additional_kwargs_of",
     "input_to_messages",
     "message_to_langchain",
     "messages_to_langchain",

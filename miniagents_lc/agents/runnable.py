@@ -33,7 +33,12 @@ from langchain_core.runnables.config import (
 )
 
 from miniagents_lc._compat import streaming_callback_handler
-from miniagents_lc.agents.conversion import input_to_messages, response_metadata_of, usage_of
+from miniagents_lc.agents.conversion import (
+    additional_kwargs_of,
+    input_to_messages,
+    response_metadata_of,
+    usage_of,
+)
 from miniagents_lc.agents.error_text import ErrorText, error_message_of, error_metadata, text_runs
 from miniagents_lc.agents.event_streams import around_run, wrapped_run
 from miniagents_lc.messages import (
@@ -174,6 +179,7 @@ class AgentRun:
         self.text: StreamBuffer[str] = StreamBuffer()
         self.usage: UsageMetadata | None = None
         self.response_metadata: dict[str, Any] = {}
+        self.additional_kwargs: dict[str, Any] = {}  # a refusal, say
         self.tool_calls: list[ToolCall] = []
         self.invalid_tool_calls: list[InvalidToolCall] = []
         self._task: asyncio.Task[None] | None = None
@@ -225,6 +231,7 @@ class AgentRun:
             id=self.message_id,
             usage_metadata=self.usage,
             response_metadata=self.response_metadata,
+            additional_kwargs=self.additional_kwargs,
             tool_call_chunks=self.tool_call_chunks(),
             chunk_position="last",
         )
@@ -259,6 +266,7 @@ class AgentRun:
             id=self.message_id,
             usage_metadata=self.usage,
             response_metadata={**self.response_metadata, **error_metadata(self.text.pieces)},
+            additional_kwargs=self.additional_kwargs,
             tool_calls=self.tool_calls,
             invalid_tool_calls=self.invalid_tool_calls,
         )
@@ -356,6 +364,7 @@ class AgentRun:
                 self.invalid_tool_calls.extend(thaw(message.invalid_tool_calls))
             # As a chat model's: why the reply ended, and which model wrote its end.
             self.response_metadata = response_metadata_of(message) or self.response_metadata
+            self.additional_kwargs.update(additional_kwargs_of(message))
         # The consumer may now finish while the context (if the run owns it) still waits for
         # background work; the end of the text is the end of the reply.
         if self.run_usage is not None:  # the usage of each agent call (view.usage)

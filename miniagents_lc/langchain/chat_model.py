@@ -136,6 +136,7 @@ class MiniAgentChatModel(BaseChatModel):
                     content="",
                     usage_metadata=run.usage,
                     response_metadata={**run.response_metadata, "model_name": self.model},
+                    additional_kwargs=run.additional_kwargs,
                     tool_call_chunks=run.tool_call_chunks(),
                     chunk_position="last",
                 )

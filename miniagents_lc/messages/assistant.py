@@ -31,6 +31,9 @@ class AssistantMessage(Message):
     """Complete tool calls, in the order the model made them; `args` is a mapping."""
     invalid_tool_calls: tuple[InvalidToolCall, ...] = ()
     """Tool calls whose arguments did not parse, with the raw text and the parse error."""
+    refusal: str | None = None
+    """The model's refusal to answer (OpenAI's `refusal`), whole; it also streamed as the
+    message's text. LangChain's face carries it as `AIMessage.additional_kwargs["refusal"]`."""
 
 
 def thaw(value: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 import anthropic
 import httpx2
 from langchain_core.messages import InvalidToolCall, ToolCall, UsageMetadata
-from langchain_core.messages.ai import InputTokenDetails
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent
 from miniagents_lc.messages import MessagePromise
 
@@ -103,6 +103,16 @@ class _Reply:
             value = getattr(usage, name, None)
             if isinstance(value, int):
                 self.usage[name] = value
+        # The thinking share of the output, where the API reports it (an SDK older than the
+        # field keeps it as a plain mapping).
+        details = getattr(usage, "output_tokens_details", None)
+        thinking = (
+            details.get("thinking_tokens")
+            if isinstance(details, Mapping)
+            else getattr(details, "thinking_tokens", None)
+        )
+        if isinstance(thinking, int):
+            self.usage["thinking_tokens"] = thinking
 
     def start_block(self, index: int, block: Any) -> None:
         kind = block.type
@@ -163,17 +173,22 @@ class _Reply:
 
 def _usage_metadata(counts: Mapping[str, int]) -> UsageMetadata:
     """Anthropic's counts in LangChain's shape: `input_tokens` includes the cache reads and
-    writes (which Anthropic counts apart), each of which is also in `input_token_details`."""
+    writes (which Anthropic counts apart), each of which is also in `input_token_details`;
+    thinking tokens, when reported, are `output_token_details["reasoning"]` (they are part of
+    `output_tokens` already)."""
     cache_read = counts.get("cache_read_input_tokens", 0)
     cache_creation = counts.get("cache_creation_input_tokens", 0)
     input_tokens = counts.get("input_tokens", 0) + cache_read + cache_creation
     output_tokens = counts.get("output_tokens", 0)
-    return UsageMetadata(
+    metadata = UsageMetadata(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         total_tokens=input_tokens + output_tokens,
         input_token_details=InputTokenDetails(cache_read=cache_read, cache_creation=cache_creation),
     )
+    if "thinking_tokens" in counts:
+        metadata["output_token_details"] = OutputTokenDetails(reasoning=counts["thinking_tokens"])
+    return metadata
 
 
 def _add_tool_call(

@@ -92,20 +92,32 @@ async def _chat_tokens(
         model=model, messages=cast(Any, messages), stream=True, **create_kwargs
     )
     reply_model: str = model
+    reply_id: str | None = None
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
+    refusal: list[str] = []
     tool_calls = ToolCallAssembler()
     async with _reading(stream, "chat") as chunks:
         async for chunk in chunks:
+            if reply_id is None and chunk.id:
+                # Set before the first token, so whoever streams it knows the reply by its id.
+                reply_id = chunk.id
+                _keep_response_id(promise, reply_id)
             if chunk.model:
                 reply_model = chunk.model
             if chunk.usage is not None:
                 usage = chunk.usage.model_dump()
             for choice in chunk.choices:
+                if choice.index != 0:
+                    # n > 1: choice 0 is the reply; the others would interleave into it.
+                    continue
                 delta = choice.delta
                 if delta is not None:
                     if delta.content:
                         yield delta.content
+                    if delta.refusal:
+                        refusal.append(delta.refusal)
+                        yield delta.refusal
                     for call in delta.tool_calls or []:
                         function = call.function
                         tool_calls.add(
@@ -123,6 +135,7 @@ async def _chat_tokens(
         usage=usage_metadata(usage) if usage is not None else None,
         tool_calls=valid,
         invalid_tool_calls=invalid,
+        refusal="".join(refusal) if refusal else None,
     )
     if finish_reason is None:
         raise OpenAIStreamError(
@@ -151,16 +164,25 @@ async def _responses_tokens(
     )
     ended = False
     tool_calls = ToolCallAssembler()
+    refusal: list[str] = []
     async with _reading(stream, "responses") as events:
         async for event in events:
             kind = getattr(event, "type", None)
             if kind == "response.output_text.delta":
                 if event.delta:
                     yield event.delta
+            elif kind == "response.refusal.delta":
+                if event.delta:
+                    refusal.append(event.delta)
+                    yield event.delta
             elif kind in _FUNCTION_CALL_EVENTS:
                 _add_function_call_event(tool_calls, kind, event)
+            elif kind == "response.created":
+                # Set before the first token, so whoever streams it knows the reply by its id.
+                _keep_response_id(promise, event.response.id)
             elif kind in ("response.completed", "response.incomplete"):
-                promise.set_fields(**_response_fields(event.response, model, tool_calls))
+                fields = _response_fields(event.response, model, tool_calls)
+                promise.set_fields(refusal="".join(refusal) if refusal else None, **fields)
                 ended = True
             elif kind == "response.failed":
                 response = event.response
@@ -170,6 +192,9 @@ async def _responses_tokens(
                 promise.set_fields(model_name=response.model or model, status=response.status)
                 raise OpenAIStreamError(f"The OpenAI response failed{code}: {message}")
             elif kind == "error":
+                # The flat shape of older servers, which the SDK yields; today's API nests the
+                # error object (`{"type": "error", "error": {...}}`) and the SDK raises that
+                # one as `openai.APIError` before it gets here.
                 code = f" ({event.code})" if getattr(event, "code", None) else ""
                 raise OpenAIStreamError(
                     f"The OpenAI response stream sent an error{code}: {event.message}"
@@ -178,6 +203,13 @@ async def _responses_tokens(
         raise OpenAIStreamError(
             "The OpenAI response stream was truncated: it ended without `response.completed`."
         )
+
+
+def _keep_response_id(promise: MessagePromise, response_id: str | None) -> None:
+    """Keep the API's id of the response as LangChain does: as the message's `id` (which
+    becomes `AIMessage.id`) and as `response_metadata["id"]`."""
+    if response_id:
+        promise.set_fields(id=response_id, response_metadata={"id": response_id})
 
 
 _FUNCTION_CALL_EVENTS = (

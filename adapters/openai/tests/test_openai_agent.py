@@ -22,8 +22,10 @@ from miniagents_lc_openai.testing import (
     ErrorEvent,
     MalformedLine,
     OpenAIMock,
+    ResponsesStreamBuilder,
     Stall,
     Truncate,
+    responses_usage,
 )
 
 # Recorded OpenAI streams, kept with the tests (fixtures/openai_sse/README.md describes them).
@@ -228,16 +230,35 @@ def test_example_runs_offline_without_key() -> None:
     assert "Hello from the offline kit!" in done.stdout
 
 
-async def test_responses_error_event_raises_stream_error_after_tokens(
+async def test_a_responses_error_event_raises_the_sdks_api_error_after_tokens(
     openai_mock: OpenAIMock,
 ) -> None:
+    # The kit sends the error object nested, as the API does today: the SDK raises it.
     openai_mock.responses(["a", "b", "c"], fault=ErrorEvent(after=2, message="boom"))
     agent = OpenAIAgent.fork(
         model="gpt-4o-mini", client=openai_mock.async_client(), api="responses"
     )
     tokens: list[str] = []
     async with MiniAgents():
-        with pytest.raises(OpenAIStreamError, match="boom"):
+        with pytest.raises(openai.APIError, match="boom"):
+            await consume(agent.trigger("Hi"), tokens)
+    assert tokens == ["a", "b"]
+
+
+async def test_a_flat_responses_error_event_raises_stream_error_after_tokens(
+    openai_mock: OpenAIMock,
+) -> None:
+    # The older flat shape (code and message beside the type), which the SDK yields.
+    builder = ResponsesStreamBuilder(response_id="resp_flat", model="gpt-4o-mini")
+    head = builder.plan(["a", "b"], usage=responses_usage(input_tokens=1, output_tokens=2))
+    error = builder.error_event(len(head.head) + 2, "server_error", "boom", flat=True)
+    openai_mock.sse("/responses", [*head.head, *head.payload, error])
+    agent = OpenAIAgent.fork(
+        model="gpt-4o-mini", client=openai_mock.async_client(), api="responses"
+    )
+    tokens: list[str] = []
+    async with MiniAgents():
+        with pytest.raises(OpenAIStreamError, match=r"sent an error \(server_error\): boom"):
             await consume(agent.trigger("Hi"), tokens)
     assert tokens == ["a", "b"]
 

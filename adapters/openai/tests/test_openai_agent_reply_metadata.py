@@ -91,4 +91,11 @@ async def test_ainvoke_carries_the_typed_usage_and_finish_reason(
     assert result.usage_metadata is not None
     assert result.usage_metadata["input_token_details"]["cache_read"] == 30
     assert result.usage_metadata["output_token_details"]["reasoning"] == 4
-    assert result.response_metadata == {"finish_reason": "stop", "model_name": "gpt-4o-mini"}
+    # The API's response id, as LangChain's OpenAI model keeps it (the kit numbers its replies).
+    response_id = {"chat": "chatcmpl-test0001", "responses": "resp_test0001"}[api]
+    assert result.response_metadata == {
+        "id": response_id,
+        "finish_reason": "stop",
+        "model_name": "gpt-4o-mini",
+    }
+    assert result.id == response_id

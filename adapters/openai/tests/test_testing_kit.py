@@ -606,25 +606,46 @@ async def test_responses_script_parses_through_responses_create(
 
 
 @pytest.mark.asyncio
-async def test_responses_failures_are_yielded_as_events_not_raised(
+async def test_a_responses_failure_is_yielded_as_an_event_not_raised(
     openai_mock: OpenAIMock, openai_client: openai.AsyncOpenAI
 ) -> None:
     openai_mock.responses(["Let", " me", " think"], fault=ResponseFailed(after=2))
-    openai_mock.responses(["Oops"], fault=ErrorEvent(after=1, code="server_error"))
 
     failed = [
         e async for e in await openai_client.responses.create(model="m", input="a", stream=True)
-    ]
-    errored = [
-        e async for e in await openai_client.responses.create(model="m", input="b", stream=True)
     ]
 
     assert failed[-1].type == "response.failed"
     assert failed[-1].response.error is not None
     assert failed[-1].response.error.code == "server_error"
     assert failed[-1].response.output_text == "Let me"
-    assert errored[-1].type == "error"
-    assert errored[-1].code == "server_error"
+
+
+@pytest.mark.asyncio
+async def test_a_responses_error_event_nests_its_error_as_the_api_does_and_the_sdk_raises_it(
+    openai_mock: OpenAIMock, openai_client: openai.AsyncOpenAI
+) -> None:
+    reply = openai_mock.responses(
+        ["Oops", " no"], fault=ErrorEvent(after=1, code="rate_limit_exceeded", message="slow down")
+    )
+    seen: list[str] = []
+
+    async def read() -> None:
+        async for event in await openai_client.responses.create(model="m", input="b", stream=True):
+            seen.append(event.type)
+
+    with pytest.raises(openai.APIError, match="slow down") as raised:
+        await read()
+
+    assert seen[-1] == "response.output_text.delta"
+    assert raised.value.code == "rate_limit_exceeded"
+    assert raised.value.body == {
+        "type": "server_error",
+        "code": "rate_limit_exceeded",
+        "message": "slow down",
+        "param": None,
+    }
+    assert reply.request is not None
 
 
 @pytest.mark.asyncio

@@ -240,16 +240,18 @@ def test_chat_only_quirks_are_refused_for_the_responses_api(
 
 
 @pytest.mark.asyncio
-async def test_an_error_event_after_argument_deltas_keeps_the_sequence_numbers(
+async def test_an_error_event_after_argument_deltas_raises_after_numbered_events(
     openai_mock: OpenAIMock, openai_client: openai.AsyncOpenAI
 ) -> None:
     openai_mock.responses(tool_calls=CALLS, fault=ErrorEvent(after=2, message="boom"))
+    events: list[Any] = []
 
-    events = [
-        event
-        async for event in await openai_client.responses.create(model="m", input="Hi", stream=True)
-    ]
+    async def read() -> None:
+        async for event in await openai_client.responses.create(model="m", input="Hi", stream=True):
+            events.append(event)
 
-    assert events[-1].type == "error"
-    assert events[-1].message == "boom"
+    with pytest.raises(openai.APIError, match="boom"):
+        await read()
+
     assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert events[-1].type == "response.function_call_arguments.delta"

@@ -291,10 +291,23 @@ class ResponsesStreamBuilder:
         return self.event(sequence_number, "response.failed", response=failed)
 
     def error_event(
-        self, sequence_number: int, code: str | None, message: str, param: str | None = None
+        self,
+        sequence_number: int,
+        code: str | None,
+        message: str,
+        param: str | None = None,
+        *,
+        error_type: str = "server_error",
+        flat: bool = False,
     ) -> bytes:
-        """Encode a bare `error` event, which the SDK yields (as ResponseErrorEvent), not raises."""
-        return self.event(sequence_number, "error", code=code, message=message, param=param)
+        """Encode an `error` event as the API sends it today, its error object nested
+        (`{"type": "error", "error": {"type", "code", "message", "param"}}`), which the SDK
+        raises as `openai.APIError`; `flat=True` gives the older flat shape (code and message
+        beside the type), which the SDK yields as a `ResponseErrorEvent` instead."""
+        if flat:
+            return self.event(sequence_number, "error", code=code, message=message, param=param)
+        error = {"type": error_type, "code": code, "message": message, "param": param}
+        return self.event(sequence_number, "error", error=error)
 
     @staticmethod
     def _text_part(text: str) -> JSON:

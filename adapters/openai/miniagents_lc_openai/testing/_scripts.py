@@ -126,7 +126,9 @@ def responses_script(
             if isinstance(cut, ResponseFailed):
                 return builder.failed_event(number, layout.text[after], cut.code, cut.message)
             assert isinstance(cut, ErrorEvent)
-            return builder.error_event(number, cut.code or cut.error_type, cut.message)
+            return builder.error_event(
+                number, cut.code or cut.error_type, cut.message, error_type=cut.error_type
+            )
 
         return compile_stream(plan, delays_for(delay, len(plan.payload)), fault, encode_fault)
 
