@@ -15,8 +15,9 @@ import importlib.util
 import os
 import platform
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn, TextIO
 
 from miniagents_lc.demo.text import DEFAULT_QUESTION
 
@@ -141,20 +142,45 @@ def _end_line(out: TextIO) -> None:
     out.flush()
 
 
-# What to do about an error, by the name of its class or of one of its bases.
-_ADVICE = (
-    (
-        ("AuthenticationError", "PermissionDeniedError"),
-        "Check that OPENAI_API_KEY holds a valid key",
-    ),
-    (("NotFoundError",), "Check the model name given to --openai"),
-    (("RateLimitError",), "Wait a little, or check the quota of the account, then run again"),
-    (
-        ("APIConnectionError", "ConnectError", "TimeoutError", "ConnectionError", "OSError"),
-        "Check the network connection and OPENAI_BASE_URL if set, then run again",
-    ),
-    (("APIStatusError", "APIError"), "The API refused the request: run again later"),
-)
+@dataclass(frozen=True)
+class Provider:
+    """What the advice for a failed run names: the API's key and base URL variables, and
+    where the model was chosen."""
+
+    key_variable: str
+    base_url_variable: str
+    model_choice: str
+
+
+OPENAI = Provider("OPENAI_API_KEY", "OPENAI_BASE_URL", "the model name given to --openai")
+"""The demo's provider (and the OpenAI examples')."""
+
+ANTHROPIC = Provider("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "the model name")
+"""The Anthropic examples' provider."""
+
+
+def _advice(provider: Provider) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """What to do about an error, by the name of its class or of one of its bases."""
+    return (
+        (
+            ("AuthenticationError", "PermissionDeniedError"),
+            f"Check that {provider.key_variable} holds a valid key",
+        ),
+        (("NotFoundError",), f"Check {provider.model_choice}"),
+        (("RateLimitError",), "Wait a little, or check the quota of the account, then run again"),
+        (
+            (
+                "APIConnectionError",
+                "APITimeoutError",
+                "ConnectError",
+                "TimeoutError",
+                "ConnectionError",
+                "OSError",
+            ),
+            f"Check the network connection and {provider.base_url_variable} if set, then run again",
+        ),
+        (("APIStatusError", "APIError"), "The API refused the request: run again later"),
+    )
 
 
 def _install_advice(error: ImportError) -> str:
@@ -164,8 +190,9 @@ def _install_advice(error: ImportError) -> str:
     return f"Install what is missing (from a clone: pip install -e .), module {missing!r}"
 
 
-def describe_failure(error: BaseException) -> str:
-    """One line for a failed run: which agent failed, with what, and what to do."""
+def describe_failure(error: BaseException, provider: Provider = OPENAI) -> str:
+    """One line for a failed run: which agent failed, with what, and what to do (found from
+    the error or from the errors that caused it: an adapter's own error keeps the SDK's)."""
     notes: list[str] = list(getattr(error, "__notes__", ()))
     agent = next(
         (
@@ -177,12 +204,16 @@ def describe_failure(error: BaseException) -> str:
         None,
     )
     where = f"agent {agent} failed" if agent is not None else "the run failed"
-    bases = {cls.__name__ for cls in type(error).__mro__}
     advice = (
         _install_advice(error)
         if isinstance(error, ImportError)
         else next(
-            (text for names, text in _ADVICE if bases.intersection(names)),
+            (
+                text
+                for cause in _causes(error)
+                for names, text in _advice(provider)
+                if {cls.__name__ for cls in type(cause).__mro__}.intersection(names)
+            ),
             "This is unexpected: please report it",
         )
     )
@@ -191,4 +222,46 @@ def describe_failure(error: BaseException) -> str:
     return f"{where} with {detail}. {advice} (--traceback prints the details)."
 
 
-__all__ = ["OPENAI_ADAPTER_INSTALL", "describe_failure", "main", "version_line"]
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error`, then the error it was raised from (`raise ... from`), and so on (each once)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__
+    return chain
+
+
+def run_program(main: Callable[[], Awaitable[object]], provider: Provider = OPENAI) -> NoReturn:
+    """Run `main()` the way the demo runs (the examples end with it): a failure is one line
+    on stderr naming what to do (`--traceback` on the command line shows the whole
+    traceback instead), Ctrl-C is `Interrupted.`; exits with 0, 1 or 130."""
+
+    async def program() -> None:
+        await main()
+
+    try:
+        asyncio.run(program())
+    except KeyboardInterrupt:
+        _end_line(sys.stdout)
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+    except Exception as error:
+        if "--traceback" in sys.argv[1:]:
+            raise
+        _end_line(sys.stdout)
+        sys.stderr.write(f"error: {describe_failure(error, provider)}\n")
+        sys.exit(1)
+    sys.exit(0)
+
+
+__all__ = [
+    "ANTHROPIC",
+    "OPENAI",
+    "OPENAI_ADAPTER_INSTALL",
+    "Provider",
+    "describe_failure",
+    "main",
+    "run_program",
+    "version_line",
+]
