@@ -151,7 +151,7 @@ async def read_langserve(remote: Any, n: int, first: list[float]) -> int:
 
 async def read_remote_agent(agent: Any, n: int, first: list[float]) -> int:
     chars = 0
-    async for message in agent.trigger(None, n=n):
+    async for message in agent.trigger(n=n):
         async for token in message:
             if not chars:
                 first.append(time.perf_counter())

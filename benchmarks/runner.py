@@ -22,7 +22,7 @@ from benchmarks import impl_protocol
 from benchmarks.workloads import SIZES, WORKLOADS, WORKLOADS_BY_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_JSON = REPO_ROOT / "tests" / "benchmarks" / "results.json"
+DEFAULT_JSON = REPO_ROOT / "benchmarks" / "results.json"
 SEPARATE_MINIAGENTS_VENV = REPO_ROOT / ".venv-bench-miniagents" / "bin" / "python"
 
 LC = "miniagents_lc"
@@ -609,6 +609,12 @@ def main(argv: list[str] | None = None) -> int:
         print()
         subprocess.run(
             [sys.executable, "-m", "benchmarks.impl_tools", "--runs", str(repeats)],
+            check=False,
+        )
+        # What `import miniagents_lc` costs beside LangChain's own (see import_time).
+        print()
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.import_time", "--runs", str(max(repeats, 5))],
             check=False,
         )
 

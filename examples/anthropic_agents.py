@@ -10,7 +10,6 @@ Run it with `python examples/anthropic_agents.py` (needs `miniagents-lc-anthropi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 from miniagents_lc_anthropic import AnthropicAgent
 
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
+from miniagents_lc.demo.cli import ANTHROPIC, run_program
 from miniagents_lc.messages import thaw
 
 WEATHER_TOOL = {
@@ -92,4 +92,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # An API error is one line saying what to do (`--traceback` shows it whole), as in the demo.
+    run_program(main, ANTHROPIC)

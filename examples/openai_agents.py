@@ -9,7 +9,6 @@ Run it with `python examples/openai_agents.py` (needs `miniagents-lc-openai[test
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any
 from miniagents_lc_openai import OpenAIAgent
 
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
+from miniagents_lc.demo.cli import OPENAI, run_program
 
 
 @contextlib.contextmanager
@@ -59,4 +59,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # An API error is one line saying what to do (`--traceback` shows it whole), as in the demo.
+    run_program(main, OPENAI)

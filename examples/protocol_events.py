@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from miniagents_lc.demo.cli import scripted_model_agent
+from miniagents_lc.demo.session import scripted_model_agent
 from miniagents_lc.demo.team import DEFAULT_QUESTION, build_team
 from miniagents_lc.protocol import ProtocolEvent
 

@@ -2,66 +2,95 @@
 
 One continuous token stream across nested, parallel agents: every message is a
 `MessagePromise`, every reply a `MessageSequencePromise`, and every agent a LangChain Runnable.
+
+Importing the package is cheap: each name below is loaded on first use (`from miniagents_lc
+import MiniAgent` imports the agents layer and LangChain's Runnable then), so a program that
+only needs one layer, or the demo's first screen, does not wait for all of them.
 """
 
-# The agents' v3 event streams live in the protocol layer, installed as it is imported.
-from miniagents_lc import protocol as _protocol  # noqa: F401
-from miniagents_lc.agents import (
-    AgentCall,
-    AgentFunction,
-    AgentRequest,
-    AgentRun,
-    AgentTool,
-    InteractionContext,
-    MiniAgent,
-    MiniAgents,
-    PersistHandler,
-    current_agent_trace,
-    miniagent,
-)
-from miniagents_lc.langchain import (
-    MiniAgentChatModel,
-    ToolErrors,
-    ToolLike,
-    ToolLoopLimitError,
-    chat_model_agent,
-    tool_agent,
-)
-from miniagents_lc.messages import (
-    MESSAGE_SEPARATOR,
-    AssistantMessage,
-    ErrorMessage,
-    FrozenDict,
-    Message,
-    MessagePromise,
-    MessageSequence,
-    MessageSequencePromise,
-    MessageType,
-    fed_message_sequence,
-    joined_text,
-    message_from_langchain,
-    thaw,
-)
-from miniagents_lc.promising import (
-    DEFAULT,
-    AppendClosedError,
-    AppendNotOpenError,
-    AppendProducer,
-    Defaultable,
-    FedSequence,
-    FlatSequence,
-    NoActiveContextError,
-    Promise,
-    PromisingContext,
-    PromisingError,
-    StreamCancelledError,
-    StreamCursor,
-    StreamedPromise,
-    flatten,
-)
+from __future__ import annotations
 
-# Usage per agent call (asked for in a run's config) follows runs through the agents' slot too.
-from miniagents_lc.view import usage as _usage  # noqa: F401
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from miniagents_lc.agents import (
+        AgentCall,
+        AgentFunction,
+        AgentRequest,
+        AgentRun,
+        AgentTool,
+        InteractionContext,
+        MiniAgent,
+        MiniAgents,
+        PersistHandler,
+        current_agent_trace,
+        miniagent,
+    )
+    from miniagents_lc.langchain import MiniAgentChatModel, ToolErrors, ToolLike, ToolLoopLimitError
+
+    # From their modules: mypy takes these two names, which are also module names of
+    # `miniagents_lc.langchain`, for a redefinition when imported from the package here.
+    from miniagents_lc.langchain.chat_model_agent import chat_model_agent
+    from miniagents_lc.langchain.tool_agent import tool_agent
+    from miniagents_lc.messages import (
+        MESSAGE_SEPARATOR,
+        AssistantMessage,
+        ErrorMessage,
+        FrozenDict,
+        Message,
+        MessagePromise,
+        MessageSequence,
+        MessageSequencePromise,
+        MessageType,
+        fed_message_sequence,
+        joined_text,
+        message_from_langchain,
+        thaw,
+    )
+    from miniagents_lc.promising import (
+        DEFAULT,
+        AppendClosedError,
+        AppendNotOpenError,
+        AppendProducer,
+        Defaultable,
+        FedSequence,
+        FlatSequence,
+        NoActiveContextError,
+        Promise,
+        PromisingContext,
+        PromisingError,
+        StreamCancelledError,
+        StreamCursor,
+        StreamedPromise,
+        flatten,
+    )
+
+#: The layers whose public names the package re-exports, in the order they import each other:
+#: looking a name up imports only layers the one defining it imports anyway.
+_RE_EXPORTING_LAYERS = ("promising", "messages", "agents", "langchain")
+
+
+def __getattr__(name: str) -> Any:
+    """Load a re-exported name (or a subpackage) the first time it is asked for."""
+    if name in __all__:
+        for layer in _RE_EXPORTING_LAYERS:
+            module = importlib.import_module(f"{__name__}.{layer}")
+            if name in module.__all__:
+                value = getattr(module, name)
+                globals()[name] = value  # later lookups no longer come here
+                return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        submodule: ModuleType = importlib.import_module(f"{__name__}.{name}")
+        return submodule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "DEFAULT",

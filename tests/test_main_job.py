@@ -70,26 +70,46 @@ def test_demo_answers_with_every_specialist_in_order_and_is_faster_in_parallel(
     assert output.index("Now timing the same team one agent after another") < output.index(
         "Measured in this run:"
     )
-    first_token = _seconds("time to first token", output)
-    first_model_token = _seconds("time to first model token", output)
+    first_token = _seconds(re.escape("first text out (a [heading], no model yet)"), output)
+    first_model_token = _seconds("first token a model wrote", output)
     parallel = _seconds("total, agents in parallel", output)
     sequential = _seconds("total, one after another", output)
     assert first_token <= first_model_token < parallel
     assert parallel * 1.5 < sequential
 
 
-def test_off_a_terminal_the_demo_prints_each_finished_tree_once_without_colour() -> None:
-    output = _run("--tree").stdout
+@pytest.fixture(scope="module")
+def tree_output() -> str:
+    """What the demo prints with `--tree` off a terminal."""
+    result = _run("--tree")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_off_a_terminal_the_demo_prints_the_finished_tree_once_without_colour(
+    tree_output: str,
+) -> None:
+    output = tree_output
     assert "\x1b[" not in output
     for alias in ("team", "researcher", "researcher-model", "estimator", "estimator-model"):
         done = re.findall(rf"✓ {re.escape(alias)}  done \d+\.\d\ds", output)
-        assert len(done) == 2, f"{alias}: {done}"  # the parallel tree, then the sequential one
+        assert len(done) == 1, f"{alias}: {done}"  # the comparison run draws no tree
     tokens = len(
         split_into_tokens(RESEARCHER.scripted_reply.replace("{question}", DEFAULT_QUESTION))
     )
     usage = re.search(rf"✓ researcher-model  done .* (\d+) chunks?  \d+→{tokens} tok", output)
     assert usage, output
     assert 1 <= int(usage.group(1)) <= tokens
+
+
+def test_the_final_screen_of_the_tree_mode_keeps_the_answer(tree_output: str) -> None:
+    """After the answer come only the comparison's note and progress line and the figures:
+    on a 24-line terminal the end of the answer is still on the screen."""
+    answer = _answer(tree_output)
+    after = tree_output[tree_output.index(answer) + len(answer) :]
+    assert answer.rstrip().endswith("the streaming is free.")
+    assert "✓ team" not in after
+    assert len(after.strip().splitlines()) <= 9, after
 
 
 @pytest.mark.parametrize("mode", [[], ["--plain"]], ids=["live-tree", "plain"])
@@ -221,31 +241,70 @@ def test_an_api_error_is_one_line_naming_the_agent_and_what_to_do(
     assert "sk-test-key" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("mode", [[], ["--plain"]], ids=["live-tree", "plain"])
-def test_ctrl_c_is_one_line_and_exit_code_130(mode: list[str]) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "miniagents_lc", *mode],
+def _read_until(process: subprocess.Popen[str], marker: str) -> str:
+    """Read the demo's stdout until `marker` (the child flushes as it writes)."""
+    assert process.stdout is not None
+    seen = ""
+    while not seen.endswith(marker):
+        char = process.stdout.read(1)
+        assert char, f"the demo ended before {marker!r}:\n{seen}"
+        seen += char
+    return seen
+
+
+def _interrupt(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """Send Ctrl-C; the exit code and stderr once the demo has ended."""
+    process.send_signal(signal.SIGINT)
+    try:
+        _rest, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, stderr
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "miniagents_lc", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
         cwd=ROOT,
     )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:  # interrupt once the answer is out, the agents at work
-            if line.startswith("[researcher]"):
-                break
-        process.send_signal(signal.SIGINT)
-        _rest, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130
+
+
+@pytest.mark.parametrize(
+    ("mode", "marker"),
+    [
+        ([], "Team answering on the embedded scripted model:\n"),  # LangChain still loading
+        (["--plain"], "[researcher]"),  # the agents at work
+        ([], "\n[researcher]"),  # the answer out, the comparison run at work
+    ],
+    ids=["while-loading", "plain-answering", "live-tree-comparing"],
+)
+def test_ctrl_c_at_any_moment_is_one_line_and_exit_code_130(mode: list[str], marker: str) -> None:
+    process = _start(*mode)
+    _read_until(process, marker)
+    code, stderr = _interrupt(process)
+    assert code == 130
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
-    assert "nterrupted" in lines[0]
+    assert lines[0].startswith("Interrupted."), stderr
+
+
+def test_the_comparison_run_shows_progress_while_it_runs() -> None:
+    process = _start("--plain")
+    before = _read_until(process, "Now timing the same team one agent after another")
+    progress = _read_until(process, "researcher ")
+    progress += _read_until(process, ".")  # a dot as its model writes
+    running = process.poll() is None
+    code, _stderr = _interrupt(process)
+    assert "[estimator]" in before
+    assert running
+    assert "Measured in this run" not in progress
+    assert code == 130
 
 
 def test_demo_without_an_api_key_names_the_variable() -> None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from miniagents_lc.agents.agent_tool import AgentTool, agent_as_tool
 from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc.agents.conversion import checked_input
 from miniagents_lc.agents.event_streams import event_streams
 from miniagents_lc.agents.out_of_order import place_when_ready
 from miniagents_lc.agents.runnable import combine, traced_run
@@ -479,6 +480,18 @@ def _add_note_once(error: BaseException, note: str) -> None:
         error.add_note(note)
 
 
+class _NoInput:
+    """`trigger()` called with nothing to send (None is an error, as for the Runnable)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<no input>"
+
+
+_NO_INPUT = _NoInput()
+
+
 class MiniAgent(Runnable[Any, AIMessage]):
     """An agent: an async function run as a task per call, whose replies stream back as a
     `MessageSequencePromise`.
@@ -513,6 +526,7 @@ class MiniAgent(Runnable[Any, AIMessage]):
                 f"@miniagent needs an `async def` function, got {func!r}. Write the agent as "
                 "`async def name(ctx: InteractionContext, **kwargs) -> None`."
             )
+        _check_takes_a_context(func)
         self.func = func
         self.alias: str = alias or str(getattr(func, "__name__", type(func).__name__))
         self.description: str | None = (
@@ -529,15 +543,18 @@ class MiniAgent(Runnable[Any, AIMessage]):
 
     def trigger(
         self,
-        messages: MessageType | None = None,
+        messages: MessageType | _NoInput = _NO_INPUT,
         *,
         schedule_immediately: Defaultable = DEFAULT,
         **kwargs: Any,
     ) -> MessageSequencePromise:
-        """Call the agent with `messages`; returns its replies at once while it runs."""
+        """Call the agent with `messages` (or with no input); returns its replies at once
+        while it runs. What it refuses, the Runnable face refuses too (`checked_input`): None,
+        or a dict that would be an empty message, is a `TypeError` naming the fix."""
+        sent = None if isinstance(messages, _NoInput) else checked_input(messages)
         call = self.initiate_call(schedule_immediately=schedule_immediately, **kwargs)
-        if messages is not None:
-            call.send_message(messages)
+        if sent is not None:
+            call.send_message(sent)
         return call.reply_sequence()
 
     def initiate_call(
@@ -666,6 +683,24 @@ class MiniAgent(Runnable[Any, AIMessage]):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[AIMessageChunk]:
         return iterate_sync(lambda: self.astream(input, config, **kwargs))
+
+
+def _check_takes_a_context(func: AgentFunction) -> None:
+    """Refuse, when the agent is made, a function that could not be called with the context."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # no signature to read (some callables have none)
+        return
+    try:
+        signature.bind_partial(None)
+    except TypeError:
+        name = getattr(func, "__name__", type(func).__name__)
+        raise TypeError(
+            f"@miniagent can't make an agent of `{name}{signature}`: an agent function takes "
+            "the interaction context as its first parameter. Write it as "
+            f"`async def {name}(ctx: InteractionContext, **kwargs) -> None` (the input is "
+            "`ctx.message_promises`, the answer goes to `ctx.reply(...)`)."
+        ) from None
 
 
 def _is_async_callable(func: object) -> bool:

@@ -35,11 +35,20 @@ ACCEPTED_INPUT = (
 )
 
 
+NO_INPUT_HINT = (
+    "A MiniAgent can't take None as input: it would send nothing. To call an agent without "
+    "input, `agent.trigger()` with no argument; otherwise pass "
+)
+
+
 def input_to_messages(value: Any) -> MessageType:
     """What a Runnable was invoked with, as `MessageType`; a plain string is a user message.
 
-    Raises `TypeError` naming the type and listing what is accepted.
+    Raises `TypeError` naming the type and listing what is accepted (None, and a dict that
+    would be an empty message, included: see `checked_input`).
     """
+    if value is None:
+        raise TypeError(f"{NO_INPUT_HINT}{ACCEPTED_INPUT}.")
     if isinstance(value, str):
         return Message(text=value, role="user")
     if isinstance(value, PromptValue):
@@ -62,6 +71,21 @@ def input_to_messages(value: Any) -> MessageType:
         f"A MiniAgent can't take a {type(value).__name__} as input{hint}. Accepted: "
         f"{ACCEPTED_INPUT}."
     )
+
+
+def checked_input(value: MessageType | None) -> MessageType:
+    """What `MiniAgent.trigger` sends, checked by the rule of the Runnable face
+    (`input_to_messages`): None is refused, and so is a dict with neither `text` (the fields of
+    a `Message`) nor `content` (a LangChain message dict, converted as the Runnable converts
+    it), at any depth of a list or tuple. Everything else passes unchanged (a str stays a
+    `Message` without a role), to be flattened as `MessageType`."""
+    if value is None:
+        raise TypeError(f"{NO_INPUT_HINT}{ACCEPTED_INPUT}.")
+    if isinstance(value, dict):
+        return _dict_to_message(value)
+    if isinstance(value, list | tuple):
+        return [checked_input(item) for item in value]
+    return value
 
 
 def _dict_to_message(value: dict[Any, Any]) -> MessageType:
@@ -187,6 +211,7 @@ def response_metadata_of(message: Message) -> dict[str, Any]:
 __all__ = [
     "ACCEPTED_INPUT",
     "additional_kwargs_of",
+    "checked_input",
     "input_to_messages",
     "message_to_langchain",
     "messages_to_langchain",

@@ -1,10 +1,12 @@
-"""The slot through which the protocol layer gives agents their v3 event streams.
+"""The slots through which the layers above give agents their v3 event streams and follow
+their runs.
 
 `astream_events(version="v3")`, `stream_events(version="v3")` and the mapping of a run into a
 surrounding LangGraph v3 stream are written in `miniagents_lc.protocol`, a layer above the
-agents. Rather than import it (an import pointing up), the agents read this slot, which
-`miniagents_lc.protocol` fills when it is imported; the top-level package imports it, so the
-slot is filled before any agent runs.
+agents; the usage per agent call is followed by `miniagents_lc.view.usage`. The agents do not
+import them at module level (an import pointing up, and the cost of those layers for a program
+that never runs an agent): those modules fill these slots as they are imported, and the first
+time a slot is read (an agent's first run, or its first v3 stream) `_fill_slots()` imports them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,27 @@ class EventStreams:
 _installed: list[EventStreams] = []
 _NOTHING_AROUND: AbstractAsyncContextManager[None] = contextlib.nullcontext()
 
+_filled: list[bool] = []
+
+
+def _fill_slots() -> None:
+    """Import the modules that fill these slots, `miniagents_lc.protocol` and
+    `miniagents_lc.view.usage` (once; later calls cost one list check).
+
+    Called where a slot is first read, inside a function: by then the agents layer is fully
+    imported, so the layers above can import it in turn."""
+    if _filled:
+        return
+    _filled.append(True)
+    try:
+        # Upward on purpose (see the module's docstring), hence inside a function and listed
+        # in tests/test_layers.py.
+        import miniagents_lc.protocol
+        import miniagents_lc.view.usage  # noqa: F401
+    except BaseException:
+        _filled.clear()  # an interrupted import is tried again on the next read
+        raise
+
 
 def install_event_streams(streams: EventStreams) -> None:
     """Fill the slot (done once, by `miniagents_lc.protocol` as it is imported)."""
@@ -41,17 +64,19 @@ def install_event_streams(streams: EventStreams) -> None:
 
 
 def event_streams() -> EventStreams:
-    """The installed v3 streams; a clear error if the protocol layer was never imported."""
+    """The installed v3 streams (importing the protocol layer the first time)."""
+    _fill_slots()
     if not _installed:
         raise RuntimeError(
-            "Streaming protocol v3 is not installed: `import miniagents_lc.protocol` (importing "
-            "`miniagents_lc` does it) before asking an agent for version='v3' events."
+            "Streaming protocol v3 is not installed: `miniagents_lc.protocol` did not install "
+            "its event streams as it was imported."
         )
     return _installed[0]
 
 
 def around_run(config: RunnableConfig) -> AbstractAsyncContextManager[None]:
-    """The protocol's context around one agent run (nothing when no protocol is installed)."""
+    """The protocol's context around one agent run (the layers above are imported first)."""
+    _fill_slots()
     return _installed[0].around_run(config) if _installed else _NOTHING_AROUND
 
 
@@ -70,6 +95,7 @@ def add_run_wrapper(wrapper: RunWrapper) -> None:
 
 def wrapped_run(run: Any) -> AbstractAsyncContextManager[None]:
     """The registered wrappers around `run`, entered in registration order."""
+    _fill_slots()
     if not _run_wrappers:
         return _NOTHING_AROUND
     if len(_run_wrappers) == 1:

@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from miniagents_lc.agents import MiniAgent
-from miniagents_lc.demo.cli import scripted_model_agent
+from miniagents_lc.demo.session import scripted_model_agent
 from miniagents_lc.demo.team import DEFAULT_QUESTION, PROMPT, build_team
 from miniagents_lc.view import LiveTree, RunState, timeline_svg
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from langchain_core.prompts import ChatPromptTemplate
 
 from miniagents_lc.agents import InteractionContext, MiniAgent
+from miniagents_lc.demo.text import DEFAULT_QUESTION
 from miniagents_lc.messages import Message, MessageSequencePromise
 
 ModelAgentFactory = Callable[["Specialist"], MiniAgent]
@@ -72,7 +73,6 @@ PROMPT = ChatPromptTemplate.from_messages(
         ("user", "{question}"),
     ]
 )
-DEFAULT_QUESTION = "How do we stream one answer from several agents working at once?"
 
 
 def _specialist_agent(
