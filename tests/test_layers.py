@@ -48,7 +48,7 @@ ALLOWED_INSIDE_FUNCTIONS = {
     # The agents' slots are filled by the layers above on an agent's first run, not when the
     # package is imported (which stays cheap): see `miniagents_lc.agents.event_streams`.
     ("miniagents_lc.agents.event_streams", "miniagents_lc.protocol"),
-    ("miniagents_lc.agents.event_streams", "miniagents_lc.view.usage"),
+    ("miniagents_lc.agents.event_streams", "miniagents_lc.view"),
 }
 
 

@@ -41,7 +41,7 @@ _filled: list[bool] = []
 
 def _fill_slots() -> None:
     """Import the modules that fill these slots, `miniagents_lc.protocol` and
-    `miniagents_lc.view.usage` (once; later calls cost one list check).
+    `miniagents_lc.view` (its usage per agent call; once; later calls cost one list check).
 
     Called where a slot is first read, inside a function: by then the agents layer is fully
     imported, so the layers above can import it in turn."""
@@ -52,7 +52,7 @@ def _fill_slots() -> None:
         # Upward on purpose (see the module's docstring), hence inside a function and listed
         # in tests/test_layers.py.
         import miniagents_lc.protocol
-        import miniagents_lc.view.usage  # noqa: F401
+        import miniagents_lc.view  # noqa: F401 - its usage per agent call fills a slot
     except BaseException:
         _filled.clear()  # an interrupted import is tried again on the next read
         raise
