@@ -6,22 +6,27 @@
 - `GET /agents` lists the agents served.
 
 A run goes on while clients come and go; once no client has followed it for
-`disconnect_grace` seconds it is cancelled.
+`disconnect_grace` seconds it is cancelled. Every error answer carries `Connection: close`: a
+balancer then never sends another request down a connection the server is closing (nginx would
+answer that request 502).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
+import redis.exceptions
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from miniagents_lc.agents import MiniAgent
 from miniagents_lc.remote._feed import Feed, sse_bytes
@@ -29,10 +34,14 @@ from miniagents_lc.remote._redis import RedisRelay
 from miniagents_lc.remote._runs import LocalRuns, ServedRun
 from miniagents_lc.remote.wire import RUN_ID_HEADER
 
-AgentsArg = Sequence[MiniAgent] | Mapping[str, MiniAgent]
+AgentsArg = MiniAgent | Sequence[MiniAgent] | Mapping[str, MiniAgent]
+
+logger = logging.getLogger("miniagents_lc.remote")
 
 
 def _by_name(agents: AgentsArg) -> dict[str, MiniAgent]:
+    if isinstance(agents, MiniAgent):
+        agents = [agents]
     if isinstance(agents, Mapping):
         named = dict(agents)
     else:
@@ -69,11 +78,18 @@ class _Server:
         retention: float,
         stream_maxlen: int,
         stream_ttl: float,
+        redis_max_connections: int,
     ) -> None:
         self.agents = agents
         self._token = token.encode() if token else None
         self.relay = (
-            RedisRelay(redis_url, maxlen=stream_maxlen, ttl=stream_ttl, grace=disconnect_grace)
+            RedisRelay(
+                redis_url,
+                maxlen=stream_maxlen,
+                ttl=stream_ttl,
+                grace=disconnect_grace,
+                max_connections=redis_max_connections,
+            )
             if redis_url
             else None
         )
@@ -125,7 +141,15 @@ class _Server:
         except TypeError as error:
             return _error(400, str(error))
         if self.relay is not None:
-            await self.relay.register(run)
+            try:
+                await self.relay.register(run)
+            except Exception as error:
+                # Nobody can resume a run Redis does not know: stop it, and say so.
+                await run.aclose()
+                logger.exception("Registering run %s in Redis failed", run.run_id)
+                return _error(
+                    503, f"Redis is unavailable ({type(error).__name__}); try again.", retry=True
+                )
         return self._stream(_followed(run, 0), run.run_id)
 
     async def resume(self, request: Request) -> Response:
@@ -170,8 +194,34 @@ async def _followed(run: ServedRun, since: int) -> Feed:
         run.detach(reader)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, *, retry: bool = False) -> JSONResponse:
+    headers = {"Connection": "close"}
+    if retry:
+        headers["Retry-After"] = "1"
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _answering_errors(endpoint: Endpoint) -> Endpoint:
+    """`endpoint`, answering an unexpected error with a logged 500 that closes the connection
+    (rather than re-raising it into the server, which would drop the connection unannounced)."""
+
+    @functools.wraps(endpoint)
+    async def answer(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            logger.exception("%s %s: Redis is unavailable", request.method, request.url.path)
+            return _error(
+                503, f"Redis is unavailable ({type(error).__name__}); try again.", retry=True
+            )
+        except Exception as error:
+            logger.exception("%s %s failed", request.method, request.url.path)
+            return _error(500, f"The server failed: {type(error).__name__}: {error}")
+
+    return answer
 
 
 def create_app(
@@ -183,15 +233,19 @@ def create_app(
     retention: float = 300.0,
     stream_maxlen: int = 100_000,
     stream_ttl: float = 3600.0,
+    redis_max_connections: int = 32,
 ) -> Starlette:
-    """A Starlette app serving `agents` (a list, each named by its alias, or a mapping of name
-    to agent), mountable in any Starlette or FastAPI app.
+    """A Starlette app serving `agents` (one agent, a list, each named by its alias, or a
+    mapping of name to agent), mountable in any Starlette or FastAPI app.
 
     `redis_url`: keep every run's events in Redis Streams (each bounded to `stream_maxlen`
     entries and expiring `stream_ttl` seconds after its last write) so any worker can resume
     any run; without it, runs are kept in memory `retention` seconds after they end.
     `token`: require `Authorization: Bearer <token>`. `disconnect_grace`: how long a run goes
-    on with no client following it before it is cancelled.
+    on with no client following it before it is cancelled. `redis_max_connections`: the size
+    of the server's one Redis pool (blocking: past it, commands wait their turn; every run's
+    writes share one transaction per round trip, so a few connections serve thousands of
+    runs; a `max_connections` in the URL's query wins).
     """
     server = _Server(
         _by_name(agents),
@@ -201,6 +255,7 @@ def create_app(
         retention=retention,
         stream_maxlen=stream_maxlen,
         stream_ttl=stream_ttl,
+        redis_max_connections=redis_max_connections,
     )
 
     @asynccontextmanager
@@ -210,14 +265,13 @@ def create_app(
         finally:
             await server.aclose()
 
-    app = Starlette(
-        routes=[
-            Route("/agents", server.list_agents, methods=["GET"]),
-            Route("/agents/{name}/runs", server.start_run, methods=["POST"]),
-            Route("/runs/{run_id}/events", server.resume, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/agents", _answering_errors(server.list_agents), methods=["GET"]),
+        Route("/agents/{name}/runs", _answering_errors(server.start_run), methods=["POST"]),
+        Route("/runs/{run_id}/events", _answering_errors(server.resume), methods=["GET"]),
+    ]
+    # Other protocols' routes (mounts of their own) go here, before the app is built.
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.miniagents = server
     return app
 
