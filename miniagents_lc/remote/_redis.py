@@ -308,11 +308,7 @@ class RedisRelay:
                         pipe.set(_key(run_id, "owner"), self.server_id, px=lifetime)
                 for follower in self._followers.values():
                     if follower.end is None:
-                        run_id = follower.run_id
-                        lease = _key(run_id, f"attached:{self.server_id}")
-                        pipe.set(lease, "1", px=lifetime)
-                        pipe.sadd(_key(run_id, "followers"), self.server_id)
-                        pipe.pexpire(_key(run_id, "followers"), self._ttl_ms)
+                        self._lease(pipe, follower.run_id, lifetime)
                 await pipe.execute()
                 self._presence_id = client_id
                 now = loop.time()
@@ -324,6 +320,12 @@ class RedisRelay:
                 raise
             except Exception:
                 logger.exception("The Redis heartbeat failed; trying again")
+
+    def _lease(self, pipe: Pipeline, run_id: str, lifetime_ms: int) -> None:
+        """Tell the run's owner that a client of this server follows it."""
+        pipe.set(_key(run_id, f"attached:{self.server_id}"), "1", px=lifetime_ms)
+        pipe.sadd(_key(run_id, "followers"), self.server_id)
+        pipe.pexpire(_key(run_id, "followers"), self._ttl_ms)
 
     async def _check_owner(self, follower: _Follower, now: float) -> None:
         """A quiet run: slow, or its server gone? Dead only on evidence."""
@@ -380,7 +382,8 @@ class RedisRelay:
             pipe = self._redis.pipeline(transaction=True)
             pipe.xread({follower.events_key: follower.last_id}, count=_READ_COUNT)
             pipe.lrange(_key(run_id, "reply"), 0, -1)
-            response, replies = await pipe.execute()
+            self._lease(pipe, run_id, self._lifetime_ms())  # at once: the owner may be asking
+            response, replies, *_ = await pipe.execute()
         except BaseException as error:
             del self._followers[run_id]
             if not follower.ready.done():

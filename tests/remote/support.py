@@ -21,6 +21,14 @@ from starlette.types import ASGIApp
 from miniagents_lc import MessageSequencePromise
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = TESTS_DIR.parent
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of a server process: this checkout's code (not whatever copy of the
+    package is installed), and the tests' agents, importable."""
+    path = [str(TESTS_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
 
 
 def free_port() -> int:
@@ -128,7 +136,7 @@ def worker_process(
             str(grace),
         ],
         cwd=TESTS_DIR,
-        env={**os.environ, "PYTHONPATH": str(TESTS_DIR)},
+        env=subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

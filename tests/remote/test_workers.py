@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 
 @pytest.fixture(scope="module")
-def shared_workers() -> Iterator[list[tuple[str, object]]]:
+def shared_workers() -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
     """Two workers and their redis-server, for the tests that leave them running."""
     with (
         redis_server() as url,
@@ -40,7 +42,9 @@ def workers(redis_url: str) -> Iterator[list[tuple[str, object]]]:
 
 
 @pytest.fixture
-async def balancer(shared_workers: list[tuple[str, object]]) -> AsyncIterator[CuttingProxy]:
+async def balancer(
+    shared_workers: list[tuple[str, subprocess.Popen[bytes]]],
+) -> AsyncIterator[CuttingProxy]:
     async with CuttingProxy([url for url, _ in shared_workers]) as proxy:
         yield proxy
 
@@ -62,6 +66,37 @@ async def test_resume_after_a_cut_loses_and_repeats_nothing(
         texts = await read_tokens(reply, [], at=30, then=cut)
     assert texts[1] == expected_text(150)
     assert balancer.connections_by_upstream == ([1, 1] if resume_on else [2, 0])
+
+
+async def test_a_reader_elsewhere_rides_out_a_stall_of_the_owner(
+    balancer: CuttingProxy, shared_workers: list[tuple[str, subprocess.Popen[bytes]]]
+) -> None:
+    """The owner's whole process is paused 4 s mid-run (longer than its key's 3 s lifetime):
+    the reader on the other worker waits for it, and gets the run complete and exact."""
+    owner = shared_workers[0][1]
+    loop = asyncio.get_running_loop()
+    paused: list[float] = []
+
+    def pause_the_owner_and_move_to_the_other_worker() -> None:
+        balancer.current = 1
+        owner.send_signal(signal.SIGSTOP)
+        paused.append(time.monotonic())
+        loop.call_later(4.0, owner.send_signal, signal.SIGCONT)
+        balancer.cut()
+
+    balancer.current = 0
+    try:
+        async with MiniAgents():
+            reply = RemoteAgent(balancer.url, "count").trigger("go", n=200, pace=0.002)
+            texts = await read_tokens(
+                reply, [], at=30, then=pause_the_owner_and_move_to_the_other_worker
+            )
+        finished = time.monotonic()
+    finally:
+        owner.send_signal(signal.SIGCONT)
+        balancer.current = 0
+    assert texts[1] == expected_text(200)
+    assert finished - paused[0] >= 4.0  # the end came from the owner, after its pause
 
 
 async def test_a_dead_worker_ends_the_stream_with_a_clear_error(
