@@ -44,6 +44,11 @@ def _by_name(agents: AgentsArg) -> dict[str, MiniAgent]:
         agents = [agents]
     if isinstance(agents, Mapping):
         named = dict(agents)
+    elif not isinstance(agents, Sequence) or isinstance(agents, str):
+        raise TypeError(
+            "create_app serves one agent, a list of agents or a mapping of name to agent; "
+            f"got {agents!r}."
+        )
     else:
         named = {}
         for agent in agents:
