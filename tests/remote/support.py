@@ -118,10 +118,11 @@ def redis_server() -> Iterator[str]:
 
 @contextlib.contextmanager
 def worker_process(
-    redis_url: str, *, grace: float = 5.0
+    redis_url: str, *, grace: float = 5.0, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m miniagents_lc.remote remote.served:AGENTS` as its own process on a free port."""
-    port = free_port()
+    """`python -m miniagents_lc.remote remote.served:AGENTS` as its own process on `port` (a
+    free one by default)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
