@@ -227,19 +227,25 @@ class RedisRelay:
 
     # -- the owner -------------------------------------------------------------------------
 
-    async def register(self, run: ServedRun) -> None:
-        """Mark `run` as owned by this live server, then copy its items to Redis as they come."""
+    async def register(self, run: ServedRun) -> bool:
+        """Claim `run` for this live server and copy its items to Redis as they come; False
+        if another server has claimed its id (a retried POST reached two servers)."""
         await self._start()
         run_id = run.run_id
+        claimed = await self._redis.set(
+            _key(run_id, "server"), self.server_id, nx=True, px=self._ttl_ms
+        )
+        if not claimed:
+            return False
         lifetime = self._lifetime_ms()
 
         def build(pipe: Pipeline) -> None:
             pipe.set(_key(run_id, "owner"), self.server_id, px=lifetime)
-            pipe.set(_key(run_id, "server"), self.server_id, px=self._ttl_ms)
 
         await self._writer.write(build)
         self._owned[run_id] = run
         self._spawn(self._relay(run), f"relay:{run_id}")
+        return True
 
     async def _relay(self, run: ServedRun) -> None:
         run_id = run.run_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 import weakref
 from collections.abc import AsyncGenerator
 from typing import Any, Self
@@ -139,14 +140,18 @@ class RemoteAgent(MiniAgent):
     async def _follow(
         self, client: httpx.AsyncClient, payload: dict[str, Any], reply: _ReplyBuilder
     ) -> None:
-        run_id: str | None = None
+        # Named here, so a POST that drops before its answer can be sent again safely: a
+        # server that knows the run follows it rather than start it twice.
+        run_id = uuid.uuid4().hex
+        confirmed = False
         failures = 0
         failing_since = 0.0
         loop = asyncio.get_running_loop()
         while True:
             headers = self._headers()
             try:
-                if run_id is None:
+                if not confirmed:
+                    headers[RUN_ID_HEADER] = run_id
                     connection = aconnect_sse(
                         client, "POST", run_path(self.remote_name), json=payload, headers=headers
                     )
@@ -163,7 +168,7 @@ class RemoteAgent(MiniAgent):
                     if response.status_code != 200:
                         await response.aread()
                         raise self._refused(response)
-                    run_id = run_id or response.headers.get(RUN_ID_HEADER)
+                    confirmed = True
                     async for event in source.aiter_sse():
                         failures = 0
                         end = reply.on_sse(event)
@@ -176,25 +181,20 @@ class RemoteAgent(MiniAgent):
                 if failures == 1:
                     failing_since = loop.time()
                 elapsed = loop.time() - failing_since
-                # Before the run has an id only a request that reached no server is safe to
-                # send again: no run was started twice.
-                retriable = run_id is not None or isinstance(
-                    error, httpx.ConnectError | _Unavailable
-                )
                 out_of_time = elapsed >= self.reconnect_window
                 out_of_tries = self.max_retries is not None and failures > self.max_retries
-                if not retriable or out_of_time or out_of_tries:
-                    raise self._gave_up(run_id, error, failures, elapsed) from None
+                if out_of_time or out_of_tries:
+                    raise self._gave_up(run_id, confirmed, error, failures, elapsed) from None
                 delay = min(self.backoff * 2 ** (failures - 1), 1.0)
                 await asyncio.sleep(min(delay, self.reconnect_window - elapsed))
 
     def _gave_up(
-        self, run_id: str | None, error: Exception, failures: int, elapsed: float
+        self, run_id: str, confirmed: bool, error: Exception, failures: int, elapsed: float
     ) -> RemoteAgentError:
         attempts = f"{failures} attempt(s) over {elapsed:.1f} s"
         error_type = "HTTPUnavailable" if isinstance(error, _Unavailable) else type(error).__name__
-        if run_id is None:
-            # No run is known to exist: not "lost", the call did not get through.
+        if not confirmed:
+            # No server answered the call: no run is known to exist, none is "lost".
             return RemoteAgentError(
                 self.alias,
                 error_type,

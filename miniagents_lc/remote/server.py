@@ -1,7 +1,8 @@
 """`create_app`: serve agents over HTTP, each run's protocol events as resumable SSE.
 
 - `POST /agents/{name}/runs` with `{"input": ..., "kwargs": {...}}` starts a run and answers
-  `text/event-stream` (the run's id in the `x-run-id` header);
+  `text/event-stream` (the run's id in the `x-run-id` header; a client may name the run
+  itself with that header, 32 hex digits, and a POST naming a known run follows it instead);
 - `GET /runs/{run_id}/events?since=N` (or the `Last-Event-ID` header) resumes after `seq` N;
 - `GET /agents` lists the agents served.
 
@@ -18,6 +19,7 @@ import functools
 import hmac
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
@@ -37,6 +39,7 @@ from miniagents_lc.remote.wire import RUN_ID_HEADER
 AgentsArg = MiniAgent | Sequence[MiniAgent] | Mapping[str, MiniAgent]
 
 logger = logging.getLogger("miniagents_lc.remote")
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _by_name(agents: AgentsArg) -> dict[str, MiniAgent]:
@@ -141,13 +144,23 @@ class _Server:
         kwargs = body.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             return _error(400, '"kwargs" must be a JSON object of keyword arguments.')
+        run_id = request.headers.get(RUN_ID_HEADER)
+        if run_id is not None:
+            # The client names its run so that a POST retried after a drop is safe: a run
+            # already known under that id is followed, not started again.
+            if not _RUN_ID.fullmatch(run_id):
+                return _error(400, f"{RUN_ID_HEADER}: {run_id!r} is not 32 hex digits.")
+            if (known := await self._known(run_id, 0)) is not None:
+                return known
         try:
-            run = await self.runs.start(agent, body["input"], kwargs)
+            run = await self.runs.start(agent, body["input"], kwargs, run_id)
         except TypeError as error:
             return _error(400, str(error))
         if self.relay is not None:
             try:
-                await self.relay.register(run)
+                if not await self.relay.register(run):
+                    await self.runs.discard(run)
+                    return self._stream(self.relay.feed(run.run_id, 0), run.run_id)
             except Exception as error:
                 # Nobody can resume a run Redis does not know: stop it, and say so.
                 await run.aclose()
@@ -168,12 +181,19 @@ class _Server:
                 raise ValueError
         except ValueError:
             return _error(400, f"since={since_text!r}: give the last seq received, 0 or more.")
+        known = await self._known(run_id, since)
+        if known is not None:
+            return known
+        return _error(404, f"No run {run_id!r} is kept here (unknown, or expired).")
+
+    async def _known(self, run_id: str, since: int) -> Response | None:
+        """The stream of a run this server or Redis knows, after `since`; None if unknown."""
         run = self.runs.get(run_id)
         if run is not None:
             return self._stream(_followed(run, since), run_id)
         if self.relay is not None and await self.relay.exists(run_id):
             return self._stream(self.relay.feed(run_id, since), run_id)
-        return _error(404, f"No run {run_id!r} is kept here (unknown, or expired).")
+        return None
 
     def _stream(self, feed: Feed, run_id: str) -> EventSourceResponse:
         return EventSourceResponse(

@@ -58,8 +58,8 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
         thread.join(10)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 20
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60  # imports are slow on a loaded 2-core machine
     while True:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -106,7 +106,7 @@ def redis_server() -> Iterator[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    _wait_for_port(port, process, "redis-server")
+    wait_for_port(port, process, "redis-server")
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -141,7 +141,7 @@ def worker_process(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    _wait_for_port(port, process, "a worker")
+    wait_for_port(port, process, "a worker")
     try:
         yield f"http://127.0.0.1:{port}", process
     finally:
@@ -165,6 +165,7 @@ class CuttingProxy:
         self.current = 0
         self.connections_by_upstream = [0] * len(upstreams)
         self._open: set[asyncio.StreamWriter] = set()
+        self._clients: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
         self.url = ""
 
@@ -180,18 +181,27 @@ class CuttingProxy:
         self._server.close()
         await self._server.wait_closed()
 
-    def cut(self) -> None:
+    def cut(self) -> int:
+        """Drop every open connection; how many clients were cut off."""
+        clients = len(self._clients)
         for writer in list(self._open):
             writer.transport.abort()
         self._open.clear()
+        self._clients.clear()
+        return clients
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         index = self.current
         self.connections_by_upstream[index] += 1
-        up_reader, up_writer = await asyncio.open_connection(
-            "127.0.0.1", int(self.upstreams[index])
-        )
+        try:
+            up_reader, up_writer = await asyncio.open_connection(
+                "127.0.0.1", int(self.upstreams[index])
+            )
+        except OSError:  # nothing listens there now: as a refused connection would
+            writer.transport.abort()
+            return
         self._open.update((writer, up_writer))
+        self._clients.add(writer)
 
         async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
             try:
@@ -204,6 +214,8 @@ class CuttingProxy:
                 target.transport.abort()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._open.difference_update((writer, up_writer))
+        self._clients.discard(writer)
 
 
 async def read_tokens(
