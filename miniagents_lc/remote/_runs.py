@@ -182,11 +182,14 @@ class LocalRuns:
     def __len__(self) -> int:
         return len(self._runs)
 
-    async def start(self, agent: MiniAgent, input: Any, kwargs: dict[str, Any]) -> ServedRun:
-        """Start a run of `agent`: it goes on whether or not anybody reads it yet."""
+    async def start(
+        self, agent: MiniAgent, input: Any, kwargs: dict[str, Any], run_id: str | None = None
+    ) -> ServedRun:
+        """Start a run of `agent` (under `run_id` if given): it goes on whether or not anybody
+        reads it yet."""
         stream = await astream_agent_events(agent, input, None, **kwargs)
         run = ServedRun(
-            uuid.uuid4().hex,
+            run_id or uuid.uuid4().hex,
             stream,
             grace=self._grace,
             kept_alive_elsewhere=self._kept_alive_elsewhere,
@@ -198,6 +201,12 @@ class LocalRuns:
             lambda _: loop.call_later(self._retention, self._runs.pop, run.run_id, None)
         )
         return run
+
+    async def discard(self, run: ServedRun) -> None:
+        """Cancel `run` and forget it (another server runs it)."""
+        if self._runs.get(run.run_id) is run:
+            del self._runs[run.run_id]
+        await run.aclose()
 
     async def aclose(self) -> None:
         """Cancel every run still going."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 import weakref
 from collections.abc import AsyncGenerator
 from typing import Any, Self
@@ -31,14 +32,21 @@ from miniagents_lc.remote.wire import (
 )
 
 _ROLES = {"ai": "assistant", "human": "user", "system": "system"}
+_TRANSIENT = frozenset({502, 503, 504})
+
+
+class _Unavailable(Exception):
+    """A 502/503/504: no server took the request (a restart, say); worth trying again."""
 
 
 class RemoteAgent(MiniAgent):
     """The agent `name` served by `create_app` at `base_url`, as a local `MiniAgent`.
 
     `alias` defaults to `name`; `token` is sent as a bearer token (and shown nowhere).
-    `max_retries` reconnections are tried per drop, `backoff` seconds apart at first, doubling.
-    Keyword arguments of a call travel to the remote agent as JSON.
+    A dropped connection, a refused one, or a balancer's 502/503/504 is retried for up to
+    `reconnect_window` seconds (enough to ride out a server's restart when Redis keeps the
+    events), `backoff` seconds apart at first, doubling up to 1 s; `max_retries`, if given,
+    bounds the attempts as well. Keyword arguments of a call travel to the remote agent as JSON.
     """
 
     def __init__(
@@ -49,9 +57,10 @@ class RemoteAgent(MiniAgent):
         alias: str | None = None,
         token: str | None = None,
         description: str | None = None,
-        max_retries: int = 5,
+        max_retries: int | None = None,
         backoff: float = 0.05,
         timeout: float = 30.0,
+        reconnect_window: float = 10.0,
     ) -> None:
         super().__init__(self._call_remote, alias=alias or name, description=description)
         self.base_url = base_url.rstrip("/")
@@ -59,6 +68,7 @@ class RemoteAgent(MiniAgent):
         self.max_retries = max_retries
         self.backoff = backoff
         self.timeout = timeout
+        self.reconnect_window = reconnect_window
         self._token = token
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
@@ -78,6 +88,7 @@ class RemoteAgent(MiniAgent):
             max_retries=self.max_retries,
             backoff=self.backoff,
             timeout=self.timeout,
+            reconnect_window=self.reconnect_window,
         )
         forked.bound_kwargs = {**self.bound_kwargs, **kwargs}
         forked.errors_as_messages = self.errors_as_messages
@@ -129,12 +140,18 @@ class RemoteAgent(MiniAgent):
     async def _follow(
         self, client: httpx.AsyncClient, payload: dict[str, Any], reply: _ReplyBuilder
     ) -> None:
-        run_id: str | None = None
+        # Named here, so a POST that drops before its answer can be sent again safely: a
+        # server that knows the run follows it rather than start it twice.
+        run_id = uuid.uuid4().hex
+        confirmed = False
         failures = 0
+        failing_since = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             headers = self._headers()
             try:
-                if run_id is None:
+                if not confirmed:
+                    headers[RUN_ID_HEADER] = run_id
                     connection = aconnect_sse(
                         client, "POST", run_path(self.remote_name), json=payload, headers=headers
                     )
@@ -143,10 +160,15 @@ class RemoteAgent(MiniAgent):
                     connection = aconnect_sse(client, "GET", events_path(run_id), headers=headers)
                 async with connection as source:
                     response = source.response
+                    if response.status_code in _TRANSIENT:
+                        # A balancer with no live server (or a server without Redis) answered:
+                        # no run was started, so even a POST is safe to send again.
+                        await response.aread()
+                        raise _Unavailable(f"HTTP {response.status_code}: {response.text[:200]}")
                     if response.status_code != 200:
                         await response.aread()
                         raise self._refused(response)
-                    run_id = run_id or response.headers.get(RUN_ID_HEADER)
+                    confirmed = True
                     async for event in source.aiter_sse():
                         failures = 0
                         end = reply.on_sse(event)
@@ -154,19 +176,35 @@ class RemoteAgent(MiniAgent):
                             self._finish(reply, end)
                             return
                 raise httpx.RemoteProtocolError("the stream ended before its `end` event")
-            except httpx.TransportError as error:
+            except (httpx.TransportError, _Unavailable) as error:
                 failures += 1
-                # Before the run has an id only a refused connection is safe to retry: the
-                # request never reached a server, so no run was started twice.
-                retriable = run_id is not None or isinstance(error, httpx.ConnectError)
-                if not retriable or failures > self.max_retries:
-                    raise RemoteRunLostError(
-                        self.alias,
-                        type(error).__name__,
-                        f"the connection to {self.base_url} failed "
-                        f"({failures} attempt(s)): {error}",
-                    ) from None
-                await asyncio.sleep(self.backoff * 2 ** (failures - 1))
+                if failures == 1:
+                    failing_since = loop.time()
+                elapsed = loop.time() - failing_since
+                out_of_time = elapsed >= self.reconnect_window
+                out_of_tries = self.max_retries is not None and failures > self.max_retries
+                if out_of_time or out_of_tries:
+                    raise self._gave_up(run_id, confirmed, error, failures, elapsed) from None
+                delay = min(self.backoff * 2 ** (failures - 1), 1.0)
+                await asyncio.sleep(min(delay, self.reconnect_window - elapsed))
+
+    def _gave_up(
+        self, run_id: str, confirmed: bool, error: Exception, failures: int, elapsed: float
+    ) -> RemoteAgentError:
+        attempts = f"{failures} attempt(s) over {elapsed:.1f} s"
+        error_type = "HTTPUnavailable" if isinstance(error, _Unavailable) else type(error).__name__
+        if not confirmed:
+            # No server answered the call: no run is known to exist, none is "lost".
+            return RemoteAgentError(
+                self.alias,
+                error_type,
+                f"the call did not get through to {self.base_url} ({attempts}): {error}",
+            )
+        return RemoteRunLostError(
+            self.alias,
+            error_type,
+            f"run {run_id}: the connection to {self.base_url} failed ({attempts}): {error}",
+        )
 
     def _refused(self, response: httpx.Response) -> RemoteAgentError:
         detail = response.text[:500]

@@ -1,27 +1,34 @@
 """`create_app`: serve agents over HTTP, each run's protocol events as resumable SSE.
 
 - `POST /agents/{name}/runs` with `{"input": ..., "kwargs": {...}}` starts a run and answers
-  `text/event-stream` (the run's id in the `x-run-id` header);
+  `text/event-stream` (the run's id in the `x-run-id` header; a client may name the run
+  itself with that header, 32 hex digits, and a POST naming a known run follows it instead);
 - `GET /runs/{run_id}/events?since=N` (or the `Last-Event-ID` header) resumes after `seq` N;
 - `GET /agents` lists the agents served.
 
 A run goes on while clients come and go; once no client has followed it for
-`disconnect_grace` seconds it is cancelled.
+`disconnect_grace` seconds it is cancelled. Every error answer carries `Connection: close`: a
+balancer then never sends another request down a connection the server is closing (nginx would
+answer that request 502).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
+import redis.exceptions
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from miniagents_lc.agents import MiniAgent
 from miniagents_lc.remote._feed import Feed, sse_bytes
@@ -36,12 +43,22 @@ try:  # AG-UI endpoints and the live view, when the `agui` extra is installed to
 except ImportError:  # pragma: no cover - the remote extra alone
     _AGUI = False
 
-AgentsArg = Sequence[MiniAgent] | Mapping[str, MiniAgent]
+AgentsArg = MiniAgent | Sequence[MiniAgent] | Mapping[str, MiniAgent]
+
+logger = logging.getLogger("miniagents_lc.remote")
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _by_name(agents: AgentsArg) -> dict[str, MiniAgent]:
+    if isinstance(agents, MiniAgent):
+        agents = [agents]
     if isinstance(agents, Mapping):
         named = dict(agents)
+    elif not isinstance(agents, Sequence) or isinstance(agents, str):
+        raise TypeError(
+            "create_app serves one agent, a list of agents or a mapping of name to agent; "
+            f"got {agents!r}."
+        )
     else:
         named = {}
         for agent in agents:
@@ -76,11 +93,18 @@ class _Server:
         retention: float,
         stream_maxlen: int,
         stream_ttl: float,
+        redis_max_connections: int,
     ) -> None:
         self.agents = agents
         self._token = token.encode() if token else None
         self.relay = (
-            RedisRelay(redis_url, maxlen=stream_maxlen, ttl=stream_ttl, grace=disconnect_grace)
+            RedisRelay(
+                redis_url,
+                maxlen=stream_maxlen,
+                ttl=stream_ttl,
+                grace=disconnect_grace,
+                max_connections=redis_max_connections,
+            )
             if redis_url
             else None
         )
@@ -127,12 +151,30 @@ class _Server:
         kwargs = body.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             return _error(400, '"kwargs" must be a JSON object of keyword arguments.')
+        run_id = request.headers.get(RUN_ID_HEADER)
+        if run_id is not None:
+            # The client names its run so that a POST retried after a drop is safe: a run
+            # already known under that id is followed, not started again.
+            if not _RUN_ID.fullmatch(run_id):
+                return _error(400, f"{RUN_ID_HEADER}: {run_id!r} is not 32 hex digits.")
+            if (known := await self._known(run_id, 0)) is not None:
+                return known
         try:
-            run = await self.runs.start(agent, body["input"], kwargs)
+            run = await self.runs.start(agent, body["input"], kwargs, run_id)
         except TypeError as error:
             return _error(400, str(error))
         if self.relay is not None:
-            await self.relay.register(run)
+            try:
+                if not await self.relay.register(run):
+                    await self.runs.discard(run)
+                    return self._stream(self.relay.feed(run.run_id, 0), run.run_id)
+            except Exception as error:
+                # Nobody can resume a run Redis does not know: stop it, and say so.
+                await run.aclose()
+                logger.exception("Registering run %s in Redis failed", run.run_id)
+                return _error(
+                    503, f"Redis is unavailable ({type(error).__name__}); try again.", retry=True
+                )
         return self._stream(_followed(run, 0), run.run_id)
 
     async def resume(self, request: Request) -> Response:
@@ -146,12 +188,19 @@ class _Server:
                 raise ValueError
         except ValueError:
             return _error(400, f"since={since_text!r}: give the last seq received, 0 or more.")
+        known = await self._known(run_id, since)
+        if known is not None:
+            return known
+        return _error(404, f"No run {run_id!r} is kept here (unknown, or expired).")
+
+    async def _known(self, run_id: str, since: int) -> Response | None:
+        """The stream of a run this server or Redis knows, after `since`; None if unknown."""
         run = self.runs.get(run_id)
         if run is not None:
             return self._stream(_followed(run, since), run_id)
         if self.relay is not None and await self.relay.exists(run_id):
             return self._stream(self.relay.feed(run_id, since), run_id)
-        return _error(404, f"No run {run_id!r} is kept here (unknown, or expired).")
+        return None
 
     def _stream(self, feed: Feed, run_id: str) -> EventSourceResponse:
         return EventSourceResponse(
@@ -177,8 +226,34 @@ async def _followed(run: ServedRun, since: int) -> Feed:
         run.detach(reader)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, *, retry: bool = False) -> JSONResponse:
+    headers = {"Connection": "close"}
+    if retry:
+        headers["Retry-After"] = "1"
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _answering_errors(endpoint: Endpoint) -> Endpoint:
+    """`endpoint`, answering an unexpected error with a logged 500 that closes the connection
+    (rather than re-raising it into the server, which would drop the connection unannounced)."""
+
+    @functools.wraps(endpoint)
+    async def answer(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            logger.exception("%s %s: Redis is unavailable", request.method, request.url.path)
+            return _error(
+                503, f"Redis is unavailable ({type(error).__name__}); try again.", retry=True
+            )
+        except Exception as error:
+            logger.exception("%s %s failed", request.method, request.url.path)
+            return _error(500, f"The server failed: {type(error).__name__}: {error}")
+
+    return answer
 
 
 def create_app(
@@ -190,15 +265,19 @@ def create_app(
     retention: float = 300.0,
     stream_maxlen: int = 100_000,
     stream_ttl: float = 3600.0,
+    redis_max_connections: int = 32,
 ) -> Starlette:
-    """A Starlette app serving `agents` (a list, each named by its alias, or a mapping of name
-    to agent), mountable in any Starlette or FastAPI app.
+    """A Starlette app serving `agents` (one agent, a list, each named by its alias, or a
+    mapping of name to agent), mountable in any Starlette or FastAPI app.
 
     `redis_url`: keep every run's events in Redis Streams (each bounded to `stream_maxlen`
     entries and expiring `stream_ttl` seconds after its last write) so any worker can resume
     any run; without it, runs are kept in memory `retention` seconds after they end.
     `token`: require `Authorization: Bearer <token>`. `disconnect_grace`: how long a run goes
-    on with no client following it before it is cancelled.
+    on with no client following it before it is cancelled. `redis_max_connections`: the size
+    of the server's one Redis pool (blocking: past it, commands wait their turn; every run's
+    writes share one transaction per round trip, so a few connections serve thousands of
+    runs; a `max_connections` in the URL's query wins).
     """
     server = _Server(
         _by_name(agents),
@@ -208,6 +287,7 @@ def create_app(
         retention=retention,
         stream_maxlen=stream_maxlen,
         stream_ttl=stream_ttl,
+        redis_max_connections=redis_max_connections,
     )
 
     @asynccontextmanager
@@ -217,16 +297,15 @@ def create_app(
         finally:
             await server.aclose()
 
-    app = Starlette(
-        routes=[
-            Route("/agents", server.list_agents, methods=["GET"]),
-            Route("/agents/{name}/runs", server.start_run, methods=["POST"]),
-            Route("/runs/{run_id}/events", server.resume, methods=["GET"]),
-            *(agui_routes(server.agents, token=token, prefix="/agui") if _AGUI else []),
-            *(ui_routes() if _AGUI else []),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/agents", _answering_errors(server.list_agents), methods=["GET"]),
+        Route("/agents/{name}/runs", _answering_errors(server.start_run), methods=["POST"]),
+        Route("/runs/{run_id}/events", _answering_errors(server.resume), methods=["GET"]),
+    ]
+    # Other protocols' routes (mounts of their own) go here, before the app is built.
+    if _AGUI:
+        routes += [*agui_routes(server.agents, token=token, prefix="/agui"), *ui_routes()]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.miniagents = server
     return app
 

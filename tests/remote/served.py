@@ -89,4 +89,30 @@ async def echo(ctx: InteractionContext, pace: float = 0.01) -> None:
     ctx.reply(Message.promise(words(), role="assistant"))
 
 
-AGENTS = [count, failing, endless, relay, echo]
+def member_token(member: int, index: int) -> str:
+    return f"m{member}.{index} "
+
+
+@miniagent
+async def member(ctx: InteractionContext, who: int = 0, n: int = 20, pace: float = 0.0) -> None:
+    """Replies `n` tokens of member `who`, `pace` seconds apart."""
+
+    async def tokens() -> AsyncIterator[str]:
+        for index in range(n):
+            yield member_token(who, index)
+            await asyncio.sleep(pace)
+
+    ctx.reply(Message.promise(tokens(), role="assistant"))
+
+
+@miniagent
+async def team(ctx: InteractionContext, members: int = 4, n: int = 20, pace: float = 0.0) -> None:
+    """Replies a heading naming its server process and the call (its input), then the replies
+    of `members` members, run in parallel, `n` tokens each."""
+    call = str((await ctx.message_promises.acollect_messages())[-1])
+    ctx.reply(Message(text=f"[team pid={os.getpid()} call={call}]", role="assistant"))
+    for who in range(members):
+        ctx.reply(member.trigger("go", who=who, n=n, pace=pace))
+
+
+AGENTS = [count, failing, endless, relay, echo, team]

@@ -22,6 +22,14 @@ from starlette.types import ASGIApp
 from miniagents_lc import MessageSequencePromise
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = TESTS_DIR.parent
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of a server process: this checkout's code (not whatever copy of the
+    package is installed), and the tests' agents, importable."""
+    path = [str(TESTS_DIR), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
 
 
 def free_port() -> int:
@@ -51,8 +59,8 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
         thread.join(10)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 20
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60  # imports are slow on a loaded 2-core machine
     while True:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -105,7 +113,7 @@ def redis_server() -> Iterator[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    _wait_for_port(port, process, "redis-server")
+    wait_for_port(port, process, "redis-server")
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -117,10 +125,11 @@ def redis_server() -> Iterator[str]:
 
 @contextlib.contextmanager
 def worker_process(
-    redis_url: str, *, grace: float = 5.0
+    redis_url: str, *, grace: float = 5.0, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m miniagents_lc.remote remote.served:AGENTS` as its own process on a free port."""
-    port = free_port()
+    """`python -m miniagents_lc.remote remote.served:AGENTS` as its own process on `port` (a
+    free one by default)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -135,11 +144,11 @@ def worker_process(
             str(grace),
         ],
         cwd=TESTS_DIR,
-        env={**os.environ, "PYTHONPATH": str(TESTS_DIR)},
+        env=subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    _wait_for_port(port, process, "a worker")
+    wait_for_port(port, process, "a worker")
     try:
         yield f"http://127.0.0.1:{port}", process
     finally:
@@ -163,6 +172,7 @@ class CuttingProxy:
         self.current = 0
         self.connections_by_upstream = [0] * len(upstreams)
         self._open: set[asyncio.StreamWriter] = set()
+        self._clients: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
         self.url = ""
 
@@ -178,18 +188,27 @@ class CuttingProxy:
         self._server.close()
         await self._server.wait_closed()
 
-    def cut(self) -> None:
+    def cut(self) -> int:
+        """Drop every open connection; how many clients were cut off."""
+        clients = len(self._clients)
         for writer in list(self._open):
             writer.transport.abort()
         self._open.clear()
+        self._clients.clear()
+        return clients
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         index = self.current
         self.connections_by_upstream[index] += 1
-        up_reader, up_writer = await asyncio.open_connection(
-            "127.0.0.1", int(self.upstreams[index])
-        )
+        try:
+            up_reader, up_writer = await asyncio.open_connection(
+                "127.0.0.1", int(self.upstreams[index])
+            )
+        except OSError:  # nothing listens there now: as a refused connection would
+            writer.transport.abort()
+            return
         self._open.update((writer, up_writer))
+        self._clients.add(writer)
 
         async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
             try:
@@ -202,6 +221,8 @@ class CuttingProxy:
                 target.transport.abort()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._open.difference_update((writer, up_writer))
+        self._clients.discard(writer)
 
 
 async def read_tokens(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 from miniagents_lc import MiniAgents, miniagent
-from miniagents_lc.remote import RemoteAgent, RemoteAgentError, create_app
+from miniagents_lc.remote import RemoteAgent, RemoteAgentError, RemoteRunLostError, create_app
 
 from .served import count, relay, token
 from .support import CuttingProxy, read_tokens, serve_in_thread
@@ -102,11 +103,28 @@ async def test_resumes_after_the_connection_is_cut_mid_stream(base_url: str) -> 
     assert proxy.connections_by_upstream == [2]
 
 
-async def test_gives_up_after_bounded_retries() -> None:
+@pytest.mark.parametrize(
+    ("limits", "attempts"),
+    [
+        ({"max_retries": 2}, r"3 attempt\(s\) over \d+\.\d s"),
+        ({"reconnect_window": 0.3}, r"\d+ attempt\(s\) over 0\.[3-9] s"),
+    ],
+    ids=["max-retries", "window"],
+)
+async def test_a_call_that_reaches_no_server_gives_up_without_calling_a_run_lost(
+    limits: dict[str, float], attempts: str
+) -> None:
     async with MiniAgents():
-        agent = RemoteAgent("http://127.0.0.1:9", "count", max_retries=2, backoff=0.01)
-        with pytest.raises(RemoteAgentError, match=r"failed \(3 attempt\(s\)\)"):
+        agent = RemoteAgent("http://127.0.0.1:9", "count", backoff=0.01, **limits)  # type: ignore[arg-type]
+        started = time.monotonic()
+        with pytest.raises(RemoteAgentError) as caught:
             await agent.trigger("go").acollect_messages()
+    assert not isinstance(caught.value, RemoteRunLostError)
+    assert caught.value.error_type == "ConnectError"
+    assert re.search(
+        rf"did not get through to http://127.0.0.1:9 \({attempts}\)", str(caught.value)
+    )
+    assert time.monotonic() - started < 5
 
 
 async def test_a_fork_calls_the_same_remote_agent_under_its_own_alias(base_url: str) -> None:

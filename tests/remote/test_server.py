@@ -127,6 +127,25 @@ async def test_bad_requests_get_clear_errors(
         response = await client.request(method, path, json=body)
     assert response.status_code == status
     assert says in response.json()["error"]
+    # a balancer must not send another request down a connection the server closes
+    assert response.headers["connection"] == "close"
+
+
+async def test_an_unexpected_failure_is_a_500_that_closes_the_connection() -> None:
+    app = create_app(AGENTS)
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("the run store broke")
+
+    app.state.miniagents.runs.start = broken
+    with serve_in_thread(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            failed = await client.post("/agents/count/runs", json={"input": "go"})
+            listed = await client.get("/agents")  # and the server goes on serving
+    assert failed.status_code == 500
+    assert failed.headers["connection"] == "close"
+    assert failed.json() == {"error": "The server failed: RuntimeError: the run store broke"}
+    assert listed.status_code == 200
 
 
 def test_create_app_refuses_what_it_cannot_serve() -> None:

@@ -4,25 +4,29 @@ worker resumes on the other, and a worker that dies ends its runs' streams with 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from httpx_sse import aconnect_sse
 
 from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteRunLostError
 
 from .served import token
-from .support import CuttingProxy, read_tokens, redis_server, worker_process
+from .support import CuttingProxy, free_port, read_tokens, redis_server, worker_process
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 
 @pytest.fixture(scope="module")
-def shared_workers() -> Iterator[list[tuple[str, object]]]:
+def shared_workers() -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
     """Two workers and their redis-server, for the tests that leave them running."""
     with (
         redis_server() as url,
@@ -40,7 +44,9 @@ def workers(redis_url: str) -> Iterator[list[tuple[str, object]]]:
 
 
 @pytest.fixture
-async def balancer(shared_workers: list[tuple[str, object]]) -> AsyncIterator[CuttingProxy]:
+async def balancer(
+    shared_workers: list[tuple[str, subprocess.Popen[bytes]]],
+) -> AsyncIterator[CuttingProxy]:
     async with CuttingProxy([url for url, _ in shared_workers]) as proxy:
         yield proxy
 
@@ -62,6 +68,82 @@ async def test_resume_after_a_cut_loses_and_repeats_nothing(
         texts = await read_tokens(reply, [], at=30, then=cut)
     assert texts[1] == expected_text(150)
     assert balancer.connections_by_upstream == ([1, 1] if resume_on else [2, 0])
+
+
+async def test_a_reader_elsewhere_rides_out_a_stall_of_the_owner(
+    balancer: CuttingProxy, shared_workers: list[tuple[str, subprocess.Popen[bytes]]]
+) -> None:
+    """The owner's whole process is paused 4 s mid-run (longer than its key's 3 s lifetime):
+    the reader on the other worker waits for it, and gets the run complete and exact."""
+    owner = shared_workers[0][1]
+    loop = asyncio.get_running_loop()
+    paused: list[float] = []
+
+    def pause_the_owner_and_move_to_the_other_worker() -> None:
+        balancer.current = 1
+        owner.send_signal(signal.SIGSTOP)
+        paused.append(time.monotonic())
+        loop.call_later(4.0, owner.send_signal, signal.SIGCONT)
+        balancer.cut()
+
+    balancer.current = 0
+    try:
+        async with MiniAgents():
+            reply = RemoteAgent(balancer.url, "count").trigger("go", n=200, pace=0.002)
+            texts = await read_tokens(
+                reply, [], at=30, then=pause_the_owner_and_move_to_the_other_worker
+            )
+        finished = time.monotonic()
+    finally:
+        owner.send_signal(signal.SIGCONT)
+        balancer.current = 0
+    assert texts[1] == expected_text(200)
+    assert finished - paused[0] >= 4.0  # the end came from the owner, after its pause
+
+
+async def wait_for_a_completed_run(redis_url: str) -> None:
+    """Until Redis holds the `end` of a completed run (the only run of this Redis)."""
+    async with aioredis.from_url(redis_url, decode_responses=True) as redis:
+        for _ in range(400):
+            async for key in redis.scan_iter(match="miniagents:run:*:events"):
+                last = await redis.xrevrange(key, count=1)
+                if last and last[0][1].get("end") == '{"status": "completed"}':
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError("no run completed in Redis within 20 s")
+
+
+async def test_a_client_rides_out_a_restart_of_the_only_server(redis_url: str) -> None:
+    """The only server is killed after the run completed (its events all in Redis) while the
+    client was cut off, and comes back seconds later: the client resumes there, exactly."""
+    port = free_port()
+    pieces: list[str] = []
+    with contextlib.ExitStack() as servers:
+        servers.enter_context(worker_process(redis_url, port=port))
+        nowhere = f"http://127.0.0.1:{free_port()}"
+        async with CuttingProxy([f"http://127.0.0.1:{port}", nowhere]) as proxy, MiniAgents():
+
+            async def restart() -> float:
+                await wait_for_a_completed_run(redis_url)
+                servers.close()  # kills the server
+                down = time.monotonic()
+                await asyncio.to_thread(servers.enter_context, worker_process(redis_url, port=port))
+                proxy.current = 0
+                return time.monotonic() - down
+
+            restarting: list[asyncio.Task[float]] = []
+
+            def cut_off_the_client() -> None:
+                proxy.current = 1
+                proxy.cut()
+                restarting.append(asyncio.create_task(restart()))
+
+            reply = RemoteAgent(proxy.url, "count").trigger("go", n=2000)
+            texts = await read_tokens(reply, pieces, at=20, then=cut_off_the_client)
+            downtime = await restarting[0]
+    assert texts[1] == expected_text(2000)
+    assert downtime > 1.6  # longer than the client used to wait (1.55 s)
+    assert proxy.connections_by_upstream[0] == 2  # the POST, then the resume after restart
 
 
 async def test_a_dead_worker_ends_the_stream_with_a_clear_error(
