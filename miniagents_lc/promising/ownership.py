@@ -107,6 +107,26 @@ class TaskOwner:
             elif not item.readership.is_read:
                 item.stop_production()
 
+    def halt(self, error: BaseException) -> None:
+        """Stop everything this owner started now, read or not (once): its output and every
+        stream it produces end with `error`, and its tasks and producers are cancelled. For
+        work stopped from outside on purpose (a spent budget), where `stop` is for work
+        nobody wants any more."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self._output is not None:
+            self._output.stop(error)
+        for item in self._work:
+            if isinstance(item, asyncio.Task):
+                item.cancel()
+            else:
+                # Ended first, so what the cancelled producer does on its way out is ignored.
+                producer = item.producer_task
+                item.end(error)
+                if producer is not None:
+                    producer.cancel()
+
 
 def ensure_owner(owner: TaskOwner | None) -> None:
     """Make `owner` the owner of what the current task starts from here on (a no-op when it
