@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "langchain": 4,
     "demo": 5,
     "remote": 6,
+    "otel": 6,
     "testing": 6,
 }
 TOP = 7

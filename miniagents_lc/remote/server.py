@@ -29,6 +29,12 @@ from miniagents_lc.remote._redis import RedisRelay
 from miniagents_lc.remote._runs import LocalRuns, ServedRun
 from miniagents_lc.remote.wire import RUN_ID_HEADER
 
+try:  # With OpenTelemetry installed, a run continues the trace its request's traceparent names.
+    from opentelemetry import context as _otel_context
+    from opentelemetry import propagate as _propagate
+except ImportError:  # pragma: no cover - without it there is no trace to continue
+    _otel_context = None  # type: ignore[assignment]
+
 AgentsArg = Sequence[MiniAgent] | Mapping[str, MiniAgent]
 
 
@@ -120,10 +126,19 @@ class _Server:
         kwargs = body.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             return _error(400, '"kwargs" must be a JSON object of keyword arguments.')
+        # The run's tasks start (and keep) the caller's trace context, if it sent one.
+        trace_token = (
+            _otel_context.attach(_propagate.extract(request.headers))
+            if _otel_context is not None
+            else None
+        )
         try:
             run = await self.runs.start(agent, body["input"], kwargs)
         except TypeError as error:
             return _error(400, str(error))
+        finally:
+            if trace_token is not None:
+                _otel_context.detach(trace_token)
         if self.relay is not None:
             await self.relay.register(run)
         return self._stream(_followed(run, 0), run.run_id)
