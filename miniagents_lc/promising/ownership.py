@@ -108,10 +108,9 @@ class TaskOwner:
                 item.stop_production()
 
     def halt(self, error: BaseException) -> None:
-        """Stop everything this owner started now, read or not (once): its output and every
-        stream it produces end with `error`, and its tasks and producers are cancelled. For
-        work stopped from outside on purpose (a spent budget), where `stop` is for work
-        nobody wants any more."""
+        """Stop this owner on purpose (a spent budget), whoever still reads its output: as
+        `stop`, but its output ends with `error`. A stream of its own that is being read (a
+        message already handed out) runs to its end."""
         if self.stopped:
             return
         self.stopped = True
@@ -120,12 +119,8 @@ class TaskOwner:
         for item in self._work:
             if isinstance(item, asyncio.Task):
                 item.cancel()
-            else:
-                # Ended first, so what the cancelled producer does on its way out is ignored.
-                producer = item.producer_task
-                item.end(error)
-                if producer is not None:
-                    producer.cancel()
+            elif not item.readership.is_read:
+                item.stop_production()
 
 
 def ensure_owner(owner: TaskOwner | None) -> None:
