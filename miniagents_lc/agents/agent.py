@@ -476,7 +476,12 @@ class AgentCall:
             for state in self._budgets:
                 state.leave(self)
             if instruments:
-                notify(instruments, "call_finished", self, self.error or ended)
+                # Finished once its reply has ended too (replies handed on stream on after the
+                # function returns): with the function's error, else the reply's.
+                failed = self.error or ended
+                self._reply.when_ended(
+                    lambda error: notify(instruments, "call_finished", self, failed or error)
+                )
 
     async def _run_function(self) -> None:
         agent = self._agent

@@ -17,11 +17,11 @@ Instruments are registered explicitly, in three ways that add up:
 
 A call's instruments are fixed when it is created (its parent's, plus those of the scope it is
 created in); with none registered anywhere, a call pays one check per hook site. Hooks run
-synchronously where the event happens: `call_started` and `call_finished` in the call's own
-task (an instrument may set context variables there for the length of the call, as the
-OpenTelemetry instrument does with its current span); model hooks in the task producing the
-model's message. A hook that raises is logged and ignored: instruments watch, they never break
-the agents they watch.
+synchronously where the event happens: `call_started` in the call's own task, before its
+agent function (an instrument may set context variables there, which last as long as the
+function: the OpenTelemetry instrument makes the call's span current so); model hooks in the
+task producing the model's message. A hook that raises is logged and ignored: instruments
+watch, they never break the agents they watch.
 """
 
 from __future__ import annotations
@@ -100,8 +100,10 @@ class Instrument:
         that triggered it."""
 
     def call_finished(self, call: AgentCall, error: BaseException | None) -> None:
-        """`call`'s agent function ended (in the call's task), with the error that ended it
-        (a `CancelledError` when it was cancelled), or `None`."""
+        """`call` is over: its agent function has returned and its reply has ended (a reply
+        handed on as promises streams on after the function returns). `error` is the one
+        the function raised (a `CancelledError` when it was cancelled), else the one its
+        reply ended with, else `None`. It runs wherever the reply ended."""
 
     def model_call_started(self, model_call: ModelCall) -> None:
         """A model agent sends its request."""

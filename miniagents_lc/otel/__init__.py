@@ -12,9 +12,9 @@ what the agents do into spans and metrics of the OpenTelemetry GenAI semantic co
 - one `invoke_agent {alias}` span per agent call, the child of the span of the call that
   triggered it (although every call runs in a task of its own), or of the span current where a
   call was made outside any agent; it is the current span while its agent's code runs, so
-  other instrumentations (and `RemoteAgent`'s `traceparent`) nest under it. It carries the
-  usage of the call's own model calls, summed, and ends with an error status and the
-  exception when the call failed;
+  other instrumentations (and `RemoteAgent`'s `traceparent`) nest under it. It lasts until
+  the call's reply has ended, carries the usage of the call's own model calls, summed, and
+  ends with an error status and the exception when the call failed;
 - one `chat {model}` span per model call (provider, request and response model, finish
   reasons, usage with cache reads and writes, response id) and one `execute_tool {name}` span
   per tool call, children of the span of the agent call that made them;
@@ -71,11 +71,9 @@ ERROR_TYPE = "error.type"
 
 @dataclass
 class _CallSpan:
-    """The span of one agent call, the usage of its own model calls, and the context token
-    that made the span current in the call's task."""
+    """The span of one agent call and the usage of its own model calls."""
 
     span: Span
-    token: object | None = None
     usage: dict[str, int] = field(default_factory=dict)
 
 
@@ -133,10 +131,10 @@ class GenAIInstrument(Instrument):
             kind=SpanKind.INTERNAL,
             attributes=attributes,
         )
-        record = _CallSpan(span)
-        self._calls[call] = record
-        # Current in the call's own task while its agent runs: what it starts nests under it.
-        record.token = otel_context.attach(trace.set_span_in_context(span))
+        self._calls[call] = _CallSpan(span)
+        # Current in the call's own task (which ends with its function, so nothing needs to
+        # detach it): what the agent does there nests under its span.
+        otel_context.attach(trace.set_span_in_context(span))
 
     def call_finished(self, call: AgentCall, error: BaseException | None) -> None:
         record = self._calls.pop(call, None)
@@ -147,8 +145,6 @@ class GenAIInstrument(Instrument):
             {_USAGE_ATTRIBUTES[name]: count for name, count in record.usage.items()}
         )
         _end(span, error)
-        if record.token is not None:
-            otel_context.detach(record.token)  # type: ignore[arg-type]
 
     # -- model calls --------------------------------------------------------------------
 

@@ -63,6 +63,24 @@ async def test_the_demo_teams_span_tree_is_its_call_tree(
     assert len({span.context.trace_id for span in spans}) == 1
 
 
+async def test_an_agent_span_lasts_until_its_reply_has_ended(
+    tracer_provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    # The team replies with its specialists' promises and returns at once; its span still
+    # covers their answers.
+    team = build_team(offline_model_agent)
+    async with MiniAgents(instruments=[instrument(tracer_provider)]):
+        await team.trigger("What now?").acollect_messages()
+    spans = exporter.get_finished_spans()
+    by_id = {span.context.span_id: span for span in spans}
+    for span in spans:
+        if span.parent is not None and span.parent.span_id in by_id:
+            parent = by_id[span.parent.span_id]
+            assert parent.end_time is not None
+            assert span.end_time is not None
+            assert parent.end_time >= span.end_time, (parent.name, span.name)
+
+
 async def test_a_tool_agents_tools_are_execute_tool_spans_and_agent_tools_nest_as_calls(
     tracer_provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
