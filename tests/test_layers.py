@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "demo": 5,
     "remote": 6,
     "agui": 6,
+    "otel": 6,
     "testing": 6,
 }
 TOP = 7

@@ -15,19 +15,49 @@ from miniagents_lc.agents.agent import (
     miniagent,
 )
 from miniagents_lc.agents.agent_tool import AgentRequest, AgentTool
+from miniagents_lc.agents.budget import (
+    Budget,
+    BudgetExceededError,
+    BudgetState,
+    ModelPrice,
+    PriceTable,
+)
 from miniagents_lc.agents.current import current_agent_trace
+from miniagents_lc.agents.instruments import (
+    INSTRUMENTS_KEY,
+    Instrument,
+    ModelCall,
+    ToolRun,
+    instrumented,
+    is_watched,
+    observe_model_call,
+    observe_tool_call,
+)
 from miniagents_lc.agents.runnable import AgentRun
 
 __all__ = [
+    "INSTRUMENTS_KEY",
     "AgentCall",
     "AgentFunction",
     "AgentRequest",
     "AgentRun",
     "AgentTool",
+    "Budget",
+    "BudgetExceededError",
+    "BudgetState",
+    "Instrument",
     "InteractionContext",
     "MiniAgent",
     "MiniAgents",
+    "ModelCall",
+    "ModelPrice",
     "PersistHandler",
+    "PriceTable",
+    "ToolRun",
     "current_agent_trace",
+    "instrumented",
+    "is_watched",
     "miniagent",
+    "observe_model_call",
+    "observe_tool_call",
 ]

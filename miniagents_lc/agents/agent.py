@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing
 from typing import Any, Literal, Self, cast, overload
 
@@ -16,9 +15,18 @@ from langchain_core.runnables.config import var_child_runnable_config
 from pydantic import BaseModel
 
 from miniagents_lc.agents.agent_tool import AgentTool, agent_as_tool
+from miniagents_lc.agents.budget import Budget, BudgetState
 from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.agents.conversion import checked_input
+from miniagents_lc.agents.current import current_interaction, current_interaction_or_raise
 from miniagents_lc.agents.event_streams import event_streams
+from miniagents_lc.agents.instruments import (
+    Instrument,
+    checked,
+    merged,
+    notify,
+    scoped_instruments,
+)
 from miniagents_lc.agents.out_of_order import place_when_ready
 from miniagents_lc.agents.runnable import combine, traced_run
 from miniagents_lc.agents.sync_bridge import iterate_sync, run_sync
@@ -57,6 +65,8 @@ class MiniAgents(PromisingContext):
     `errors_as_messages=True` makes a failing agent's error an `ErrorMessage` in its place in
     the replies (its siblings go on) instead of an exception that ends them; an agent's own
     setting wins. `error_tracebacks_in_messages=True` adds the traceback to those messages.
+    `instruments` see every call made in the context (see `miniagents_lc.agents.instruments`);
+    `budget` limits what all of them together may spend (see `miniagents_lc.agents.budget`).
     """
 
     def __init__(
@@ -66,6 +76,8 @@ class MiniAgents(PromisingContext):
         producer_capture_errors_by_default: bool = False,
         errors_as_messages: bool = False,
         error_tracebacks_in_messages: bool = False,
+        instruments: Sequence[Instrument] = (),
+        budget: Budget | None = None,
     ) -> None:
         super().__init__(
             schedule_immediately_by_default=schedule_immediately_by_default,
@@ -73,6 +85,15 @@ class MiniAgents(PromisingContext):
         )
         self.errors_as_messages = errors_as_messages
         self.error_tracebacks_in_messages = error_tracebacks_in_messages
+        self.instruments: tuple[Instrument, ...] = checked(
+            instruments, "MiniAgents(instruments=...)"
+        )
+        """The instruments every call of this context reports to."""
+        self.budget_state: BudgetState | None = (
+            BudgetState(budget, None) if budget is not None else None
+        )
+        """What the context's budget has counted (None without one)."""
+        self._budgets = (self.budget_state,) if self.budget_state is not None else ()
         self._persist_handlers: list[PersistHandler] = []
         self._persisted_keys: set[str] = set()
         # Calls whose input is still open (an ordered set), each with the task that opened it.
@@ -162,24 +183,6 @@ AgentFunction = Callable[..., Awaitable[None]]
 """`async def agent(ctx: InteractionContext, **kwargs) -> None`."""
 
 
-# Set in the task that runs an agent function; the tasks it starts copy it.
-current_interaction: contextvars.ContextVar[InteractionContext | None] = contextvars.ContextVar(
-    "miniagents_lc_current_interaction", default=None
-)
-
-
-def current_interaction_or_raise() -> InteractionContext:
-    """The `InteractionContext` of the agent call whose code is running; raises
-    `NoActiveContextError` outside any agent function."""
-    interaction = current_interaction.get()
-    if interaction is None:
-        raise NoActiveContextError(
-            "No agent call is running here: the current InteractionContext exists only inside "
-            "an agent function (and the tasks it starts). Pass `ctx` explicitly elsewhere."
-        )
-    return interaction
-
-
 class InteractionContext:
     """What an agent function gets: its input, itself, and the way to reply.
 
@@ -198,6 +201,11 @@ class InteractionContext:
         self.this_agent = this_agent
         self._call = call
         self.config: RunnableConfig | None = None
+
+    @property
+    def call(self) -> AgentCall:
+        """The agent call this context belongs to."""
+        return self._call
 
     @property
     def message_promises(self) -> MessageSequencePromise:
@@ -280,10 +288,12 @@ class AgentCall:
     __slots__ = (
         "_agent",
         "_awaited",
+        "_budgets",
         "_context",
         "_input",
         "_input_finished",
         "_input_sequence",
+        "_instruments",
         "_kwargs",
         "_owner",
         "_parent",
@@ -291,6 +301,7 @@ class AgentCall:
         "_run_config",
         "_started",
         "_tolerant",
+        "budget_state",
         "error",
     )
 
@@ -300,6 +311,7 @@ class AgentCall:
         kwargs: dict[str, Any],
         schedule_immediately: Defaultable,
         run_config: RunnableConfig | None = None,
+        budget: Budget | None = None,
     ) -> None:
         context = MiniAgents.get_current()
         self._agent = agent
@@ -315,7 +327,23 @@ class AgentCall:
         self._input_finished = False
         self._input_sequence: MessageSequencePromise | None = None
         # The call whose code triggered this one (for agent traces), and what it must wait for.
-        self._parent = current_interaction.get()
+        self._parent = parent = current_interaction.get()
+        # -- instrument seam: the parent's instruments and budgets, plus the scope's --
+        if parent is None:
+            self._instruments = context.instruments
+            self._budgets = context._budgets
+        else:
+            self._instruments = parent._call._instruments
+            self._budgets = parent._call._budgets
+        scoped = scoped_instruments()
+        if scoped:
+            self._instruments = merged(self._instruments, scoped)
+        own_budget = budget if budget is not None else agent.budget
+        self.budget_state = BudgetState(own_budget, self) if own_budget is not None else None
+        """What this call's own budget has counted for its subtree (None without one)."""
+        if self.budget_state is not None:
+            self._budgets = (*self._budgets, self.budget_state)
+        # -- end of the instrument seam --
         self._awaited: list[Awaitable[Any]] | None = None  # made by make_sure_to_wait
         # The error the agent function raised, also when it became a message in the replies.
         self.error: BaseException | None = None
@@ -338,6 +366,8 @@ class AgentCall:
         self._reply.append_producer.open()
         self._context = context
         context._open_calls[self] = _current_task_or_none()
+        for state in self._budgets:
+            state.enter(self)
         if context.resolve_schedule_immediately(schedule_immediately):
             self._ensure_started()
         # -- protocol-stream hook: a run streaming protocol events learns of this call --
@@ -356,6 +386,25 @@ class AgentCall:
         """The owner of the call's work (low-level, see `promising.lowlevel`): what the agent
         function starts belongs to it, so a watcher can tell which call a task works for."""
         return self._owner
+
+    @property
+    def alias(self) -> str:
+        """The alias of the agent being called."""
+        return self._agent.alias
+
+    @property
+    def parent(self) -> AgentCall | None:
+        """The call whose code triggered this one (None for a call made outside any agent)."""
+        parent = self._parent
+        return parent._call if parent is not None else None
+
+    def _halt(self, error: BaseException) -> None:
+        """Stop this call and all it started now, its reply ending with `error` (a budget
+        spent); a call not started yet never starts."""
+        if self.error is None:
+            self.error = error
+        self._started = True
+        self._owner.halt(error)
 
     def send_message(self, messages: MessageType) -> Self:
         """Send more input (anything of `MessageType`) to the agent."""
@@ -421,10 +470,26 @@ class AgentCall:
     async def _run(self) -> None:
         owner = self._owner
         ensure_owner(owner)
+        instruments = self._instruments
+        if instruments:
+            notify(instruments, "call_started", self)
+        ended: BaseException | None = None
         try:
             await self._run_function()
+        except BaseException as error:
+            ended = error
+            raise
         finally:
             owner.discard(asyncio.current_task())
+            for state in self._budgets:
+                state.leave(self)
+            if instruments:
+                # Finished once its reply has ended too (replies handed on stream on after the
+                # function returns): with the function's error, else the reply's.
+                failed = self.error or ended
+                self._reply.when_ended(
+                    lambda error: notify(instruments, "call_finished", self, failed or error)
+                )
 
     async def _run_function(self) -> None:
         agent = self._agent
@@ -513,6 +578,7 @@ class MiniAgent(Runnable[Any, AIMessage]):
         bound_kwargs: dict[str, Any] | None = None,
         errors_as_messages: bool | None = None,
         error_tracebacks_in_messages: bool | None = None,
+        budget: Budget | None = None,
     ) -> None:
         if inspect.isclass(func):
             raise TypeError(
@@ -537,6 +603,8 @@ class MiniAgent(Runnable[Any, AIMessage]):
         # None: as the `MiniAgents` context says.
         self.errors_as_messages = errors_as_messages
         self.error_tracebacks_in_messages = error_tracebacks_in_messages
+        self.budget = budget
+        """The budget each call of this agent gets for its subtree (None: no own budget)."""
 
     def __repr__(self) -> str:
         return f"MiniAgent({self.alias!r})"
@@ -546,28 +614,42 @@ class MiniAgent(Runnable[Any, AIMessage]):
         messages: MessageType | _NoInput = _NO_INPUT,
         *,
         schedule_immediately: Defaultable = DEFAULT,
+        budget: Budget | None = None,
         **kwargs: Any,
     ) -> MessageSequencePromise:
         """Call the agent with `messages` (or with no input); returns its replies at once
         while it runs. What it refuses, the Runnable face refuses too (`checked_input`): None,
-        or a dict that would be an empty message, is a `TypeError` naming the fix."""
+        or a dict that would be an empty message, is a `TypeError` naming the fix. `budget`
+        limits this call's subtree (instead of the agent's own budget)."""
         sent = None if isinstance(messages, _NoInput) else checked_input(messages)
-        call = self.initiate_call(schedule_immediately=schedule_immediately, **kwargs)
+        call = self.initiate_call(
+            schedule_immediately=schedule_immediately, budget=budget, **kwargs
+        )
         if sent is not None:
             call.send_message(sent)
         return call.reply_sequence()
 
     def initiate_call(
-        self, *, schedule_immediately: Defaultable = DEFAULT, **kwargs: Any
+        self,
+        *,
+        schedule_immediately: Defaultable = DEFAULT,
+        budget: Budget | None = None,
+        **kwargs: Any,
     ) -> AgentCall:
         """Start a call to send messages to piece by piece (`send_message`, then `finish` or
         `reply_sequence`)."""
-        return AgentCall(self, {**self.bound_kwargs, **kwargs}, schedule_immediately)
+        return AgentCall(self, {**self.bound_kwargs, **kwargs}, schedule_immediately, budget=budget)
 
     def fork(
-        self, alias: str | None = None, *, description: str | None = None, **kwargs: Any
+        self,
+        alias: str | None = None,
+        *,
+        description: str | None = None,
+        budget: Budget | None = None,
+        **kwargs: Any,
     ) -> Self:
-        """A copy of this agent with more bound kwargs (and, if given, another alias)."""
+        """A copy of this agent with more bound kwargs (and, if given, another alias and
+        budget)."""
         return type(self)(
             self.func,
             alias=alias if alias is not None else self.alias,
@@ -575,6 +657,7 @@ class MiniAgent(Runnable[Any, AIMessage]):
             bound_kwargs={**self.bound_kwargs, **kwargs},
             errors_as_messages=self.errors_as_messages,
             error_tracebacks_in_messages=self.error_tracebacks_in_messages,
+            budget=budget if budget is not None else self.budget,
         )
 
     def as_tool(  # type: ignore[override]
@@ -722,6 +805,7 @@ def miniagent(
     description: str | None = None,
     errors_as_messages: bool | None = None,
     error_tracebacks_in_messages: bool | None = None,
+    budget: Budget | None = None,
     **bound_kwargs: Any,
 ) -> Callable[[AgentFunction], MiniAgent]: ...
 
@@ -734,6 +818,7 @@ def miniagent(
     description: str | None = None,
     errors_as_messages: bool | None = None,
     error_tracebacks_in_messages: bool | None = None,
+    budget: Budget | None = None,
     **bound_kwargs: Any,
 ) -> MiniAgent | Callable[[AgentFunction], MiniAgent]:
     """Turn `async def agent(ctx, **kwargs)` into a `MiniAgent`; bare or with arguments.
@@ -749,6 +834,7 @@ def miniagent(
             bound_kwargs=bound_kwargs,
             errors_as_messages=errors_as_messages,
             error_tracebacks_in_messages=error_tracebacks_in_messages,
+            budget=budget,
         )
 
     return decorate(func) if func is not None else decorate

@@ -13,6 +13,8 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from miniagents_lc._compat import langgraph_tool_writer
+from miniagents_lc.agents.current import current_interaction
+from miniagents_lc.agents.instruments import observe_tool_call
 from miniagents_lc.messages import Message, MessageSequencePromise
 
 # Runs tagged so stay out of LangGraph's "messages" stream mode: the tool streams its
@@ -63,6 +65,14 @@ class AgentTool(BaseTool):
 
     async def _arun(
         self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> str:
+        # A tool call the instruments of the calling agent (if any) see.
+        return await observe_tool_call(
+            current_interaction.get(), self.name, None, kwargs, self._atext(run_manager, kwargs)
+        )
+
+    async def _atext(
+        self, run_manager: AsyncCallbackManagerForToolRun | None, kwargs: dict[str, Any]
     ) -> str:
         config = ensure_config()
         config["tags"] = [*config.get("tags", []), _NOSTREAM_TAG]

@@ -1,8 +1,31 @@
-"""Which agent calls the running code belongs to, from anywhere in an agent's code."""
+"""Which agent call the running code belongs to, from anywhere in an agent's code."""
 
 from __future__ import annotations
 
-from miniagents_lc.agents.agent import current_interaction
+import contextvars
+from typing import TYPE_CHECKING
+
+from miniagents_lc.promising import NoActiveContextError
+
+if TYPE_CHECKING:
+    from miniagents_lc.agents.agent import InteractionContext
+
+# Set in the task that runs an agent function; the tasks it starts copy it.
+current_interaction: contextvars.ContextVar[InteractionContext | None] = contextvars.ContextVar(
+    "miniagents_lc_current_interaction", default=None
+)
+
+
+def current_interaction_or_raise() -> InteractionContext:
+    """The `InteractionContext` of the agent call whose code is running; raises
+    `NoActiveContextError` outside any agent function."""
+    interaction = current_interaction.get()
+    if interaction is None:
+        raise NoActiveContextError(
+            "No agent call is running here: the current InteractionContext exists only inside "
+            "an agent function (and the tasks it starts). Pass `ctx` explicitly elsewhere."
+        )
+    return interaction
 
 
 def current_agent_trace() -> tuple[str, ...]:
@@ -12,4 +35,8 @@ def current_agent_trace() -> tuple[str, ...]:
     return () if interaction is None else interaction.agent_trace
 
 
-__all__ = ["current_agent_trace"]
+__all__ = [
+    "current_agent_trace",
+    "current_interaction",
+    "current_interaction_or_raise",
+]

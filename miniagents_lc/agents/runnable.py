@@ -41,6 +41,7 @@ from miniagents_lc.agents.conversion import (
 )
 from miniagents_lc.agents.error_text import ErrorText, error_message_of, error_metadata, text_runs
 from miniagents_lc.agents.event_streams import around_run, wrapped_run
+from miniagents_lc.agents.instruments import enter_run_scope, merged, notify, scoped_instruments
 from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
     AssistantMessage,
@@ -316,6 +317,12 @@ class AgentRun:
         # This task's Context is the run's: everything it starts inherits the run's config.
         var_child_runnable_config.set(self._config)
         outer = PromisingContext.get_current_or_none()
+        # The run's own instruments (its config's) join the scope its calls are created in.
+        enter_run_scope(self._config)
+        active = outer is not None and outer.is_active
+        own = getattr(outer, "instruments", ()) if active else ()
+        instruments = merged(own, scoped_instruments())
+        ended: BaseException | None = None
         try:
             if outer is not None and outer.is_active:
                 scope = open_task_scope()
@@ -328,12 +335,17 @@ class AgentRun:
                 async with self._agent._new_context():
                     await self._pump()
         except Exception as error:
+            ended = error
             self.text.end(error)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as error:
+            ended = error
             self.text.end(StreamCancelledError("The agent run was cancelled before the end."))
             raise
         else:
             self.text.end()
+        finally:
+            if instruments:
+                notify(instruments, "run_finished", self._agent, self.usage, ended)
 
     async def _pump(self) -> None:
         replies = self._agent._trigger_for_run(self._messages, self._config, **self._kwargs)

@@ -13,8 +13,9 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
 from miniagents_lc.agents import InteractionContext, MiniAgent
+from miniagents_lc.agents import is_watched, observe_model_call
 from miniagents_lc.agents.lowlevel import messages_to_langchain
-from miniagents_lc.messages import AssistantMessage, MessagePromise
+from miniagents_lc.messages import AssistantMessage, Message, MessagePromise
 
 
 def chat_model_agent(
@@ -38,10 +39,32 @@ def chat_model_agent(
     `bind_tools` instead. The alias defaults to the model's name.
     """
     name = alias or model.get_name()
+    provider = type(model).__name__
+    request_model = _model_name(model)
 
     async def call_model(ctx: InteractionContext, **call_kwargs: Any) -> None:
-        async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
-            messages = messages_to_langchain(await ctx.message_promises.acollect_messages())
+        def tokens(promise: MessagePromise) -> AsyncIterator[str]:
+            # Watched calls (instruments, budgets) take one more step per token; others none.
+            return watched_tokens(promise) if is_watched(ctx) else model_tokens(promise, None)
+
+        async def watched_tokens(promise: MessagePromise) -> AsyncIterator[str]:
+            input_messages = await ctx.message_promises.acollect_messages()
+            async for token in observe_model_call(
+                ctx,
+                promise,
+                model_tokens(promise, input_messages),
+                provider=provider,
+                request_model=request_model,
+                input_messages=input_messages,
+            ):
+                yield token
+
+        async def model_tokens(
+            promise: MessagePromise, input_messages: tuple[Message, ...] | None
+        ) -> AsyncIterator[str]:
+            if input_messages is None:
+                input_messages = await ctx.message_promises.acollect_messages()
+            messages = messages_to_langchain(input_messages)
             pieces: list[AIMessageChunk] = []
             bound, kwargs = _with_tools(model, name, call_kwargs)
             stream = bound.astream(messages, config=ctx.config, **kwargs)
@@ -87,6 +110,15 @@ def chat_model_agent(
         else f"Replies with what the chat model {model.get_name()} streams.",
         bound_kwargs=model_kwargs,
     )
+
+
+def _model_name(model: Runnable[Any, Any]) -> str | None:
+    """The model a LangChain chat model asks for, where it says so (`model_name` or `model`)."""
+    for attribute in ("model_name", "model"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _with_tools(

@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.tools import tool as make_tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from miniagents_lc.agents import AgentTool, InteractionContext, MiniAgent
+from miniagents_lc.agents import AgentTool, InteractionContext, MiniAgent, observe_tool_call
 from miniagents_lc.langchain.chat_model_agent import chat_model_agent
 from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
@@ -113,13 +113,19 @@ class _ToolTurn:
         self._errors = tool_errors
 
     async def results(self, calls: list[ToolCall]) -> list[Message]:
-        tasks = [asyncio.ensure_future(self._settle(call, self._start(call))) for call in calls]
+        tasks = [asyncio.ensure_future(self._settle(call, self._observed(call))) for call in calls]
         try:
             return list(await asyncio.gather(*tasks))
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks)
+
+    def _observed(self, call: ToolCall) -> Awaitable[str]:
+        """The call started now, as a tool call its agent's instruments see."""
+        return observe_tool_call(
+            self._ctx, call["name"], call["id"], call["args"], self._start(call)
+        )
 
     def _start(self, call: ToolCall) -> Awaitable[str]:
         """Start the call now (an agent tool's reply joins the parent reply at once)."""

@@ -161,6 +161,15 @@ class FedSequence(Generic[IN, PROMISE]):
         if not self._pending and self._drain is None:
             self._finish()
 
+    def when_ended(self, callback: Callable[[BaseException | None], None]) -> None:
+        """Call `callback(error)` once the sequence has ended (`None`: cleanly), at once if it
+        has. Following it so neither reads it nor starts its flattening."""
+        out = self._out
+        if out.done:
+            callback(out.error)
+        else:
+            out.add_waiter(_EndWatcher(out, callback))
+
     # -- for an owner ---------------------------------------------------------------------
 
     @property
@@ -242,6 +251,26 @@ class FedSequence(Generic[IN, PROMISE]):
         if self._on_error is not None:
             self._on_error(error)
         self._out.end(error)
+
+
+class _EndWatcher:
+    """A waiter on a buffer that waits again after every piece and calls back at its end."""
+
+    __slots__ = ("_buffer", "_callback")
+
+    def __init__(self, buffer: StreamBuffer[Any], callback: Callable[[BaseException | None], None]):
+        self._buffer = buffer
+        self._callback = callback
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, _result: None, /) -> None:
+        buffer = self._buffer
+        if buffer.done:
+            self._callback(buffer.error)
+        else:
+            buffer.add_waiter(self)
 
 
 async def _drained(pending: deque[IN]) -> AsyncIterator[IN]:

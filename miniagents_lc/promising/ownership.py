@@ -130,6 +130,21 @@ class TaskOwner:
             elif not item.readership.is_read:
                 item.stop_production()
 
+    def halt(self, error: BaseException) -> None:
+        """Stop this owner on purpose (a spent budget), whoever still reads its output: as
+        `stop`, but its output ends with `error`. A stream of its own that is being read (a
+        message already handed out) runs to its end."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self._output is not None:
+            self._output.stop(error)
+        for item in self._work:
+            if isinstance(item, asyncio.Task):
+                item.cancel()
+            elif not item.readership.is_read:
+                item.stop_production()
+
 
 def ensure_owner(owner: TaskOwner | None) -> None:
     """Make `owner` the owner of what the current task starts from here on (a no-op when it

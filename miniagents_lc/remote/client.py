@@ -31,6 +31,11 @@ from miniagents_lc.remote.wire import (
     run_path,
 )
 
+try:  # With OpenTelemetry installed, the caller's trace context travels with each request.
+    from opentelemetry import propagate as _propagate
+except ImportError:  # pragma: no cover - without it there is no trace to continue
+    _propagate = None  # type: ignore[assignment]
+
 _ROLES = {"ai": "assistant", "human": "user", "system": "system"}
 _TRANSIENT = frozenset({502, 503, 504})
 
@@ -149,6 +154,8 @@ class RemoteAgent(MiniAgent):
         loop = asyncio.get_running_loop()
         while True:
             headers = self._headers()
+            if _propagate is not None:
+                _propagate.inject(headers)  # W3C traceparent of the span current here
             try:
                 if not confirmed:
                     headers[RUN_ID_HEADER] = run_id

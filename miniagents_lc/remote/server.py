@@ -43,6 +43,12 @@ try:  # AG-UI endpoints and the live view, when the `agui` extra is installed to
 except ImportError:  # pragma: no cover - the remote extra alone
     _AGUI = False
 
+try:  # With OpenTelemetry installed, a run continues the trace its request's traceparent names.
+    from opentelemetry import context as _otel_context
+    from opentelemetry import propagate as _propagate
+except ImportError:  # pragma: no cover - without it there is no trace to continue
+    _otel_context = None  # type: ignore[assignment]
+
 AgentsArg = MiniAgent | Sequence[MiniAgent] | Mapping[str, MiniAgent]
 
 logger = logging.getLogger("miniagents_lc.remote")
@@ -159,10 +165,19 @@ class _Server:
                 return _error(400, f"{RUN_ID_HEADER}: {run_id!r} is not 32 hex digits.")
             if (known := await self._known(run_id, 0)) is not None:
                 return known
+        # The run's tasks start (and keep) the caller's trace context, if it sent one.
+        trace_token = (
+            _otel_context.attach(_propagate.extract(request.headers))
+            if _otel_context is not None
+            else None
+        )
         try:
             run = await self.runs.start(agent, body["input"], kwargs, run_id)
         except TypeError as error:
             return _error(400, str(error))
+        finally:
+            if trace_token is not None:
+                _otel_context.detach(trace_token)
         if self.relay is not None:
             try:
                 if not await self.relay.register(run):

@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, UsageMetadata
 from langchain_core.runnables import RunnableConfig
 
+from miniagents_lc.agents import ModelPrice, PriceTable
 from miniagents_lc.agents.lowlevel import add_run_wrapper, call_observer
 from miniagents_lc.protocol import AgentTreeEvents
 from miniagents_lc.view.state import CallState, RunState
@@ -36,26 +36,6 @@ switch in the run's `configurable` that asks for it."""
 USAGE_BY_AGENT_CONFIG: RunnableConfig = {"configurable": {USAGE_KEY: True}}
 """A run config that asks for the usage by agent call: `agent.ainvoke(x, USAGE_BY_AGENT_CONFIG)`
 (or merge its `configurable` into yours)."""
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    """What a model charges, in any currency, per million input and output tokens."""
-
-    input_per_million: float
-    output_per_million: float
-
-    def cost(self, usage: Mapping[str, Any]) -> float:
-        """The cost of `usage` (`input_tokens`, `output_tokens`) at this price."""
-        input_tokens: int = usage.get("input_tokens", 0)
-        output_tokens: int = usage.get("output_tokens", 0)
-        return (
-            input_tokens * self.input_per_million + output_tokens * self.output_per_million
-        ) / 1_000_000
-
-
-PriceTable = Mapping[str, ModelPrice]
-"""Prices by model name, as the models report their names."""
 
 
 def usage_cost(usage_by_model: Mapping[str, Mapping[str, Any]], prices: PriceTable) -> float:

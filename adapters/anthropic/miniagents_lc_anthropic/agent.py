@@ -25,7 +25,7 @@ import anthropic
 import httpx2
 from langchain_core.messages import InvalidToolCall, ToolCall, UsageMetadata
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails
-from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent
+from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, observe_model_call
 from miniagents_lc.messages import MessagePromise
 
 from miniagents_lc_anthropic._convert import SystemPrompt, anthropic_input, anthropic_tools
@@ -311,7 +311,18 @@ async def _anthropic_agent_function(
         request["system"] = system_prompt
     request.update(options)
 
-    promise = AssistantMessage.promise(lambda promise: _tokens(promise, client, request))
+    def tokens(promise: MessagePromise) -> AsyncIterator[str]:
+        # Instruments and budgets see the model call (the tokens unchanged when none watch).
+        return observe_model_call(
+            ctx,
+            promise,
+            _tokens(promise, client, request),
+            provider="anthropic",
+            request_model=model,
+            input_messages=messages,
+        )
+
+    promise = AssistantMessage.promise(tokens)
     ctx.reply(promise)
     await promise  # so an error fails the agent too
 

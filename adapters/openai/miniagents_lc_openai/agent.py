@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, cast
 
 import openai
-from miniagents_lc import InteractionContext, MiniAgent
+from miniagents_lc import InteractionContext, MiniAgent, observe_model_call
 from miniagents_lc.messages import AssistantMessage, MessagePromise
 
 from miniagents_lc_openai._default_client import default_client
@@ -289,8 +289,13 @@ async def _openai_agent_function(
 
     def tokens(promise: MessagePromise) -> AsyncIterator[str]:
         if api == "responses":
-            return _responses_tokens(promise, client, model, items, create_options)
-        return _chat_tokens(promise, client, model, items, create_options)
+            produced = _responses_tokens(promise, client, model, items, create_options)
+        else:
+            produced = _chat_tokens(promise, client, model, items, create_options)
+        # Instruments and budgets see the model call (the tokens unchanged when none watch).
+        return observe_model_call(
+            ctx, promise, produced, provider="openai", request_model=model, input_messages=messages
+        )
 
     promise = AssistantMessage.promise(tokens)
     ctx.reply(promise)
