@@ -5,9 +5,10 @@
   a module listed below as public. Never a `_` name, never a `_` module, never a `_` attribute
   that only another package defines.
 - LangChain's and LangGraph's private names are reached from `miniagents_lc._compat` alone.
-- No import cycle inside a package, counting every import: at module level, inside functions
-  and under `TYPE_CHECKING` alike (a module a lower one names only as a type is still one it
-  calls back into).
+- No import cycle inside a package, counting every import that runs: at module level and
+  inside functions alike (a lazy import is still a call back into the module it names). Imports
+  under `TYPE_CHECKING` only name types, for annotations; they are how two modules refer to
+  each other's types without depending on each other.
 
 Packages are the subpackages of `miniagents_lc` (its top-level modules count as one package)
 and the adapters' distributions.
@@ -206,13 +207,40 @@ def test_no_package_reads_a_private_attribute_only_another_package_defines() -> 
     assert not problems, "\n".join(problems)
 
 
+def runtime_imports(module: Module) -> Iterator[tuple[int, str, list[str]]]:
+    """The imports of `module` that run: at module level and inside functions (a lazy import
+    still calls back into the module it names), not those under `if TYPE_CHECKING:`, which
+    only name types (how Python spells a forward reference between two modules)."""
+
+    def walk(node: ast.AST) -> Iterator[tuple[int, str, list[str]]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                yield from (item for stmt in child.orelse for item in walk_one(stmt))
+                continue
+            yield from walk_one(child)
+
+    def walk_one(node: ast.AST) -> Iterator[tuple[int, str, list[str]]]:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, []
+        elif isinstance(node, ast.ImportFrom):
+            yield node.lineno, absolute(module, node), [alias.name for alias in node.names]
+        else:
+            yield from walk(node)
+
+    return walk(module.tree)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 def internal_imports(module: Module, names: set[str]) -> set[str]:
-    """The modules of `names` (its own package's) that `module` imports, wherever the import
-    is written: at module level, inside a function (a lazy import still calls back) or under
-    `TYPE_CHECKING` (a type named from a module that imports this one ties them just the
-    same)."""
+    """The modules of `names` (its own package's) that `module` imports when it runs."""
     found = set()
-    for _line, imported, from_names in imports(module):
+    for _line, imported, from_names in runtime_imports(module):
         for candidate in (imported, *(f"{imported}.{name}" for name in from_names)):
             if candidate in names and candidate != module.name:
                 found.add(candidate)

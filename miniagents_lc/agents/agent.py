@@ -46,7 +46,6 @@ from miniagents_lc.promising import (
     AppendClosedError,
     AppendProducer,
     Defaultable,
-    NoActiveContextError,
     PromisingContext,
 )
 from miniagents_lc.promising.lowlevel import TaskOwner, ensure_owner

@@ -12,8 +12,7 @@ from langchain_core.messages.ai import add_ai_message_chunks
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.runnables import Runnable
 
-from miniagents_lc.agents import InteractionContext, MiniAgent
-from miniagents_lc.agents import is_watched, observe_model_call
+from miniagents_lc.agents import InteractionContext, MiniAgent, is_watched, observe_model_call
 from miniagents_lc.agents.lowlevel import messages_to_langchain
 from miniagents_lc.messages import AssistantMessage, Message, MessagePromise
 
