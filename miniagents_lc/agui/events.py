@@ -1,17 +1,18 @@
 """`agui_events`: one run of an agent tree as AG-UI events — the one mapping from our protocol
 events (`miniagents_lc.protocol`) to AG-UI's (`ag_ui.core`).
 
-Two readers of the same run feed one ordered stream:
+It reads the run's public stream twice:
 
-- the run's reply, message by message in the root's reply order (`run.messages`, the order
-  `.astream()` gives): each message becomes `TEXT_MESSAGE_START`, a `TEXT_MESSAGE_CONTENT` per
-  delta as it is produced, its tool calls (`TOOL_CALL_START` / `TOOL_CALL_ARGS` /
-  `TOOL_CALL_END`), reasoning (`REASONING_*`) where an adapter produced some, then
-  `TEXT_MESSAGE_END`; one message at a time, as a local reader sees them;
-- the run's raw events (`run.events()`): every agent call below the root becomes a
+- its raw events (`run.events()`): every agent call below the root becomes a
   `SUBAGENT_STARTED` (a fresh `subagentRunId` per call, `parentSubagentRunId` for nesting) as
-  it is made, and `SUBAGENT_FINISHED` (or `SUBAGENT_ERROR`) once it has ended *and* the messages
-  it produced have been sent; their usage is summed for `RUN_FINISHED`.
+  it is made, and `SUBAGENT_FINISHED` (or `SUBAGENT_ERROR`) once it has ended, the messages it
+  produced have been sent and the calls it made have finished; each message's events are kept
+  aside for its turn; usage is summed for `RUN_FINISHED`;
+- the order of the reply (`run.message_ids`, the order `.astream()` gives): one message at a
+  time, each becomes `TEXT_MESSAGE_START`, a `TEXT_MESSAGE_CONTENT` per delta (live for the
+  message at the head of the reply, at once for what was produced while it waited), its tool
+  calls (`TOOL_CALL_START` / `TOOL_CALL_ARGS` / `TOOL_CALL_END`), reasoning (`REASONING_*`)
+  where an adapter produced some, then `TEXT_MESSAGE_END`.
 
 Every event a sub-agent's call produced carries that call's `subagentRunId`; the root's carry
 none. The stream opens with `RUN_STARTED` and closes with `RUN_FINISHED` (the run's token usage
