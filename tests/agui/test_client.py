@@ -8,9 +8,15 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from ag_ui.core import RunFinishedEvent, RunStartedEvent, TextMessageChunkEvent
+from ag_ui.encoder import EventEncoder
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from miniagents_lc import InteractionContext, miniagent
 from miniagents_lc.agui import AGUIAgent, AGUIAgentError, create_agui_app
@@ -100,3 +106,24 @@ async def test_the_callers_trace_continues_at_the_other_end() -> None:
             otel_context.detach(token)
         assert reply == f"{trace_id:032x}"
         assert await astream_text(remote, "and now?") == "no trace"
+
+
+async def test_text_message_chunks_of_another_server_become_messages() -> None:
+    """Another framework's server that streams with the `TEXT_MESSAGE_CHUNK` shorthand."""
+
+    async def endpoint(_request: Request) -> Response:
+        encoder = EventEncoder()
+        events = [
+            RunStartedEvent(thread_id="t", run_id="r"),
+            TextMessageChunkEvent(message_id="a", role="assistant", delta="Hel"),
+            TextMessageChunkEvent(delta="lo"),
+            TextMessageChunkEvent(message_id="b", delta="Bye"),
+            RunFinishedEvent(thread_id="t", run_id="r"),
+        ]
+        body = "".join(encoder.encode(event) for event in events)
+        return Response(body, media_type=encoder.get_content_type())
+
+    app = Starlette(routes=[Route("/agent", endpoint, methods=["POST"])])
+    with serve_in_thread(app) as served:
+        other = AGUIAgent(f"{served}/agent", alias="other")
+        assert await astream_text(other, "hi") == "Hello\n\nBye"
