@@ -244,13 +244,16 @@ class _MessageFeed:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def read(self) -> AsyncIterator[Mapping[str, Any]]:
-        """Every event of the message, waiting for more until it has ended."""
+    async def read(self) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """The events of the message in batches (all those there are at once), waiting for
+        more until it has ended."""
         index = 0
         while True:
-            while index < len(self.events):
-                index += 1
-                yield self.events[index - 1]
+            if index < len(self.events):
+                batch = self.events[index:]
+                index += len(batch)
+                yield batch
+                continue
             if self.done:
                 return
             self.waiter = asyncio.get_running_loop().create_future()
@@ -280,8 +283,16 @@ class _MessageSender:
 
     async def send(self) -> None:
         """Emit the message as it streams: its start, its content, its end."""
-        async for data in self._mapper.feed(self._id).read():
-            self._on(data)
+        async for batch in self._mapper.feed(self._id).read():
+            # Text produced while the message waited for its turn goes out as one delta.
+            texts: list[str] = []
+            for data in batch:
+                if _text_of(data) is not None:
+                    texts.append(_text_of(data) or "")
+                    continue
+                self._send_text(texts)
+                self._on(data)
+            self._send_text(texts)
         self._mapper.forget(self._id)
         if not self._started:  # pragma: no cover - the reply names only started messages
             self._start("assistant")
@@ -302,6 +313,16 @@ class _MessageSender:
             )
         )
         self._mapper.message_sent(self._namespace, self._id)
+
+    def _send_text(self, texts: list[str]) -> None:
+        text = "".join(texts)
+        texts.clear()
+        if text:
+            self._emit(
+                TextMessageContentEvent(
+                    message_id=self._id, delta=text, subagent_run_id=self._subagent
+                )
+            )
 
     def _start(self, role: str) -> None:
         self._started = True
@@ -325,14 +346,7 @@ class _MessageSender:
             self._end_metadata["error"] = str(data.get("message"))
         elif kind == "content-block-delta":
             delta: Mapping[str, Any] = data["delta"]
-            if delta.get("type") == "text-delta":
-                if delta.get("text"):
-                    emit(
-                        TextMessageContentEvent(
-                            message_id=self._id, delta=delta["text"], subagent_run_id=subagent
-                        )
-                    )
-            elif delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
+            if delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
                 if self._reasoning_id is None:
                     self._reasoning_id = f"{self._id}-reasoning"
                     emit(
@@ -463,6 +477,13 @@ async def agui_events(
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+
+
+def _text_of(data: Mapping[str, Any]) -> str | None:
+    """The text a text delta adds (None for any other event)."""
+    if data["event"] == "content-block-delta" and data["delta"].get("type") == "text-delta":
+        return str(data["delta"].get("text") or "")
+    return None
 
 
 def _now() -> int:
