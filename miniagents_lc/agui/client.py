@@ -21,6 +21,7 @@ from ag_ui.core import (
     FunctionCall,
     RunAgentInput,
     SystemMessage,
+    TextMessageChunkEvent,
     TextMessageContentEvent,
     TextMessageEndEvent,
     TextMessageStartEvent,
@@ -87,12 +88,17 @@ def to_agui_messages(messages: list[Message]) -> list[AGUIMessage]:
     return converted
 
 
+_CHUNKED = "\0chunked"
+"""Where the message being streamed in `TEXT_MESSAGE_CHUNK`s is kept (no message id clashes)."""
+
+
 class _Incoming:
     """One text message of the remote run: its promise and its tool calls so far."""
 
-    __slots__ = ("calls", "producer", "promise")
+    __slots__ = ("calls", "chunk_id", "producer", "promise")
 
-    def __init__(self) -> None:
+    def __init__(self, chunk_id: str = "") -> None:
+        self.chunk_id = chunk_id
         self.producer: AppendProducer[str] = AppendProducer(capture_errors=True).open()
         self.promise = MessagePromise(producer=self.producer, message_class=OurAssistantMessage)
         self.calls: dict[str, dict[str, Any]] = {}
@@ -204,6 +210,18 @@ class AGUIAgent(MiniAgent):
         if isinstance(event, TextMessageStartEvent):
             message = incoming[event.message_id] = _Incoming()
             ctx.reply(message.promise)
+        elif isinstance(event, TextMessageChunkEvent):
+            # The shorthand: a chunk of a new id starts a message, one without an id goes on
+            # with the last; such a message ends when the next one starts, or with the run.
+            chunked = incoming.get(_CHUNKED)
+            message_id = event.message_id or (chunked.chunk_id if chunked else None)
+            if chunked is None or chunked.chunk_id != message_id:
+                if chunked is not None:
+                    chunked.producer.close()
+                chunked = incoming[_CHUNKED] = _Incoming(chunk_id=message_id or "")
+                ctx.reply(chunked.promise)
+            if event.delta:
+                chunked.producer.append(event.delta)
         elif isinstance(event, TextMessageContentEvent):
             if event.delta and (content_of := incoming.get(event.message_id)) is not None:
                 content_of.producer.append(event.delta)
@@ -232,6 +250,8 @@ class AGUIAgent(MiniAgent):
         elif event.type == EventType.RUN_ERROR:
             raise AGUIAgentError(self.alias, event.message)
         elif event.type == EventType.RUN_FINISHED:
+            if (chunked := incoming.pop(_CHUNKED, None)) is not None:
+                chunked.producer.close()
             for message in incoming.values():
                 if not message.producer.is_closed:
                     message.producer.close(

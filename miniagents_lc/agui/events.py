@@ -1,17 +1,18 @@
 """`agui_events`: one run of an agent tree as AG-UI events — the one mapping from our protocol
 events (`miniagents_lc.protocol`) to AG-UI's (`ag_ui.core`).
 
-Two readers of the same run feed one ordered stream:
+It reads the run's public stream twice:
 
-- the run's reply, message by message in the root's reply order (`run.messages`, the order
-  `.astream()` gives): each message becomes `TEXT_MESSAGE_START`, a `TEXT_MESSAGE_CONTENT` per
-  delta as it is produced, its tool calls (`TOOL_CALL_START` / `TOOL_CALL_ARGS` /
-  `TOOL_CALL_END`), reasoning (`REASONING_*`) where an adapter produced some, then
-  `TEXT_MESSAGE_END`; one message at a time, as a local reader sees them;
-- the run's raw events (`run.events()`): every agent call below the root becomes a
+- its raw events (`run.events()`): every agent call below the root becomes a
   `SUBAGENT_STARTED` (a fresh `subagentRunId` per call, `parentSubagentRunId` for nesting) as
-  it is made, and `SUBAGENT_FINISHED` (or `SUBAGENT_ERROR`) once it has ended *and* the messages
-  it produced have been sent; their usage is summed for `RUN_FINISHED`.
+  it is made, and `SUBAGENT_FINISHED` (or `SUBAGENT_ERROR`) once it has ended, the messages it
+  produced have been sent and the calls it made have finished; each message's events are kept
+  aside for its turn; usage is summed for `RUN_FINISHED`;
+- the order of the reply (`run.message_ids`, the order `.astream()` gives): one message at a
+  time, each becomes `TEXT_MESSAGE_START`, a `TEXT_MESSAGE_CONTENT` per delta (live for the
+  message at the head of the reply, at once for what was produced while it waited), its tool
+  calls (`TOOL_CALL_START` / `TOOL_CALL_ARGS` / `TOOL_CALL_END`), reasoning (`REASONING_*`)
+  where an adapter produced some, then `TEXT_MESSAGE_END`.
 
 Every event a sub-agent's call produced carries that call's `subagentRunId`; the root's carry
 none. The stream opens with `RUN_STARTED` and closes with `RUN_FINISHED` (the run's token usage
@@ -51,7 +52,6 @@ from ag_ui.core import (
     aggregate_token_usage,
     token_usage_from_langchain_metadata,
 )
-from langchain_core.language_models.chat_model_stream import AsyncChatModelStream
 
 from miniagents_lc.protocol import AgentRunStream
 
@@ -81,8 +81,9 @@ class _Mapper:
     def __init__(self, emit: Callable[[BaseEvent], None], *, live_calls: bool = False) -> None:
         self._emit = emit
         self._live_calls = live_calls
-        # The message each call is producing now, for the live per-call text.
+        # The message each call is producing now, and the events of every message by id.
         self._producing: dict[Namespace, str] = {}
+        self._feeds: dict[str, _MessageFeed] = {}
         self._ids: dict[Namespace, str] = {}
         self._messages_of: dict[Namespace, set[str]] = {}
         self._sent: set[str] = set()
@@ -125,18 +126,26 @@ class _Mapper:
             else:
                 self._ended[namespace] = (str(kind), data.get("error"))
                 self._finish_if_sent(namespace)
-        elif kind == "message-start":
-            self._messages_of.setdefault(namespace, set()).add(str(data["id"]))
-            self._producing[namespace] = str(data["id"])
-        elif kind == "content-block-delta":
+            return
+        # A call emits one message at a time: its events run from message-start to
+        # message-finish (or error) in the call's namespace.
+        if kind == "message-start":
+            message_id = str(data["id"])
+            self._messages_of.setdefault(namespace, set()).add(message_id)
+            self._producing[namespace] = message_id
+        else:
+            message_id = self._producing.get(namespace, "")
+        feed = self.feed(message_id)
+        feed.push(data)
+        if kind in ("message-finish", "error"):
+            self._producing.pop(namespace, None)
+            feed.end()
+        if kind == "content-block-delta":
             if self._live_calls and data["delta"].get("type") == "text-delta":
                 self._emit(
                     CustomEvent(
                         name=CALL_TEXT,
-                        value={
-                            "messageId": self._producing.get(namespace),
-                            "delta": data["delta"]["text"],
-                        },
+                        value={"messageId": message_id, "delta": data["delta"]["text"]},
                         subagent_run_id=self.subagent_id(namespace),
                     )
                 )
@@ -147,6 +156,22 @@ class _Mapper:
             )
             if usage is not None:
                 self._usage.append(usage)
+
+    def feed(self, message_id: str) -> _MessageFeed:
+        """The events of the message `message_id`, so far and to come."""
+        feed = self._feeds.get(message_id)
+        if feed is None:
+            feed = self._feeds[message_id] = _MessageFeed()
+        return feed
+
+    def forget(self, message_id: str) -> None:
+        """The message has been sent: its events are no longer needed."""
+        self._feeds.pop(message_id, None)
+
+    def end_feeds(self) -> None:
+        """The run's events have ended: a message still open gets no more."""
+        for feed in self._feeds.values():
+            feed.end()
 
     # -- from the reply --------------------------------------------------------------------
 
@@ -196,52 +221,83 @@ class _Mapper:
         return aggregate_token_usage(self._usage) or None
 
 
+class _MessageFeed:
+    """The events of one message, as the raw reader finds them."""
+
+    __slots__ = ("done", "events", "waiter")
+
+    def __init__(self) -> None:
+        self.events: list[Mapping[str, Any]] = []
+        self.done = False
+        self.waiter: asyncio.Future[None] | None = None
+
+    def push(self, data: Mapping[str, Any]) -> None:
+        self.events.append(data)
+        self._wake()
+
+    def end(self) -> None:
+        self.done = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def read(self) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """The events of the message in batches (all those there are at once), waiting for
+        more until it has ended."""
+        index = 0
+        while True:
+            if index < len(self.events):
+                batch = self.events[index:]
+                index += len(batch)
+                yield batch
+                continue
+            if self.done:
+                return
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+
 class _MessageSender:
     """One message of the reply: its start when the reply reaches it, then its deltas live, its
     tool calls and reasoning, and its end."""
 
     def __init__(
-        self, stream: AsyncChatModelStream, mapper: _Mapper, emit: Callable[[BaseEvent], None]
+        self,
+        message_id: str,
+        namespace: Namespace,
+        mapper: _Mapper,
+        emit: Callable[[BaseEvent], None],
     ) -> None:
-        self._stream = stream
         self._mapper = mapper
         self._emit = emit
-        self._namespace: Namespace = tuple(stream.namespace)
-        self._id = stream.message_id or uuid.uuid4().hex
-        self._subagent = mapper.subagent_id(self._namespace)
+        self._namespace = namespace
+        self._id = message_id
+        self._subagent = mapper.subagent_id(namespace)
         self._reasoning_id: str | None = None
         self._end_metadata: dict[str, Any] = {}
+        self._started = False
+        self._finished = False
 
-    async def start(self) -> AsyncIterator[Mapping[str, Any]]:
-        """Emit the message's start (at once: its first event is already buffered); the rest of
-        its events to send."""
-        events = aiter(self._stream)
-        role = "assistant"
-        try:
-            first = await anext(events)
-        except StopAsyncIteration:
-            first = None
-        if first is not None and first["event"] == "message-start":
-            role = _ROLES.get(str(first.get("role")), role)
-        self._emit(
-            TextMessageStartEvent(
-                message_id=self._id,
-                role=role,  # type: ignore[arg-type]
-                subagent_run_id=self._subagent,
-                timestamp=_now(),
-            )
-        )
-        if first is not None and first["event"] != "message-start":
-            self._on(first)
-        return events
-
-    async def send(self, events: AsyncIterator[Mapping[str, Any]]) -> None:
-        """Emit the rest of the message as it streams, then its end."""
-        try:
-            async for data in events:
+    async def send(self) -> None:
+        """Emit the message as it streams: its start, its content, its end."""
+        async for batch in self._mapper.feed(self._id).read():
+            # Text produced while the message waited for its turn goes out as one delta.
+            texts: list[str] = []
+            for data in batch:
+                if _text_of(data) is not None:
+                    texts.append(_text_of(data) or "")
+                    continue
+                self._send_text(texts)
                 self._on(data)
-        except Exception as error:  # the message was cut short: it ends, saying why
-            self._end_metadata["error"] = f"{type(error).__name__}: {error}"
+            self._send_text(texts)
+        self._mapper.forget(self._id)
+        if not self._started:  # pragma: no cover - the reply names only started messages
+            self._start("assistant")
+        if not self._finished:
+            self._end_metadata["error"] = "StreamCancelledError: the run ended mid-message"
         subagent = self._subagent
         if self._reasoning_id is not None:
             self._emit(
@@ -258,20 +314,39 @@ class _MessageSender:
         )
         self._mapper.message_sent(self._namespace, self._id)
 
+    def _send_text(self, texts: list[str]) -> None:
+        text = "".join(texts)
+        texts.clear()
+        if text:
+            self._emit(
+                TextMessageContentEvent(
+                    message_id=self._id, delta=text, subagent_run_id=self._subagent
+                )
+            )
+
+    def _start(self, role: str) -> None:
+        self._started = True
+        self._emit(
+            TextMessageStartEvent(
+                message_id=self._id,
+                role=role,  # type: ignore[arg-type]
+                subagent_run_id=self._subagent,
+                timestamp=_now(),
+            )
+        )
+
     def _on(self, data: Mapping[str, Any]) -> None:
         kind = data["event"]
         emit = self._emit
         subagent = self._subagent
-        if kind == "content-block-delta":
+        if kind == "message-start":
+            self._start(_ROLES.get(str(data.get("role")), "assistant"))
+        elif kind == "error":
+            self._finished = True
+            self._end_metadata["error"] = str(data.get("message"))
+        elif kind == "content-block-delta":
             delta: Mapping[str, Any] = data["delta"]
-            if delta.get("type") == "text-delta":
-                if delta.get("text"):
-                    emit(
-                        TextMessageContentEvent(
-                            message_id=self._id, delta=delta["text"], subagent_run_id=subagent
-                        )
-                    )
-            elif delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
+            if delta.get("type") == "reasoning-delta" and delta.get("reasoning"):
                 if self._reasoning_id is None:
                     self._reasoning_id = f"{self._id}-reasoning"
                     emit(
@@ -310,6 +385,7 @@ class _MessageSender:
                 )
                 emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
         elif kind == "message-finish":
+            self._finished = True
             if "usage" in data:
                 self._end_metadata["usage"] = dict(data["usage"])
             model = (data.get("metadata") or {}).get("model_name")
@@ -338,21 +414,18 @@ async def agui_events(
     mapper = _Mapper(emit, live_calls=live_calls)
 
     async def follow_raw() -> None:
-        async for event in run.events():
-            params = event["params"]
-            mapper.on_raw(event["method"], tuple(params["namespace"]), params["data"])
+        try:
+            async for event in run.events():
+                params = event["params"]
+                mapper.on_raw(event["method"], tuple(params["namespace"]), params["data"])
+        finally:
+            mapper.end_feeds()
 
     async def follow_reply() -> None:
-        # Messages start in reply order; each then streams as it is produced, beside the others.
-        senders: list[asyncio.Future[None]] = []
-        try:
-            async for stream in run.messages:
-                sender = _MessageSender(stream, mapper, emit)
-                senders.append(asyncio.ensure_future(sender.send(await sender.start())))
-            await asyncio.gather(*senders)
-        finally:
-            for task in senders:
-                task.cancel()
+        # One message at a time, in reply order, as `.astream()` reads them: the message at
+        # the head streams live; those behind it are buffered meanwhile.
+        async for message_id, namespace in run.message_ids:
+            await _MessageSender(message_id, tuple(namespace), mapper, emit).send()
 
     readers = [
         asyncio.ensure_future(follow_raw()),
@@ -404,6 +477,13 @@ async def agui_events(
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+
+
+def _text_of(data: Mapping[str, Any]) -> str | None:
+    """The text a text delta adds (None for any other event)."""
+    if data["event"] == "content-block-delta" and data["delta"].get("type") == "text-delta":
+        return str(data["delta"].get("text") or "")
+    return None
 
 
 def _now() -> int:

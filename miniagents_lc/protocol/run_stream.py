@@ -109,6 +109,18 @@ class AgentCallStream:
             yield record.chat_stream()
 
     @property
+    def message_ids(self) -> AsyncIterator[tuple[str, Namespace]]:
+        """The call's reply in reply order, as `(message id, namespace)` per message, each as
+        soon as the message's first event is out: the order of `messages` without building a
+        chat-model stream per message, for a reader that takes each message's events from
+        `events()` (where they carry that id and namespace)."""
+        return self._message_ids()
+
+    async def _message_ids(self) -> AsyncIterator[tuple[str, Namespace]]:
+        async for record in self._message_records():
+            yield record.message_id, list(record.namespace)
+
+    @property
     def lifecycle(self) -> AsyncIterator[LifecyclePayload]:
         """The lifecycle of this call and of every call beneath it, as it happens."""
         return self._lifecycle()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from ag_ui.core import EventType
 
-from miniagents_lc import InteractionContext, Message, miniagent
+from miniagents_lc import InteractionContext, Message, MiniAgent, miniagent
 from miniagents_lc.agui import create_agui_app
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
@@ -265,3 +265,27 @@ async def test_a_messages_tool_calls_are_tool_call_events_inside_it() -> None:
         message_id,
     )
     assert json.loads(args.delta) == {"q": "agui"}  # type: ignore[attr-defined]
+
+
+async def test_an_error_turned_message_is_a_message_and_a_subagent_error() -> None:
+    async def failing(ctx: InteractionContext) -> None:
+        ctx.reply("partial")
+        raise ValueError("oops")
+
+    failing_agent = MiniAgent(failing, alias="failing", errors_as_messages=True)
+
+    @miniagent
+    async def boss(ctx: InteractionContext) -> None:
+        ctx.reply(failing_agent.trigger())
+        ctx.reply("after")
+
+    transport = httpx.ASGITransport(app=create_agui_app(boss))
+    async with httpx.AsyncClient(transport=transport, base_url="http://agui") as client:
+        events = parse_sse_text((await client.post("/boss", json=run_input())).text)
+    assert texts_by_message(events) == [
+        "partial",
+        "[error in agent 'failing'] ValueError: oops",
+        "after",
+    ]
+    assert [e.message for e in of_type(events, EventType.SUBAGENT_ERROR)] == ["ValueError: oops"]
+    assert events[-1].type == EventType.RUN_FINISHED
