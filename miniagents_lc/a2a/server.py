@@ -371,7 +371,14 @@ def _card_endpoint(
     by_url: dict[str, Endpoint] = {}
 
     async def card_here(request: Request) -> Response:
-        here = str(request.base_url)
+        # The card is fetched at `<base>/.well-known/agent-card.json`; the endpoint is `<base>/`.
+        path = request.url.path
+        base = (
+            path[: -len(AGENT_CARD_WELL_KNOWN_PATH)]
+            if path.endswith(AGENT_CARD_WELL_KNOWN_PATH)
+            else ""
+        )
+        here = str(request.url.replace(path=base + "/", query=""))
         endpoint = by_url.get(here)
         if endpoint is None:
             if len(by_url) > 16:  # host headers are the client's: keep a few only
