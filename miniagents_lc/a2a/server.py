@@ -235,9 +235,12 @@ class _ReplyRelay:
             delta = data["delta"]
             if delta.get("type") == "text-delta" and delta["text"]:
                 self._messages[message_id].pending.append(delta["text"])
-        elif kind in ("message-finish", "error"):
+        elif kind == "message-finish":
             del self._open[where]
             self._messages[message_id].ended = True
+        elif kind == "error":
+            # No last chunk: the task's failure (or cancellation) is what ends this artifact.
+            del self._open[where]
 
     async def _send(self) -> None:
         # Both readers send; one at a time, so every artifact's chunks stay in order.
