@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -12,6 +11,7 @@ import pytest
 from a2a.types import CancelTaskRequest
 from a2a_agents import GATES, PRODUCED, STOPPED, Gate, team, words
 from a2a_support import TOKEN, SeveringRelay, sdk_client, served
+from langchain_core.messages import AIMessageChunk
 
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
 from miniagents_lc.a2a import A2AAgent, A2AAgentError
@@ -86,8 +86,7 @@ async def test_a_failed_task_ends_the_reply_after_its_partial_tokens(agents_url:
     remote = A2AAgent(f"{agents_url}/failing", alias="flaky")
     seen: list[str] = []
     with pytest.raises(A2AAgentError) as raised:
-        async for chunk in remote.astream("go"):
-            seen.append(chunk.text)
+        await _read_into(remote.astream("go"), seen)
     assert "".join(seen) == "partial text "
     assert (raised.value.alias, raised.value.state) == ("flaky", "failed")
     assert raised.value.message == "Boom: the tool broke"
@@ -103,14 +102,14 @@ async def test_a_consumer_that_stops_early_cancels_the_remote_task(agents_url: s
         break
     left = time.monotonic()
     await chunks.aclose()
-    await asyncio.wait_for(_opened(stopped), 2)
+    await stopped.passed()
     assert stopped.at is not None
     assert stopped.at - left < 0.1
 
 
-async def _opened(gate: Gate) -> None:
-    while not gate.is_open:
-        await asyncio.sleep(0.002)
+async def _read_into(chunks: AsyncIterator[AIMessageChunk], seen: list[str]) -> None:
+    async for chunk in chunks:
+        seen.append(chunk.text)
 
 
 async def test_a_task_cancelled_on_the_server_ends_the_reply_within_100_ms(
@@ -165,7 +164,7 @@ async def test_a_cut_stream_is_resubscribed_nothing_lost_or_repeated(
 
 async def test_a_wrong_token_is_an_error_naming_the_agent(guarded_url: str) -> None:
     remote = A2AAgent(guarded_url, alias="guarded", token="wrong")
-    with pytest.raises(A2AAgentError, match="'guarded'.*401"):
+    with pytest.raises(A2AAgentError, match=r"'guarded'.*401"):
         await remote.ainvoke("x")
     right = A2AAgent(guarded_url, alias="guarded", token=TOKEN)
     assert (await right.ainvoke("x y")).content == "x y done."
