@@ -29,9 +29,10 @@ def loopback_port() -> int:
 
 
 @contextlib.contextmanager
-def served(app: ASGIApp) -> Iterator[str]:
-    """`app` served by uvicorn on 127.0.0.1 (a port picked here), in a thread; its base URL."""
-    port = loopback_port()
+def served(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1 (on `port`, else one picked here), in a thread;
+    its base URL."""
+    port = port or loopback_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
