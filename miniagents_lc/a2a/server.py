@@ -107,10 +107,15 @@ def agent_card(agent: MiniAgent, url: str, *, token_required: bool = False) -> A
 class MiniAgentExecutor(AgentExecutor):
     """The `a2a-sdk` executor running `agent`: one run per task, its reply streamed as the
     task's artifacts (see the module's docstring); `cancel` cancels the agents of the run and
-    waits until they have stopped (their `finally` blocks have run)."""
+    waits until they have stopped (their `finally` blocks have run).
 
-    def __init__(self, agent: MiniAgent) -> None:
+    Text that keeps coming goes out in chunks at least `chunk_interval` seconds apart (each
+    with everything produced meanwhile); the first chunk of an artifact, and text after a
+    pause, go out at once."""
+
+    def __init__(self, agent: MiniAgent, *, chunk_interval: float = 0.005) -> None:
         self.agent = agent
+        self.chunk_interval = chunk_interval
         self._runs: dict[str, AgentRunStream] = {}
         self._cancelled: set[str] = set()
 
@@ -135,30 +140,28 @@ class MiniAgentExecutor(AgentExecutor):
             run = await astream_agent_events(self.agent, context.get_user_input(), None, **kwargs)
         self._runs[task_id] = run
         try:
-            await _ReplyRelay(run, updater, self.agent.alias).follow()
-        except Exception as error:
+            try:
+                await _ReplyRelay(run, updater, self.agent.alias, self.chunk_interval).follow()
+            except Exception as error:
+                if task_id not in self._cancelled:  # else `cancel` says how it ended
+                    text = f"{type(error).__name__}: {error}"
+                    await updater.failed(updater.new_agent_message([Part(text=text)]))
+                return
+            finally:
+                self._runs.pop(task_id, None)
+                await run.aclose()
             if task_id not in self._cancelled:
-                text = f"{type(error).__name__}: {error}"
-                await updater.failed(updater.new_agent_message([Part(text=text)]))
-            return
+                await updater.complete()
         finally:
-            self._runs.pop(task_id, None)
-            await run.aclose()
-        if task_id not in self._cancelled:
-            await updater.complete()
+            self._cancelled.discard(task_id)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
-        self._cancelled.add(task_id)
-        try:
-            run = self._runs.get(task_id)
-            if run is not None:
-                await run.aclose()
-            updater = TaskUpdater(event_queue, task_id, context.context_id or "")
-            await updater.cancel()
-        finally:
-            # A task is cancelled once; its id is not reused.
-            asyncio.get_running_loop().call_later(60, self._cancelled.discard, task_id)
+        run = self._runs.get(task_id)
+        if run is not None:
+            self._cancelled.add(task_id)  # `execute` forgets it as it returns
+            await run.aclose()
+        await TaskUpdater(event_queue, task_id, context.context_id or "").cancel()
 
 
 class _Artifact:
@@ -179,8 +182,12 @@ class _ReplyRelay:
     """Reads a run's events and its reply order, and sends what is new as task events each
     time it has caught up with the run."""
 
-    def __init__(self, run: AgentRunStream, updater: TaskUpdater, alias: str) -> None:
+    def __init__(
+        self, run: AgentRunStream, updater: TaskUpdater, alias: str, interval: float
+    ) -> None:
         self._run = run
+        self._interval = interval
+        self._next_send = 0.0
         self._updater = updater
         self._alias = alias
         self._messages: dict[str, _Artifact] = {}
@@ -194,12 +201,21 @@ class _ReplyRelay:
     async def follow(self) -> None:
         """Until the run has ended; raises the run's error after sending what came before."""
         order = asyncio.create_task(self._read_order(), name=f"a2a-order:{self._alias}")
+        loop = asyncio.get_running_loop()
         try:
             log = self._run.log
             async for event in self._run.events():
                 self._take(event)
-                if event["seq"] >= len(log):
-                    await self._send()
+                if event["seq"] < len(log):
+                    continue  # more is buffered: read it before sending
+                wait = self._next_send - loop.time()
+                if wait > 0 and not self._urgent():
+                    # A fast stream goes out in chunks `interval` apart: the SDK's cost is per
+                    # event, whatever its size.
+                    await asyncio.sleep(wait)
+                    if event["seq"] < len(log):
+                        continue
+                await self._send()
             await order
             await self._send()
         except BaseException:
@@ -207,6 +223,15 @@ class _ReplyRelay:
             await asyncio.wait([order])
             await self._send_quietly()
             raise
+
+    def _urgent(self) -> bool:
+        """Whether what is new opens an artifact or tells of a sub-agent (never held back)."""
+        if self._statuses:
+            return True
+        if self._placed < len(self._reply):
+            artifact = self._messages.get(self._reply[self._placed])
+            return artifact is not None and (bool(artifact.pending) or artifact.ended)
+        return False
 
     async def _read_order(self) -> None:
         async for message_id in self._run.reply_message_ids:
@@ -258,7 +283,11 @@ class _ReplyRelay:
             await updater.update_status(TaskState.TASK_STATE_WORKING, message)
         # Artifacts open in reply order: the next one waits until its message has started.
         reply = self._reply
-        while self._placed < len(reply) and reply[self._placed] in self._messages:
+        while self._placed < len(reply):
+            # Opened at its first text (or its end): no empty chunk, and no event to hold back.
+            next_one = self._messages.get(reply[self._placed])
+            if next_one is None or not (next_one.pending or next_one.ended):
+                break
             self._placed += 1
         for index in range(self._first_open, self._placed):
             artifact = self._messages[reply[index]]
@@ -297,6 +326,7 @@ class _ReplyRelay:
         artifact.started = True
         artifact.sent += len(text)
         artifact.closed = artifact.ended
+        self._next_send = asyncio.get_running_loop().time() + self._interval
 
     async def _send_quietly(self) -> None:
         try:
@@ -400,6 +430,7 @@ def create_a2a_app(
     url: str | None = None,
     token: str | None = None,
     card: AgentCard | None = None,
+    chunk_interval: float = 0.005,
 ) -> Starlette:
     """A Starlette app serving `agent` as an A2A agent (JSON-RPC binding): its card at
     `/.well-known/agent-card.json`, its JSON-RPC endpoint at `/`.
@@ -408,7 +439,7 @@ def create_a2a_app(
     fetched at, which suits an app mounted anywhere behind no proxy). `token`: require
     `Authorization: Bearer <token>` on every call (the card stays public and declares the
     scheme). `card`: an `AgentCard` to serve instead of the one made from the agent
-    (`agent_card(agent, url)`).
+    (`agent_card(agent, url)`). `chunk_interval`: see `MiniAgentExecutor`.
     """
     if not isinstance(agent, MiniAgent):
         raise TypeError(f"create_a2a_app serves a MiniAgent; got {agent!r}.")
@@ -416,7 +447,7 @@ def create_a2a_app(
         raise ValueError("token='' would let anyone in: give a non-empty token, or None.")
     base_card = card or agent_card(agent, url or "http://localhost/", token_required=bool(token))
     handler = _Handler(
-        agent_executor=MiniAgentExecutor(agent),
+        agent_executor=MiniAgentExecutor(agent, chunk_interval=chunk_interval),
         task_store=InMemoryTaskStore(),
         agent_card=base_card,
     )

@@ -107,7 +107,10 @@ async def test_send_message_blocks_until_the_task_is_done_with_its_artifacts(
         client._config.streaming = False  # SendMessage, not SendStreamingMessage
         [response] = [r async for r in client.send_message(user_message("a b"))]
         assert response.task.status.state == TaskState.TASK_STATE_COMPLETED
-        assert [a.parts[-1].text for a in response.task.artifacts][-1] == "done."
+        answer = response.task.artifacts
+        assert ["".join(part.text for part in artifact.parts) for artifact in answer] == [
+            "a b done."
+        ]
         task = await client.get_task(GetTaskRequest(id=response.task.id))
     texts = ["".join(part.text for part in artifact.parts) for artifact in task.artifacts]
     assert texts == ["a b done."]
