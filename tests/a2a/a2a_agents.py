@@ -108,3 +108,12 @@ async def failing(ctx: InteractionContext) -> None:
         raise Boom("the tool broke")
 
     ctx.reply(Message.promise(produce()))
+
+
+@miniagent
+async def traced(ctx: InteractionContext) -> None:
+    """Replies with the id of the trace it runs in (`none` outside one)."""
+    from opentelemetry import trace
+
+    trace_id = trace.get_current_span().get_span_context().trace_id
+    ctx.reply(f"{trace_id:032x}" if trace_id else "none")

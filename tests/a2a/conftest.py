@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from a2a_agents import failing, gated, team, words
+from a2a_agents import failing, gated, team, traced, words
 from a2a_support import TOKEN, served
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -19,7 +19,7 @@ def agents_url() -> Iterator[str]:
     app = Starlette(
         routes=[
             Mount(f"/{agent.alias}", create_a2a_app(agent))
-            for agent in (words, gated, team, failing)
+            for agent in (words, gated, team, failing, traced)
         ]
     )
     with served(app) as url:

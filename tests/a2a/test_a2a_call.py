@@ -11,10 +11,14 @@ import pytest
 from a2a.types import CancelTaskRequest
 from a2a_agents import GATES, PRODUCED, STOPPED, Gate, team, words
 from a2a_support import TOKEN, SeveringRelay, sdk_client, served
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
 from miniagents_lc.a2a import A2AAgent, A2AAgentError
+from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.langchain import tool_agent
 from miniagents_lc.remote import create_app
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -174,3 +178,27 @@ async def test_create_app_serves_each_agent_over_a2a_too() -> None:
     with served(create_app([words])) as url:
         remote = await A2AAgent.afrom_url(f"{url}/a2a/words")
         assert (await remote.ainvoke("a")).content == "a done."
+
+
+async def test_in_a_tool_loop_it_answers_as_the_local_agent_does(agents_url: str) -> None:
+    def script() -> ScriptedToolModel:
+        call = ToolCall(name="words", args={"request": "hi"}, id="1")
+        return ScriptedToolModel(
+            turns=[AIMessage(content="", tool_calls=[call]), AIMessage(content="That was it.")]
+        )
+
+    remote = A2AAgent(f"{agents_url}/words", alias="words")
+    answer = await tool_agent(script(), [remote]).ainvoke("go")
+    assert answer.content == (await tool_agent(script(), [words]).ainvoke("go")).content
+    assert "hi done." in answer.content
+
+
+async def test_the_callers_trace_context_reaches_the_remote_agents(agents_url: str) -> None:
+    trace_id = 0x4BF92F3577B34DA6A3CE929D0E0E4736
+    caller = SpanContext(
+        trace_id=trace_id, span_id=0x00F067AA0BA902B7, is_remote=False, trace_flags=TraceFlags(1)
+    )
+    remote = A2AAgent(f"{agents_url}/traced", alias="traced")
+    with trace.use_span(NonRecordingSpan(caller)):
+        assert (await remote.ainvoke("x")).content == f"{trace_id:032x}"
+    assert (await remote.ainvoke("x")).content == "none"
