@@ -228,7 +228,7 @@ def main() -> None:
     ratio = results["sdk-a2a-agent"]["wall_s"] / results["sdk-bare"]["wall_s"]
     print(f"A2A tokens/s vs RemoteAgent: {share:.0%} (target >= 30%)")
     print(f"A2A first token vs RemoteAgent: {extra:+.2f} ms (target <= +2 ms)")
-    print(f"A2AAgent vs a2a-sdk's bare client on the sdk-only server: {ratio:.2f}x (target <= 1.1x)")
+    print(f"A2AAgent vs a2a-sdk's bare client, sdk-only server: {ratio:.2f}x (target <= 1.1x)")
 
 
 if __name__ == "__main__":

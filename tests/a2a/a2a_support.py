@@ -15,7 +15,10 @@ import httpx
 import uvicorn
 from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse
+from a2a_agents import Gate
 from starlette.types import ASGIApp
+
+from miniagents_lc import MiniAgent
 
 TOKEN = "a2a-test-token"
 """The bearer token of the token-protected test server."""
@@ -119,3 +122,17 @@ def artifact_texts(responses: list[StreamResponse]) -> dict[str, str]:
             previous = texts.get(update.artifact.artifact_id, "") if update.append else ""
             texts[update.artifact.artifact_id] = previous + chunk
     return texts
+
+
+async def seconds_to_stop(remote: MiniAgent, text: str, first: str, stopped: Gate) -> float:
+    """Stream `remote`'s reply to `text`, leave after its first chunk (which must be `first`),
+    and wait for the remote side to open `stopped`: how long it took after leaving."""
+    chunks = remote.astream(text)
+    async for chunk in chunks:
+        assert chunk.text == first
+        break
+    left = time.monotonic()
+    await chunks.aclose()
+    await stopped.passed()
+    assert stopped.at is not None
+    return stopped.at - left

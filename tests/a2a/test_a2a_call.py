@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from a2a.types import CancelTaskRequest
 from a2a_agents import GATES, PRODUCED, STOPPED, Gate, team, words
-from a2a_support import TOKEN, SeveringRelay, sdk_client, served
+from a2a_support import TOKEN, SeveringRelay, sdk_client, seconds_to_stop, served
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
@@ -100,15 +100,7 @@ async def test_a_consumer_that_stops_early_cancels_the_remote_task(agents_url: s
     key = uuid.uuid4().hex
     stopped = STOPPED[key] = Gate()
     remote = A2AAgent(f"{agents_url}/gated", alias="gated")
-    chunks = remote.astream(key)
-    async for chunk in chunks:
-        assert chunk.text == "first "
-        break
-    left = time.monotonic()
-    await chunks.aclose()
-    await stopped.passed()
-    assert stopped.at is not None
-    assert stopped.at - left < 0.1
+    assert await seconds_to_stop(remote, key, "first ", stopped) < 0.1
 
 
 async def _read_into(chunks: AsyncIterator[AIMessageChunk], seen: list[str]) -> None:
