@@ -62,6 +62,8 @@ class SeveringRelay:
         self._listener: asyncio.Server | None = None
         self.url = ""
         self.accepted = 0
+        self.reconnected = asyncio.Event()
+        """Set once a second connection has come in."""
 
     async def __aenter__(self) -> SeveringRelay:
         self._listener = await asyncio.start_server(self._relay, "127.0.0.1", 0)
@@ -81,6 +83,8 @@ class SeveringRelay:
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
+        if self.accepted >= 2:
+            self.reconnected.set()
         target_reader, target_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
         self._sockets += [writer, target_writer]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -138,24 +139,37 @@ async def _tasks(client: object) -> AsyncIterator[object]:
             yield task
 
 
+@pytest.mark.parametrize("ends_while_down", [True, False], ids=["ends-while-down", "goes-on"])
 async def test_a_cut_stream_is_resubscribed_nothing_lost_or_repeated(
-    agents_url: str, caplog: pytest.LogCaptureFixture
+    agents_url: str, caplog: pytest.LogCaptureFixture, ends_while_down: bool
 ) -> None:
     key = uuid.uuid4().hex
     gate = GATES[key] = Gate()
     caplog.set_level(logging.INFO, logger="miniagents_lc.a2a")
     async with SeveringRelay(agents_url) as relay:
+
+        async def open_once_resubscribed() -> None:
+            await relay.reconnected.wait()
+            gate.open()
+
         remote = A2AAgent(f"{relay.url}/gated", alias="gated")
         seen = []
+        opener: asyncio.Task[None] | None = None
         async for chunk in remote.astream(key):
             seen.append(chunk.text)
             if chunk.text == "first ":
                 relay.sever()
-                gate.open()  # "last" is streamed while nobody listens
+                if ends_while_down:
+                    gate.open()  # "last", and the task's end, while nobody listens
+                else:
+                    opener = asyncio.create_task(open_once_resubscribed())
+        if opener is not None:
+            await opener
     assert "".join(seen) == "first last"
     assert relay.accepted >= 2
     assert "resubscribing" in caplog.text
-    assert "streamed 4 characters while the stream was down" in caplog.text
+    if ends_while_down:
+        assert "streamed 4 characters while the stream was down" in caplog.text
 
 
 async def test_a_wrong_token_is_an_error_naming_the_agent(guarded_url: str) -> None:
