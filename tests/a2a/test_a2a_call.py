@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from a2a.types import CancelTaskRequest
 from a2a_agents import GATES, PRODUCED, STOPPED, Gate, team, words
-from a2a_support import TOKEN, SeveringRelay, sdk_client, seconds_to_stop, served
+from a2a_support import STOP_WITHIN, TOKEN, SeveringRelay, sdk_client, seconds_to_stop, served
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolCall
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
@@ -101,7 +101,7 @@ async def test_a_consumer_that_stops_early_cancels_the_remote_task(agents_url: s
     key = uuid.uuid4().hex
     stopped = STOPPED[key] = Gate()
     remote = A2AAgent(f"{agents_url}/gated", alias="gated")
-    assert await seconds_to_stop(remote, key, "first ", stopped) < 0.1
+    assert await seconds_to_stop(remote, key, "first ", stopped) < STOP_WITHIN
 
 
 async def _read_into(chunks: AsyncIterator[AIMessageChunk], seen: list[str]) -> None:
@@ -122,11 +122,13 @@ async def test_a_task_cancelled_on_the_server_ends_the_reply_within_100_ms(
         assert await anext(tokens) == "first "
         async with sdk_client(f"{agents_url}/gated") as client:
             task_ids = [t.id async for t in _tasks(client)]
+            cancelled = time.monotonic()
             await client.cancel_task(CancelTaskRequest(id=task_ids[-1]))
-        cancelled = time.monotonic()
         with pytest.raises(A2AAgentError) as raised:
             await anext(tokens)
-        assert time.monotonic() - cancelled < 0.1
+        ended = time.monotonic() - cancelled
+        print(f"\nthe reply ended {ended * 1000:.1f} ms after CancelTask was sent")
+        assert ended < STOP_WITHIN
     assert raised.value.state == "canceled"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from a2a_agents import words
 from a2a_support import (
+    STOP_WITHIN,
     artifact_texts,
     loopback_port,
     sdk_client,
@@ -75,7 +76,7 @@ async def test_an_sdk_only_agent_is_cancelled_when_the_consumer_stops(forecast_u
     question = "slow, then stop"
     stopped = SDK_STOPPED[question] = Gate()
     forecast = A2AAgent(forecast_url, alias="forecast")
-    assert await seconds_to_stop(forecast, question, "Forecast: ", stopped) < 0.1
+    assert await seconds_to_stop(forecast, question, "Forecast: ", stopped) < STOP_WITHIN
 
 
 def _fast_team() -> object:

@@ -18,7 +18,7 @@ from a2a.types import (
     TaskState,
 )
 from a2a_agents import GATES, STOPPED, Gate, team, words
-from a2a_support import TOKEN, artifact_texts, sdk_client, user_message
+from a2a_support import STOP_WITHIN, TOKEN, artifact_texts, sdk_client, user_message
 from google.protobuf.json_format import MessageToDict
 
 from miniagents_lc.a2a import create_a2a_app
@@ -132,7 +132,8 @@ async def test_cancel_task_stops_the_agent_whose_finally_runs_within_100_ms(
         asked = time.monotonic()
         task = await client.cancel_task(CancelTaskRequest(id=task_id))
         assert stopped.at is not None
-        assert stopped.at - asked < 0.1
+        print(f"\nthe agent stopped {(stopped.at - asked) * 1000:.1f} ms after CancelTask")
+        assert stopped.at - asked < STOP_WITHIN
         assert task.status.state == TaskState.TASK_STATE_CANCELED
         stored = await client.get_task(GetTaskRequest(id=task_id))
     assert stored.status.state == TaskState.TASK_STATE_CANCELED
