@@ -1,8 +1,8 @@
 """Imports point one way: down the layer list, never up.
 
 `promising` (standard library only, like `per_loop`) ← `messages` ← `agents` ← `protocol` ←
-`view`, `langchain` ← `demo`, with the kit core (`testing`), remote serving (`remote`) and the
-top-level package on top.
+`view`, `langchain` ← `demo`, with the kit core (`testing`), remote serving (`remote`, which mounts
+`a2a`) and the top-level package on top.
 Every import counts, wherever it is written: at module level, inside a function (a lazy import
 is still a dependency) and under `TYPE_CHECKING` (a type named from a layer above ties the
 lower layer to it just the same). Relative imports are resolved against their package.
@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "remote": 6,
     "agui": 6,
     "otel": 6,
+    "a2a": 6,
     "testing": 6,
 }
 TOP = 7

@@ -117,8 +117,19 @@ class AgentCallStream:
         return self._message_ids()
 
     async def _message_ids(self) -> AsyncIterator[tuple[str, Namespace]]:
-        async for record in self._message_records():
+        async for record in self.message_records():
             yield record.message_id, list(record.namespace)
+
+    def reply_message_ids(self) -> AsyncIterator[str]:
+        """The ids of the call's reply messages in reply order (sub-agents' messages included,
+        as `messages` hands them out), each as soon as the message is placed in the reply: the
+        `id` of its `message-start` event, whose events then carry its text. Cheaper than
+        `messages` for a transport that reads the text from the events themselves."""
+        return self._reply_message_ids()
+
+    async def _reply_message_ids(self) -> AsyncIterator[str]:
+        async for record in self.message_records():
+            yield record.message_id
 
     @property
     def lifecycle(self) -> AsyncIterator[LifecyclePayload]:

@@ -322,6 +322,13 @@ def create_app(
         routes += [*agui_routes(server.agents, token=token, prefix="/agui"), *ui_routes()]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.miniagents = server
+    try:  # each agent also speaks A2A at /a2a/{name} when the `a2a` extra is installed
+        from miniagents_lc.a2a import create_a2a_app
+    except ImportError:
+        pass
+    else:
+        for name, agent in server.agents.items():
+            app.mount(f"/a2a/{name}", create_a2a_app(agent, token=token))
     return app
 
 

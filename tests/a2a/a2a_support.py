@@ -1,0 +1,147 @@
+"""Real parts for the A2A tests: uvicorn on a loopback port of the test's choosing (in a thread
+with its own loop), a TCP relay that can sever its connections, and the a2a-sdk client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import uvicorn
+from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
+from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse
+from a2a_agents import Gate
+from starlette.types import ASGIApp
+
+from miniagents_lc import MiniAgent
+
+STOP_WITHIN = 0.1
+"""The issue's bound: once one side cancels, the other stops within this many seconds
+(measured at 5-30 ms on a quiet machine; each test prints its figure)."""
+
+TOKEN = "a2a-test-token"
+"""The bearer token of the token-protected test server."""
+
+
+def loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def served(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1 (on `port`, else one picked here), in a thread;
+    its base URL."""
+    port = port or loopback_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name=f"a2a-uvicorn:{port}", daemon=True)
+    thread.start()
+    give_up = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > give_up:
+            raise RuntimeError(f"uvicorn could not serve on 127.0.0.1:{port}")
+        time.sleep(0.005)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+class SeveringRelay:
+    """Forwards loopback TCP connections to `target`; `sever()` aborts all open ones."""
+
+    def __init__(self, target: str) -> None:
+        self._target_port = int(target.rsplit(":", 1)[1])
+        self._sockets: list[asyncio.StreamWriter] = []
+        self._listener: asyncio.Server | None = None
+        self.url = ""
+        self.accepted = 0
+        self.reconnected = asyncio.Event()
+        """Set once a second connection has come in."""
+
+    async def __aenter__(self) -> SeveringRelay:
+        self._listener = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._listener.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.sever()
+        assert self._listener is not None
+        self._listener.close()
+        await self._listener.wait_closed()
+
+    def sever(self) -> None:
+        sockets, self._sockets = self._sockets, []
+        for writer in sockets:
+            writer.transport.abort()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        if self.accepted >= 2:
+            self.reconnected.set()
+        target_reader, target_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        self._sockets += [writer, target_writer]
+
+        async def forward(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while chunk := await source.read(1 << 16):
+                    sink.write(chunk)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(forward(reader, target_writer), forward(target_reader, writer))
+
+
+@contextlib.asynccontextmanager
+async def sdk_client(base_url: str, token: str | None = None) -> AsyncIterator[Client]:
+    """a2a-sdk's own client for the agent at `base_url`, from its card."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(headers=headers, timeout=10.0) as http:
+        card = await A2ACardResolver(http, base_url).get_agent_card()
+        yield ClientFactory(ClientConfig(httpx_client=http)).create(card)
+
+
+def user_message(text: str) -> SendMessageRequest:
+    return SendMessageRequest(
+        message=Message(role=Role.ROLE_USER, message_id=uuid.uuid4().hex, parts=[Part(text=text)])
+    )
+
+
+def artifact_texts(responses: list[StreamResponse]) -> dict[str, str]:
+    """Each artifact's text assembled from its chunks, in order of first appearance."""
+    texts: dict[str, str] = {}
+    for response in responses:
+        if response.HasField("artifact_update"):
+            update = response.artifact_update
+            chunk = "".join(part.text for part in update.artifact.parts)
+            previous = texts.get(update.artifact.artifact_id, "") if update.append else ""
+            texts[update.artifact.artifact_id] = previous + chunk
+    return texts
+
+
+async def seconds_to_stop(remote: MiniAgent, text: str, first: str, stopped: Gate) -> float:
+    """Stream `remote`'s reply to `text`, leave after its first chunk (which must be `first`),
+    and wait for the remote side to open `stopped`: how long it took after leaving."""
+    chunks = remote.astream(text)
+    async for chunk in chunks:
+        assert chunk.text == first
+        break
+    left = time.monotonic()
+    await chunks.aclose()
+    await stopped.passed()
+    assert stopped.at is not None
+    print(f"\nthe remote side stopped {(stopped.at - left) * 1000:.1f} ms after the consumer left")
+    return stopped.at - left

@@ -1,0 +1,23 @@
+"""examples/a2a_agents.py runs offline on loopback and shows what it says."""
+
+from __future__ import annotations
+
+from tests.example_runs import timed_events
+
+
+def test_the_example_mixes_an_sdk_only_agent_with_a_local_one() -> None:
+    events = [event for _, event in timed_events("a2a_agents.py")]
+    start = events.index("team, streamed through LangChain's astream():")
+    assert events[start + 1 : start + 4] == [
+        "  'Tokens in the stream\\n'",
+        "  'each agent writes as it thinks\\n'",
+        "  'the reader keeps up'",
+    ]
+    served = events[events.index("the team served over A2A, read by a2a-sdk's client:") :]
+    assert "  status TASK_STATE_WORKING poet started" in served
+    haiku = [event for event in served if event.startswith("  artifact") and "last=True" in event]
+    assert [event.rsplit(": ", 1)[1] for event in haiku] == [
+        "'the reader keeps up'",
+        "'Short, and it streams. '",
+    ]
+    assert served[-1] == "  status TASK_STATE_COMPLETED"
