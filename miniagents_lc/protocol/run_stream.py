@@ -120,6 +120,7 @@ class AgentCallStream:
         async for record in self.message_records():
             yield record.message_id, list(record.namespace)
 
+    @property
     def reply_message_ids(self) -> AsyncIterator[str]:
         """The ids of the call's reply messages in reply order (sub-agents' messages included,
         as `messages` hands them out), each as soon as the message is placed in the reply: the
