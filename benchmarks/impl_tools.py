@@ -40,6 +40,10 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.tools import BaseTool, StructuredTool
 
+# Loaded up front, as `import miniagents_lc` did before its names loaded on first use: the
+# measurements time runs, not the one-off import an agent's first run makes of these layers.
+import miniagents_lc.protocol
+import miniagents_lc.view.usage  # noqa: F401
 from miniagents_lc import (
     AssistantMessage,
     InteractionContext,

@@ -1,9 +1,11 @@
-"""Runs an example program and reads its timestamped lines, for the examples' tests."""
+"""Runs an example program and reads its timestamped lines, for the examples' tests; and a
+loopback address nothing listens on, for the tests of programs that cannot reach their API."""
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +42,11 @@ def index_of(events: list[tuple[float, str]], prefix: str) -> int:
     matches = [i for i, (_, event) in enumerate(events) if event.startswith(prefix)]
     assert len(matches) == 1, f"expected one line starting with {prefix!r}, got {len(matches)}"
     return matches[0]
+
+
+def refused_url() -> str:
+    """A base URL (no path) on a loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -4,7 +4,6 @@ what to do, as the demo says it, not a traceback (the key never shown)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,18 +11,10 @@ from pathlib import Path
 import pytest
 
 from miniagents_lc.demo.cli import ANTHROPIC, OPENAI, Provider, describe_failure
+from tests.example_runs import refused_url
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-example-secret"
-
-
-@pytest.fixture
-def refused_url() -> str:
-    """A base URL on a loopback port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 EXAMPLES = {"openai_agents.py": (OPENAI, "/v1"), "anthropic_agents.py": (ANTHROPIC, "")}
@@ -44,13 +35,11 @@ def _run(example: str, *args: str, **env: str) -> subprocess.CompletedProcess[st
 
 @pytest.mark.enable_socket
 @pytest.mark.parametrize("example", list(EXAMPLES))
-def test_an_unreachable_api_is_one_line_naming_what_to_check(
-    example: str, refused_url: str
-) -> None:
+def test_an_unreachable_api_is_one_line_naming_what_to_check(example: str) -> None:
     provider, path = EXAMPLES[example]
     result = _run(
         example,
-        **{provider.key_variable: KEY, provider.base_url_variable: refused_url + path},
+        **{provider.key_variable: KEY, provider.base_url_variable: refused_url() + path},
     )
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]

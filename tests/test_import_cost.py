@@ -75,41 +75,43 @@ def test_every_re_exported_name_and_subpackage_still_resolves_on_first_use() -> 
     assert missing.strip() == "[]"
 
 
-_RUN_FIRST = {
-    "a v3 event stream": """
+_ECHO = """
+import asyncio, json
+from miniagents_lc import miniagent
+
+@miniagent
+async def echo(ctx):
+    ctx.reply("echo")
+"""
+
+#: Per feature: a `main()` that uses it on an agent's first run, and what `main()` returns.
+_FIRST_RUN: dict[str, tuple[str, list[str]]] = {
+    "a v3 event stream": (
+        """
         async def main():
             async with await echo.astream_events("hi", version="v3") as run:
                 return sorted({event["method"] async for event in run})
-    """,
-    "usage by agent": """
+        """,
+        ["lifecycle", "messages"],
+    ),
+    "usage by agent": (
+        """
         async def main():
             message = await echo.ainvoke("hi", {"configurable": {"usage_by_agent": True}})
             return [entry["agent"] for entry in message.response_metadata["usage_by_agent"]]
-    """,
+        """,
+        ["echo"],
+    ),
 }
 
-_EXPECTED = {"a v3 event stream": ["lifecycle", "messages"], "usage by agent": ["echo"]}
 
-
-@pytest.mark.parametrize("feature", list(_RUN_FIRST))
+@pytest.mark.parametrize("feature", list(_FIRST_RUN))
 def test_what_the_layers_above_add_to_agents_works_without_importing_them(feature: str) -> None:
     """The protocol layer and the usage view fill the agents' slots on an agent's first run,
     with no import of theirs in the program."""
-    out = _fresh(
-        textwrap.dedent(
-            """
-        import asyncio, json
-        from miniagents_lc import miniagent
-
-        @miniagent
-        async def echo(ctx):
-            ctx.reply("echo")
-        """
-        )
-        + textwrap.dedent(_RUN_FIRST[feature])
-        + "\nprint(json.dumps(asyncio.run(main())))\n"
-    )
-    assert json.loads(out) == _EXPECTED[feature]
+    main, expected = _FIRST_RUN[feature]
+    out = _fresh(_ECHO + textwrap.dedent(main) + "\nprint(json.dumps(asyncio.run(main())))\n")
+    assert json.loads(out) == expected
 
 
 def test_the_import_time_benchmark_prints_both_imports_side_by_side() -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ import pytest
 
 from miniagents_lc.demo.scripted_model import split_into_tokens
 from miniagents_lc.demo.team import DEFAULT_QUESTION, RESEARCHER
+from tests.example_runs import refused_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,12 +174,9 @@ def test_demo_events_print_every_run_under_its_parent() -> None:
 
 
 @pytest.fixture
-def refused_url() -> str:
+def refused_openai_url() -> str:
     """An OpenAI base URL on a loopback port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+    return f"{refused_url()}/v1"
 
 
 class _Unauthorized(http.server.BaseHTTPRequestHandler):
@@ -221,7 +218,7 @@ def unauthorized_url() -> Iterator[str]:
 @pytest.mark.parametrize(
     ("server", "error", "advice"),
     [
-        ("refused_url", "APIConnectionError", "network"),
+        ("refused_openai_url", "APIConnectionError", "network"),
         ("unauthorized_url", "AuthenticationError", "OPENAI_API_KEY"),
     ],
     ids=["connection-refused", "unauthorized"],
@@ -314,9 +311,13 @@ def test_demo_without_an_api_key_names_the_variable() -> None:
 
 
 @pytest.mark.enable_socket
-def test_traceback_flag_prints_the_whole_traceback(refused_url: str) -> None:
+def test_traceback_flag_prints_the_whole_traceback(refused_openai_url: str) -> None:
     result = _run(
-        "--openai", "gpt-4o-mini", "--traceback", OPENAI_API_KEY="sk-x", OPENAI_BASE_URL=refused_url
+        "--openai",
+        "gpt-4o-mini",
+        "--traceback",
+        OPENAI_API_KEY="sk-x",
+        OPENAI_BASE_URL=refused_openai_url,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Traceback (most recent call last):")

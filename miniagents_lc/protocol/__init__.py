@@ -7,7 +7,8 @@ namespace per agent call, and projections (`messages`, `lifecycle`, `output`, `s
 events for any transport to serve.
 
 Importing this package installs it as the agents' v3 event streams
-(`miniagents_lc.agents.event_streams`): the agents never import this layer above them.
+(`miniagents_lc.agents.event_streams`): the agents import this layer above them only inside a
+function, on an agent's first run (or first v3 stream), never at module level.
 """
 
 from typing import Any
