@@ -38,7 +38,9 @@ from typing import Annotated, Any
 from langchain_core.messages import AnyMessage
 from typing_extensions import TypedDict
 
-TOKEN = "tok "
+# The same token generator and `RemoteAgent` reader as the remote benchmark's.
+from benchmarks.remote import TOKEN, produce, read_remote_agent
+
 FAN_OUT = 4
 FIRST_DELAY = 0.2
 LEAF_TOKENS = 20
@@ -57,14 +59,6 @@ class State(TypedDict):
     """The LangGraph anchor's state: the conversation, each leaf adding its reply."""
 
     messages: Annotated[list[AnyMessage], operator.add]
-
-
-async def produce(count: int) -> AsyncIterator[str]:
-    """The token generator both ways serve: as fast as it can, a loop turn every 100 tokens."""
-    for index in range(count):
-        yield TOKEN
-        if index % 100 == 99:
-            await asyncio.sleep(0)
 
 
 async def leaf_tokens(leaf: str) -> AsyncIterator[str]:
@@ -192,16 +186,6 @@ async def read_agui(client: Any, adapter: Any, base_url: str, n: int, first: lis
                 if not chars:
                     first.append(time.perf_counter())
                 chars += len(event.delta)
-    return chars
-
-
-async def read_remote_agent(agent: Any, n: int, first: list[float]) -> int:
-    chars = 0
-    async for message in agent.trigger(None, n=n):
-        async for token in message:
-            if not chars:
-                first.append(time.perf_counter())
-            chars += len(token)
     return chars
 
 
