@@ -25,7 +25,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from ag_ui.core import (
@@ -222,42 +222,43 @@ class _Mapper:
 
 
 class _MessageFeed:
-    """The events of one message, as the raw reader finds them."""
+    """The events of one message, as the raw reader finds them: kept until the message's turn
+    comes, then handed straight to its sender as they come."""
 
-    __slots__ = ("done", "events", "waiter")
+    __slots__ = ("done", "events", "listener", "waiter")
 
     def __init__(self) -> None:
         self.events: list[Mapping[str, Any]] = []
         self.done = False
+        self.listener: Callable[[list[Mapping[str, Any]]], None] | None = None
         self.waiter: asyncio.Future[None] | None = None
 
     def push(self, data: Mapping[str, Any]) -> None:
-        self.events.append(data)
-        self._wake()
+        if self.listener is not None:
+            self.listener([data])
+        else:
+            self.events.append(data)
 
     def end(self) -> None:
         self.done = True
-        self._wake()
-
-    def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def read(self) -> AsyncIterator[list[Mapping[str, Any]]]:
-        """The events of the message in batches (all those there are at once), waiting for
-        more until it has ended."""
-        index = 0
-        while True:
-            if index < len(self.events):
-                batch = self.events[index:]
-                index += len(batch)
-                yield batch
-                continue
-            if self.done:
-                return
-            self.waiter = asyncio.get_running_loop().create_future()
+    async def follow(self, listener: Callable[[list[Mapping[str, Any]]], None]) -> None:
+        """Give `listener` the events so far, then each as it comes (synchronously, in the
+        raw reader's turn: no task switch between the event and its AG-UI events), until the
+        message has ended."""
+        kept, self.events = self.events, []
+        listener(kept)
+        if self.done:
+            return
+        self.listener = listener
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
             await self.waiter
+        finally:
+            self.listener = None
 
 
 class _MessageSender:
@@ -283,16 +284,7 @@ class _MessageSender:
 
     async def send(self) -> None:
         """Emit the message as it streams: its start, its content, its end."""
-        async for batch in self._mapper.feed(self._id).read():
-            # Text produced while the message waited for its turn goes out as one delta.
-            texts: list[str] = []
-            for data in batch:
-                if _text_of(data) is not None:
-                    texts.append(_text_of(data) or "")
-                    continue
-                self._send_text(texts)
-                self._on(data)
-            self._send_text(texts)
+        await self._mapper.feed(self._id).follow(self._take)
         self._mapper.forget(self._id)
         if not self._started:  # pragma: no cover - the reply names only started messages
             self._start("assistant")
@@ -313,6 +305,18 @@ class _MessageSender:
             )
         )
         self._mapper.message_sent(self._namespace, self._id)
+
+    def _take(self, batch: list[Mapping[str, Any]]) -> None:
+        # Text produced while the message waited for its turn goes out as one delta.
+        texts: list[str] = []
+        for data in batch:
+            text = _text_of(data)
+            if text is not None:
+                texts.append(text)
+                continue
+            self._send_text(texts)
+            self._on(data)
+        self._send_text(texts)
 
     def _send_text(self, texts: list[str]) -> None:
         text = "".join(texts)

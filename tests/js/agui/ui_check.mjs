@@ -27,7 +27,8 @@ try {
   await page.click("#ask");
   // Mid-run: the tree has grown and several calls' texts are streaming.
   await page.waitForFunction(
-    () => [...document.querySelectorAll("li.call .part")].filter((p) => p.textContent).length >= 5,
+    () => [...document.querySelectorAll("li.call .part")]
+      .filter((p) => p.textContent.length >= 40).length >= 3,
     null, { timeout: 30000 });
   if (shots) await page.screenshot({ path: `${shots}-running.png` });
   await page.waitForFunction(() => document.getElementById("run-status").textContent !== "running"
