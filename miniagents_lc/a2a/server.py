@@ -4,7 +4,7 @@ The SDK does the protocol (JSON-RPC routes, the request handler, the task store,
 queues, the agent card route); this module is only the `AgentExecutor` that runs the agent and
 turns its reply into task events:
 
-- a task per `SendMessage` / `SendStreamingMessage`, `working` at once, then `completed`,
+- a task per `SendMessage` / `SendStreamingMessage`, created `working`, then `completed`,
   `failed` (its status message says why) or `canceled`;
 - one artifact per message of the reply, in reply order, its text appended chunk by chunk
   (`TaskArtifactUpdateEvent`: the first chunk with `append=false`, the others `append=true`,
@@ -122,18 +122,20 @@ class MiniAgentExecutor(AgentExecutor):
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
         context_id = context.context_id or ""
+        updater = TaskUpdater(event_queue, task_id, context_id)
         if context.current_task is None:
+            # Created working (the run starts now): one event less before the first token.
             message = context.message
             await event_queue.enqueue_event(
                 Task(
                     id=task_id,
                     context_id=context_id,
-                    status=TaskStatus(state=TaskState.TASK_STATE_SUBMITTED),
+                    status=TaskStatus(state=TaskState.TASK_STATE_WORKING),
                     history=[message] if message is not None else [],
                 )
             )
-        updater = TaskUpdater(event_queue, task_id, context_id)
-        await updater.start_work()
+        else:
+            await updater.start_work()
         kwargs = context.metadata.get("kwargs") or {}
         headers = context.call_context.state.get("headers") or {}
         with attached_trace(headers):

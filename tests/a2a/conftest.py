@@ -13,7 +13,7 @@ from starlette.routing import Mount
 from miniagents_lc.a2a import create_a2a_app
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def agents_url() -> Iterator[str]:
     """One server, an A2A agent per test agent at `/{alias}`."""
     app = Starlette(
@@ -26,7 +26,7 @@ def agents_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def guarded_url() -> Iterator[str]:
     """`words` served with a bearer token required."""
     with served(create_a2a_app(words, token=TOKEN)) as url:

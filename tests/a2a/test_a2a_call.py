@@ -44,6 +44,11 @@ async def test_without_an_alias_in_async_code_the_constructor_says_what_to_do(
         A2AAgent(f"{agents_url}/words")
 
 
+async def test_outside_an_event_loop_the_constructor_reads_the_card(agents_url: str) -> None:
+    remote = await asyncio.to_thread(A2AAgent, f"{agents_url}/words")
+    assert (remote.alias, remote.description) == ("words", words.description)
+
+
 async def test_the_reply_streams_the_same_text_as_the_local_agent(agents_url: str) -> None:
     remote = A2AAgent(f"{agents_url}/team", alias="team")
     local_text = "".join([chunk.text async for chunk in team.astream("go")])

@@ -1,0 +1,23 @@
+"""`reply_message_ids`: the reply's message ids in reply order, as `messages` hands them out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.protocol.trees import SHAPES, TreeShape, build_tree
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+async def test_reply_message_ids_follow_the_messages_projection(shape: TreeShape) -> None:
+    agent = build_tree(shape)
+    async with await agent.astream_events("go", version="v3") as run:
+        ids = [message_id async for message_id in run.reply_message_ids]
+        streams = [stream async for stream in run.messages]
+        started = [
+            event["params"]["data"]["id"]
+            async for event in run.events(channels=["messages"])
+            if event["params"]["data"]["event"] == "message-start"
+        ]
+    assert ids == [stream.message_id for stream in streams]
+    assert ids
+    assert set(ids) <= set(started)
