@@ -15,7 +15,7 @@ import argparse
 
 import uvicorn
 
-from miniagents_lc.demo.cli import scripted_model_agent
+from miniagents_lc.demo.session import scripted_model_agent
 from miniagents_lc.demo.team import build_team
 from miniagents_lc.remote import create_app
 

@@ -15,7 +15,7 @@ try:
 except ImportError as error:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
         f"miniagents_lc.a2a needs the `a2a` extra ({error.name} is missing): "
-        "pip install 'miniagents-lc[a2a]'"
+        'from the root of a clone, pip install -e ".[a2a]"'
     ) from error
 
 from miniagents_lc.a2a.client import A2AAgent

@@ -18,7 +18,7 @@ try:
 except ImportError as error:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
         f"miniagents_lc.agui needs the `agui` extra ({error.name} is missing): "
-        "pip install 'miniagents-lc[agui]'"
+        'from the root of a clone, pip install -e ".[agui]"'
     ) from error
 
 from miniagents_lc.agui.client import AGUIAgent, AGUIAgentError

@@ -21,7 +21,7 @@ from typing import NoReturn, TextIO
 
 from miniagents_lc.demo.text import DEFAULT_QUESTION
 
-OPENAI_ADAPTER_INSTALL = 'pip install -e "./adapters/openai"'
+OPENAI_ADAPTER_INSTALL = 'pip install -e . -e "./adapters/openai"'
 """How to install the OpenAI adapter from a clone of the repository (at its root)."""
 
 

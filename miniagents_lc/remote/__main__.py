@@ -171,6 +171,10 @@ def _serve(args: argparse.Namespace) -> None:
         timeout_graceful_shutdown=5,
     )
     socket = config.bind_socket()
+    # Listening before the line is printed: a client that reads it and connects at once waits
+    # in the backlog while the app starts (importing the AG-UI and A2A layers takes a while),
+    # rather than being refused.
+    socket.listen(config.backlog)
     port = socket.getsockname()[1]
     store = _redis_where(args.redis_url) if args.redis_url else "runs kept in memory"
     workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"

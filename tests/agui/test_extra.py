@@ -35,7 +35,7 @@ def test_without_the_extra_the_agui_package_names_the_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "ag_ui.core", None)
-    with pytest.raises(ImportError, match=re.escape("pip install 'miniagents-lc[agui]'")):
+    with pytest.raises(ImportError, match=re.escape('pip install -e ".[agui]"')):
         fresh_copy(miniagents_lc.agui, "agui_without_the_extra")
 
 
