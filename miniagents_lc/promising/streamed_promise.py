@@ -339,10 +339,13 @@ _READER_TURN_INTERVAL = 0.001
 
 
 async def _let_readers_in(iterator: AsyncIterator[Any]) -> None:
-    """Yield to the event loop once, so the readers just woken run before the producer's next
-    step; a cancellation that arrives meanwhile is delivered into an async-generator producer,
-    where it would have met it at its next await."""
+    """Yield to the event loop for two turns, so the readers just woken run before the
+    producer's next step, and so do the readers they wake in turn (a relay, such as the
+    LangChain face's run, passing the piece on to its own reader); a cancellation that arrives
+    meanwhile is delivered into an async-generator producer, where it would have met it at its
+    next await."""
     try:
+        await asyncio.sleep(0)
         await asyncio.sleep(0)
     except asyncio.CancelledError as cancelled:
         athrow = getattr(iterator, "athrow", None)

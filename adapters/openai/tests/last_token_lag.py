@@ -1,12 +1,13 @@
 """How late the last token of a Responses API stream reaches its reader, in a fresh process.
 
-    python adapters/openai/tests/last_token_lag.py [promise|astream]
+    python adapters/openai/tests/last_token_lag.py [promise|astream ...]
 
-prints one JSON line. The recorded stream `recordings/responses_text.sse` is served by the
-offline kit to the real SDK, one event per read, with a pause before the last text delta (so
-the reader has caught up and waits) and the closing events right behind it, as the API sends
-them. The reader is `async for token in promise` on `OpenAIAgent`'s reply (`promise`, the
-default) or `agent.astream()` (`astream`).
+prints one JSON line per reader named (`promise` if none is), each measured on a new agent
+call in this process: only the first is a first call. The recorded stream
+`recordings/responses_text.sse` is served by the offline kit to the real SDK, one event per
+read, with a pause before the last text delta (so the reader has caught up and waits) and the
+closing events right behind it, as the API sends them. The reader is `async for token in
+promise` on `OpenAIAgent`'s reply (`promise`) or `agent.astream()` (`astream`).
 
 - `lag_ms`: from the kit handing the last delta to the SDK to the reader holding its token.
 - `seen_before_next_event`: whether the reader held it before the SDK was handed the next
@@ -60,5 +61,10 @@ async def measure(face: str) -> dict[str, object]:
     }
 
 
+async def main(faces: list[str]) -> None:
+    for face in faces:
+        print(json.dumps(await measure(face)), flush=True)
+
+
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(measure(sys.argv[1] if len(sys.argv) > 1 else "promise"))))
+    asyncio.run(main(sys.argv[1:] or ["promise"]))
