@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -280,6 +282,7 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         pieces = buffer.pieces
         iterator: AsyncIterator[PIECE] | None = None
         piece_type = self._piece_type
+        let_in_at = -_READER_TURN_INTERVAL
         try:
             iterator = self._open_producer()
             async for piece in iterator:
@@ -292,6 +295,16 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
                 pieces.append(piece)
                 if buffer._waiters:
                     buffer._wake()
+                    # Let the woken readers take the piece before this producer goes on: its
+                    # next step may not await at all (an SDK parsing the next event from bytes
+                    # already received, slow the first time in a process), and the piece would
+                    # wait for it. At most once per _READER_TURN_INTERVAL, so a producer that
+                    # makes pieces from memory faster than its readers take them runs ahead
+                    # (readers take them in batches) instead of trading turns piece by piece.
+                    now = time.monotonic()
+                    if now - let_in_at >= _READER_TURN_INTERVAL:
+                        let_in_at = now
+                        await _let_readers_in(iterator)
         except Exception as error:
             buffer.end(error)
         except BaseException as error:
@@ -317,6 +330,30 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         context = self._context
         if context is not None and context.on_stream_completed is not None:
             context.on_stream_completed(self)
+
+
+#: How often, at most, a producer stops to let waiting readers take the piece it just made
+#: (seconds): a token that arrives after a pause reaches its reader at once, and a burst of
+#: pieces made from memory costs one task switch per interval, not one per piece.
+_READER_TURN_INTERVAL = 0.001
+
+
+async def _let_readers_in(iterator: AsyncIterator[Any]) -> None:
+    """Yield to the event loop for two turns, so the readers just woken run before the
+    producer's next step, and so do the readers they wake in turn (a relay, such as the
+    LangChain face's run, passing the piece on to its own reader); a cancellation that arrives
+    meanwhile is delivered into an async-generator producer, where it would have met it at its
+    next await."""
+    try:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    except asyncio.CancelledError as cancelled:
+        athrow = getattr(iterator, "athrow", None)
+        if athrow is not None:
+            # One that swallows it and returns still ends here, cancelled.
+            with contextlib.suppress(StopAsyncIteration):
+                await athrow(cancelled)
+        raise
 
 
 __all__ = [

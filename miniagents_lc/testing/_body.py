@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
@@ -38,7 +38,9 @@ _FAILURES: dict[FailKind, tuple[str, str]] = {
 @dataclass
 class RecordedRequest:
     """One request the mock answered, with the times (from `time.monotonic()`) its reply began,
-    delivered its first body bytes and finished.
+    delivered its first body bytes and finished, and when each piece of the body was handed to
+    the client (`sent_at`: one time per event for a streamed reply, which goes one event per
+    read; the next is handed over only when the client reads on).
 
     `outcome` says how the body ended: "complete" (every scripted byte was delivered), "fault"
     (a scripted transport error was raised), "closed" (the client stopped reading first), or
@@ -55,6 +57,7 @@ class RecordedRequest:
     first_byte_at: float | None = None
     finished_at: float | None = None
     outcome: Outcome = "pending"
+    sent_at: list[float] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -151,8 +154,10 @@ class ScriptedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
         return used
 
     def _before_send(self, index: int) -> None:
+        now = time.monotonic()
+        self._record.sent_at.append(now)
         if self._record.first_byte_at is None:
-            self._record.first_byte_at = time.monotonic()
+            self._record.first_byte_at = now
         if index == self._last_bytes and not self._has_fault_after(index):
             # The reader may close right after the last bytes (an SDK stops at its last event);
             # the reply still counts as delivered in full, at this moment.

@@ -23,11 +23,9 @@ async def reply_to(mock: AnthropicMock, name: str) -> tuple[list[str], Assistant
     `name`."""
     mock.sse("/v1/messages", (RECORDINGS / name).read_bytes())
     agent = AnthropicAgent.fork(model="claude-sonnet-4-5", client=mock.async_client())
-    tokens: list[str] = []
     async with MiniAgents():
         (promise,) = [promise async for promise in agent.trigger("Hi")]
-        async for token in promise:
-            tokens.append(token)
+        tokens = [token async for token in promise]
         message = await promise
     assert isinstance(message, AssistantMessage)
     return tokens, message
