@@ -23,7 +23,6 @@ import dataclasses
 import gc
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -252,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         help="a directory with an opentelemetry-util-genai that the installed "
         "opentelemetry-instrumentation-openai-v2 works with (pip install --no-deps --target)",
     )
+    parser.add_argument(
+        "--only", choices=("small", "walls"), help="only the small call, or only the walls"
+    )
+    parser.add_argument("--repeats", type=int, help="rounds (default 5 for the small call, 3)")
     parser.add_argument("--small-only", type=int, metavar="CALLS", help=argparse.SUPPRESS)
     parser.add_argument("--sdk-only", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -261,14 +264,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.sdk_only:
         print(json.dumps(openai_sdk_calls(*args.sdk_only)))
         return 0
-    repeats = 1 if args.quick else 3
-    calls = 500 if args.quick else 5_000
-    print("Small call, µs (GC off; median of the repeats):")
+    repeats = args.repeats or (1 if args.quick else 3)
+    calls = 500 if args.quick else 3_000
+    if args.only != "walls":
+        _print_small_calls(args.base, calls, args.repeats or (1 if args.quick else 5))
+    if args.only != "small":
+        _print_walls(args.quick, repeats, args.genai_path)
+    return 0
+
+
+def _print_small_calls(base: str | None, calls: int, repeats: int) -> None:
+    print("Small call, µs (GC off; the best of the rounds, the variants alternating):")
     rows: dict[str, list[dict[str, float]]] = {}
     for _ in range(repeats):
-        if args.base:
-            rows.setdefault("before the seam", []).append(
-                _in_process(args.base, "--small-only", str(calls))
+        if base:
+            # Both in fresh processes of their own, so that they compare like with like.
+            rows.setdefault("before the seam (own process)", []).append(
+                _in_process(base, "--small-only", str(calls))
+            )
+            rows.setdefault("no instrument (own process)", []).append(
+                _in_process(str(ROOT), "--small-only", str(calls))
             )
         for variant, label in (
             ("none", "no instrument"),
@@ -277,24 +292,26 @@ def main(argv: list[str] | None = None) -> int:
         ):
             rows.setdefault(label, []).append(small_call(calls, variant))
     for label, results in rows.items():
-        whole = statistics.median(result["whole_us"] for result in results)
-        trigger = statistics.median(result["trigger_us"] for result in results)
-        print(f"  {label:<32} whole {whole:7.1f}   trigger {trigger:6.1f}")
+        whole = min(result["whole_us"] for result in results)
+        trigger = min(result["trigger_us"] for result in results)
+        print(f"  {label:<36} whole {whole:7.1f}   trigger {trigger:6.1f}")
+
+
+def _print_walls(quick: bool, repeats: int, genai_path: str | None) -> None:
     print("\nWall time, s (best of the repeats), OpenTelemetry instrument off / on:")
-    figures = workloads(args.quick, repeats)
-    model_calls = 50 if args.quick else 200
+    figures = workloads(quick, repeats)
+    model_calls = 50 if quick else 200
     figures[f"{model_calls} OpenAI calls via OpenAIAgent"] = openai_agent_calls(
         model_calls, repeats
     )
     anchor = f"{model_calls} calls, raw SDK + opentelemetry-instrumentation-openai-v2"
     try:
-        figures[anchor] = _in_process(args.genai_path, "--sdk-only", str(model_calls), str(repeats))
+        figures[anchor] = _in_process(genai_path, "--sdk-only", str(model_calls), str(repeats))
     except RuntimeError as error:
         print(f"  (anchor not measured: {error}; see --genai-path)")
     for name, walls in figures.items():
         ratio = walls["on"] / walls["off"]
         print(f"  {name:<58} {walls['off']:7.3f}  {walls['on']:7.3f}  {ratio:5.3f}x")
-    return 0
 
 
 if __name__ == "__main__":
