@@ -593,14 +593,10 @@ class MiniAgent(Runnable[Any, AIMessage]):
         messages: MessageType | None = None,
         *,
         schedule_immediately: Defaultable = DEFAULT,
-        budget: Budget | None = None,
         **kwargs: Any,
     ) -> MessageSequencePromise:
-        """Call the agent with `messages`; returns its replies at once while it runs.
-        `budget` limits this call's subtree (instead of the agent's own budget)."""
-        call = self.initiate_call(
-            schedule_immediately=schedule_immediately, budget=budget, **kwargs
-        )
+        """Call the agent with `messages`; returns its replies at once while it runs."""
+        call = self.initiate_call(schedule_immediately=schedule_immediately, **kwargs)
         if messages is not None:
             call.send_message(messages)
         return call.reply_sequence()
@@ -613,7 +609,8 @@ class MiniAgent(Runnable[Any, AIMessage]):
         **kwargs: Any,
     ) -> AgentCall:
         """Start a call to send messages to piece by piece (`send_message`, then `finish` or
-        `reply_sequence`)."""
+        `reply_sequence`). `budget` (also taken by `trigger`) limits this call's subtree
+        instead of the agent's own budget."""
         return AgentCall(self, {**self.bound_kwargs, **kwargs}, schedule_immediately, budget=budget)
 
     def fork(
