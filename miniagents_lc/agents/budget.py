@@ -7,8 +7,9 @@ made in the subtree of that call, as each model reply ends. When the subtree goe
 that subtree is stopped: its calls are cancelled (a model reply already being read streams to
 its end; no new one starts), and its reply ends, after the message that went over, with a
 `BudgetExceededError` naming the call, the limit and the usage (with `errors_as_messages`, as
-an `ErrorMessage`, once: the calls below it just end). Its siblings and its parent go on. Budgets nest: every budget a call is under counts its usage, and whichever is
-spent first stops its own subtree (the tighter one wins).
+an `ErrorMessage`, once: the calls below it just end). Its siblings and its parent go on.
+Budgets nest: every budget a call is under counts its usage, and whichever is spent first
+stops its own subtree (the tighter one wins).
 """
 
 from __future__ import annotations
