@@ -299,6 +299,7 @@ class AgentCall:
         "_reply",
         "_run_config",
         "_started",
+        "_task",
         "_tolerant",
         "budget_state",
         "error",
@@ -317,6 +318,7 @@ class AgentCall:
         self._kwargs = kwargs
         self._run_config = run_config
         self._started = False
+        self._task: asyncio.Task[None] | None = None  # the agent function's, once started
         # The agent function and the work it starts for itself (its messages, say): they stop
         # together once the replies' last readers are cancelled and nobody else reads them.
         self._owner = TaskOwner("Agent", agent.alias)
@@ -397,12 +399,33 @@ class AgentCall:
         parent = self._parent
         return parent._call if parent is not None else None
 
-    def _halt(self, error: BaseException) -> None:
+    def _halt(self, error: BaseException, *, quietly: bool = False) -> None:
         """Stop this call and all it started now, its reply ending with `error` (a budget
-        spent); a call not started yet never starts."""
+        spent), or, `quietly`, just ending (a call below one whose reply shows the error); a
+        call not started yet never starts."""
+        if self.error is error:
+            return  # halted already (a call is in its own budget's subtree too)
         if self.error is None:
             self.error = error
         self._started = True
+        if quietly:
+            self._owner.halt(None)
+            return
+        replies = self._reply.append_producer
+        if self._tolerant and not replies.is_closed:
+            # Its ErrorMessage after what it replied so far, as if the function had raised it;
+            # the reply's flattening goes on to show it (what it started stops with the calls
+            # of its subtree).
+            replies.append(error)
+            replies.close()
+            if self._task is not None:
+                self._task.cancel()
+            return
+        if self._tolerant:
+            # Its function is done, its reply still flattening: the message ends it now.
+            self._reply.stop_with(self._error_message(error).as_promise)
+            self._owner.halt(None)
+            return
         self._owner.halt(error)
 
     def send_message(self, messages: MessageType) -> Self:
@@ -465,6 +488,7 @@ class AgentCall:
         # the call stops only when its own replies are abandoned.
         task = self._context.schedule_unowned(self._run(), f"miniagent:{self._agent.alias}")
         self._owner.add(task)
+        self._task = task
 
     async def _run(self) -> None:
         owner = self._owner
@@ -613,17 +637,13 @@ class MiniAgent(Runnable[Any, AIMessage]):
         messages: MessageType | _NoInput = _NO_INPUT,
         *,
         schedule_immediately: Defaultable = DEFAULT,
-        budget: Budget | None = None,
         **kwargs: Any,
     ) -> MessageSequencePromise:
         """Call the agent with `messages` (or with no input); returns its replies at once
         while it runs. What it refuses, the Runnable face refuses too (`checked_input`): None,
-        or a dict that would be an empty message, is a `TypeError` naming the fix. `budget`
-        limits this call's subtree (instead of the agent's own budget)."""
+        or a dict that would be an empty message, is a `TypeError` naming the fix."""
         sent = None if isinstance(messages, _NoInput) else checked_input(messages)
-        call = self.initiate_call(
-            schedule_immediately=schedule_immediately, budget=budget, **kwargs
-        )
+        call = self.initiate_call(schedule_immediately=schedule_immediately, **kwargs)
         if sent is not None:
             call.send_message(sent)
         return call.reply_sequence()
@@ -636,7 +656,8 @@ class MiniAgent(Runnable[Any, AIMessage]):
         **kwargs: Any,
     ) -> AgentCall:
         """Start a call to send messages to piece by piece (`send_message`, then `finish` or
-        `reply_sequence`)."""
+        `reply_sequence`). `budget` (also taken by `trigger`) limits this call's subtree
+        instead of the agent's own budget."""
         return AgentCall(self, {**self.bound_kwargs, **kwargs}, schedule_immediately, budget=budget)
 
     def fork(

@@ -4,11 +4,12 @@ A `Budget` given to `MiniAgents(budget=...)` (everything in the context), to an 
 (`@miniagent(budget=...)`, `agent.fork(budget=...)`: each call of it) or to one call
 (`agent.trigger(..., budget=...)`) counts the usage the providers report for every model call
 made in the subtree of that call, as each model reply ends. When the subtree goes over, only
-that subtree is stopped: its calls are cancelled, and its reply ends, after the message that
-went over, with a `BudgetExceededError` naming the call, the limit and the usage (a parent
-with `errors_as_messages` shows it as an `ErrorMessage` in its place). Its siblings and its
-parent go on. Budgets nest: every budget a call is under counts its usage, and whichever is
-spent first stops its own subtree (the tighter one wins).
+that subtree is stopped: its calls are cancelled (a model reply already being read streams to
+its end; no new one starts), and its reply ends, after the message that went over, with a
+`BudgetExceededError` naming the call, the limit and the usage (with `errors_as_messages`, as
+an `ErrorMessage`, once: the calls below it just end). Its siblings and its parent go on.
+Budgets nest: every budget a call is under counts its usage, and whichever is spent first
+stops its own subtree (the tighter one wins).
 """
 
 from __future__ import annotations
@@ -177,10 +178,15 @@ class BudgetState:
     def _halt_subtree(self) -> None:
         error = self.error
         assert error is not None
-        if self.call is not None:
-            self.call._halt(error)
+        owner = self.call
+        # Under a call that shows the error as a message, the calls below it just end (each
+        # would show it again); otherwise each ends with it, so that whichever place of the
+        # reply is reached first shows it.
+        quietly = owner is not None and owner._tolerant
+        if owner is not None:
+            owner._halt(error)
         for call in list(self._live):
-            call._halt(error)
+            call._halt(error, quietly=quietly)
         self._live.clear()
 
 

@@ -161,6 +161,14 @@ class FedSequence(Generic[IN, PROMISE]):
         if not self._pending and self._drain is None:
             self._finish()
 
+    def stop_with(self, piece: Any) -> None:
+        """End the sequence now with `piece` as its last piece (after what it holds), and
+        cancel its flattening (a sequence that shows why it stopped as a piece of its own)."""
+        if self._out.done:
+            return
+        self._out.push(piece)
+        self.stop(None)
+
     def when_ended(self, callback: Callable[[BaseException | None], None]) -> None:
         """Call `callback(error)` once the sequence has ended (`None`: cleanly), at once if it
         has. Following it so neither reads it nor starts its flattening."""
@@ -177,8 +185,8 @@ class FedSequence(Generic[IN, PROMISE]):
         """Who reads the sequence."""
         return self._out.readership
 
-    def stop(self, error: BaseException) -> None:
-        """End the sequence with `error` now and cancel its flattening."""
+    def stop(self, error: BaseException | None) -> None:
+        """End the sequence with `error` (`None`: cleanly) now and cancel its flattening."""
         # The end comes first, so whatever the cancelled work does on its way out is ignored.
         self._out.end(error)
         if self._pending:

@@ -55,8 +55,8 @@ class OwnedOutput(Protocol):
     def readership(self) -> Readers:
         """Who reads it."""
 
-    def stop(self, error: BaseException) -> None:
-        """End it with `error` now and stop producing it."""
+    def stop(self, error: BaseException | None) -> None:
+        """End it with `error` (`None`: cleanly) now and stop producing it."""
 
 
 class TaskOwner:
@@ -130,10 +130,10 @@ class TaskOwner:
             elif not item.readership.is_read:
                 item.stop_production()
 
-    def halt(self, error: BaseException) -> None:
+    def halt(self, error: BaseException | None) -> None:
         """Stop this owner on purpose (a spent budget), whoever still reads its output: as
-        `stop`, but its output ends with `error`. A stream of its own that is being read (a
-        message already handed out) runs to its end."""
+        `stop`, but its output ends with `error` (`None`: cleanly, after what it holds). A
+        stream of its own that is being read (a message already handed out) runs to its end."""
         if self.stopped:
             return
         self.stopped = True

@@ -193,3 +193,35 @@ async def test_a_model_without_a_price_fails_naming_the_fix() -> None:
 def test_a_budget_without_a_sensible_limit_is_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Budget(**kwargs)
+
+
+async def test_with_errors_as_messages_the_budgeted_calls_own_reply_ends_with_the_message() -> None:
+    model = scripted()
+    greedy = spender("greedy", model, budget=Budget(max_tokens=15))
+    async with MiniAgents(errors_as_messages=True):
+        messages = await greedy.trigger("go").acollect_messages()
+    assert [str(message) for message in messages[:2]] == ["a b c d"] * 2
+    (error,) = messages[2:]
+    assert isinstance(error, ErrorMessage)
+    assert "BudgetExceededError" in str(error)
+    assert len(model.calls) == 2
+
+
+async def test_parallel_branches_under_one_budget_stop_together_showing_the_error_once() -> None:
+    model = scripted()
+    branches = [spender(f"branch{index}", model) for index in range(2)]
+    fanout = team(*branches)
+    async with MiniAgents(errors_as_messages=True):
+        call = fanout.initiate_call(budget=Budget(max_tokens=35))
+        messages = await call.reply_sequence().acollect_messages()
+    errors = [message for message in messages if isinstance(message, ErrorMessage)]
+    assert len(errors) == 1
+    assert messages[-1] is errors[0]
+    # Over at the fourth answer (40 tokens); a reply already streaming may end, none starts.
+    assert 4 <= len(model.calls) <= 5
+    assert call.budget_state is not None
+    assert call.budget_state.tokens == 10 * len(model.calls)
+    expected = USAGE
+    for _ in model.calls[1:]:
+        expected = add_usage(expected, USAGE)
+    assert call.budget_state.usage == expected

@@ -9,7 +9,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, UsageMetadata
+from langchain_core.messages import UsageMetadata
+from otel.spans import scripted, tools_agent
 
 from miniagents_lc import (
     INSTRUMENTS_KEY,
@@ -23,10 +24,7 @@ from miniagents_lc import (
     chat_model_agent,
     instrumented,
     miniagent,
-    tool_agent,
 )
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
-from miniagents_lc.demo.tool_model import ScriptedToolModel
 
 USAGE = UsageMetadata(
     input_tokens=11,
@@ -62,10 +60,6 @@ class Recorder(Instrument):
         self, agent: MiniAgent, usage: UsageMetadata | None, error: BaseException | None
     ) -> None:
         self.events.append(("run", agent.alias, usage))
-
-
-def scripted(reply: str = "one two three", **fields: Any) -> ScriptedChatModel:
-    return ScriptedChatModel(reply=reply, first_token_delay=0, token_delay=0, **fields)
 
 
 def nested_agents() -> MiniAgent:
@@ -164,25 +158,7 @@ async def test_a_model_call_reports_the_providers_usage_and_response_fields() ->
 
 async def test_each_tool_call_is_reported_with_its_result() -> None:
     recorder = Recorder()
-    helper = chat_model_agent(scripted("helped"), alias="helper")
-
-    def lookup(city: str) -> str:
-        """Look a city up."""
-        return f"{city} is sunny"
-
-    model = ScriptedToolModel(
-        turns=[
-            AIMessage(
-                content="",
-                tool_calls=[
-                    {"name": "lookup", "args": {"city": "Oslo"}, "id": "c1"},
-                    {"name": "helper", "args": {"request": "help"}, "id": "c2"},
-                ],
-            ),
-            AIMessage(content="done"),
-        ]
-    )
-    agent = tool_agent(model, [lookup, helper], alias="tools")
+    agent = tools_agent()
     async with MiniAgents(instruments=[recorder]):
         await agent.trigger("go").acollect_messages()
     runs = {run.call_id: run for run in recorder.tool_runs}

@@ -1,11 +1,17 @@
-"""Reading finished spans as a tree of names, and finding them by name."""
+"""Reading finished spans as a tree of names, finding them by name, and the scripted agents
+the observability tests share."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import AIMessage
 from opentelemetry.sdk.trace import ReadableSpan
+
+from miniagents_lc import MiniAgent, chat_model_agent, tool_agent
+from miniagents_lc.demo.scripted_model import ScriptedChatModel
+from miniagents_lc.demo.tool_model import ScriptedToolModel
 
 Tree = tuple[str, tuple[Any, ...]]
 
@@ -44,3 +50,33 @@ def agent(alias: str, *children: Tree) -> Tree:
 def model_agent(alias: str, model: str) -> Tree:
     """A model agent's span with its one `chat {model}` span."""
     return agent(alias, leaf(f"chat {model}"))
+
+
+def scripted(reply: str = "one two three", **fields: Any) -> ScriptedChatModel:
+    """A scripted chat model that streams at once."""
+    return ScriptedChatModel(reply=reply, first_token_delay=0, token_delay=0, **fields)
+
+
+def lookup(city: str) -> str:
+    """Look a city up."""
+    return f"{city} is sunny"
+
+
+def tools_agent() -> MiniAgent:
+    """A `tool_agent` ("tools") whose model calls, at once, the function tool `lookup` (call
+    id "c1", answering "Oslo is sunny") and the agent tool `helper` (call id "c2", a model
+    agent answering "helped"), then answers "done"."""
+    helper = chat_model_agent(scripted("helped"), alias="helper")
+    model = ScriptedToolModel(
+        turns=[
+            AIMessage(
+                content="",
+                tool_calls=[
+                    {"name": "lookup", "args": {"city": "Oslo"}, "id": "c1"},
+                    {"name": "helper", "args": {"request": "help"}, "id": "c2"},
+                ],
+            ),
+            AIMessage(content="done"),
+        ]
+    )
+    return tool_agent(model, [lookup, helper], alias="tools")

@@ -3,16 +3,10 @@ call's span and the server's run continues it (real uvicorn on loopback)."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
-import uvicorn
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from remote.support import serve_in_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from miniagents_lc import (
@@ -42,27 +36,6 @@ def instrumented_app(app: ASGIApp, instruments: list[Instrument]) -> ASGIApp:
     return wrapped
 
 
-@contextlib.contextmanager
-def served(app: ASGIApp) -> Iterator[str]:
-    """`app` served by uvicorn on a loopback port the OS picks, in a thread of its own."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 async def test_a_remote_hop_continues_the_callers_trace(
     tracer_provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
@@ -74,7 +47,7 @@ async def test_a_remote_hop_continues_the_callers_trace(
         ctx.reply(llm.trigger(ctx.message_promises))
 
     app = instrumented_app(create_app([answer]), [instrument(tracer_provider)])
-    with served(app) as base_url:
+    with serve_in_thread(app) as base_url:
         remote = RemoteAgent(base_url, "answer", alias="far")
 
         @miniagent

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import aclosing
-from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, UsageMetadata
+from langchain_core.messages import UsageMetadata
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -21,20 +20,14 @@ from miniagents_lc import (
     chat_model_agent,
     instrumented,
     miniagent,
-    tool_agent,
 )
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import Specialist, build_team
-from miniagents_lc.demo.tool_model import ScriptedToolModel
 from miniagents_lc.otel import instrument
 
-from .spans import agent, leaf, model_agent, named, span_tree
+from .spans import agent, leaf, model_agent, named, scripted, span_tree, tools_agent
 
 MODEL = "scripted-demo-model"
-
-
-def scripted(reply: str = "one two three", **fields: Any) -> ScriptedChatModel:
-    return ScriptedChatModel(reply=reply, first_token_delay=0, token_delay=0, **fields)
 
 
 def offline_model_agent(specialist: Specialist) -> MiniAgent:
@@ -84,25 +77,7 @@ async def test_an_agent_span_lasts_until_its_reply_has_ended(
 async def test_a_tool_agents_tools_are_execute_tool_spans_and_agent_tools_nest_as_calls(
     tracer_provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
-    helper = chat_model_agent(scripted("helped"), alias="helper")
-
-    def lookup(city: str) -> str:
-        """Look a city up."""
-        return f"{city} is sunny"
-
-    model = ScriptedToolModel(
-        turns=[
-            AIMessage(
-                content="",
-                tool_calls=[
-                    {"name": "lookup", "args": {"city": "Oslo"}, "id": "c1"},
-                    {"name": "helper", "args": {"request": "help"}, "id": "c2"},
-                ],
-            ),
-            AIMessage(content="done"),
-        ]
-    )
-    tools = tool_agent(model, [lookup, helper], alias="tools")
+    tools = tools_agent()
     async with MiniAgents(instruments=[instrument(tracer_provider)]):
         await tools.trigger("go").acollect_messages()
     model_turn = model_agent("ScriptedToolModel", "scripted-tool-model")
