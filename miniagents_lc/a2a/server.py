@@ -236,7 +236,7 @@ class _ReplyRelay:
         return False
 
     async def _read_order(self) -> None:
-        async for message_id in self._run.reply_message_ids:
+        async for message_id, _namespace in self._run.message_ids:
             self._reply.append(message_id)
             # A message may be placed after its last event (a finished one, replied later).
             await self._send()

@@ -121,18 +121,6 @@ class AgentCallStream:
             yield record.message_id, list(record.namespace)
 
     @property
-    def reply_message_ids(self) -> AsyncIterator[str]:
-        """The ids of the call's reply messages in reply order (sub-agents' messages included,
-        as `messages` hands them out), each as soon as the message is placed in the reply: the
-        `id` of its `message-start` event, whose events then carry its text. Cheaper than
-        `messages` for a transport that reads the text from the events themselves."""
-        return self._reply_message_ids()
-
-    async def _reply_message_ids(self) -> AsyncIterator[str]:
-        async for record in self.message_records():
-            yield record.message_id
-
-    @property
     def lifecycle(self) -> AsyncIterator[LifecyclePayload]:
         """The lifecycle of this call and of every call beneath it, as it happens."""
         return self._lifecycle()
