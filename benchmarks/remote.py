@@ -7,6 +7,9 @@ Four ways to stream the same server-side token generator over HTTP on loopback:
 - `langserve`: LangServe's `add_routes` read with `RemoteRunnable.astream`;
 - `remote-agent`: `create_app` read with `RemoteAgent` (protocol events, resumable).
 
+Then the balanced cluster of docs/remote.md (`benchmarks/remote_cluster.py`; `--cluster` runs
+only that): 1,000 concurrent team calls through nginx and 3 servers beside one server alone.
+
 Per way: the first token of one hop (median of sequential requests: from sending the request to
 receiving the first token), one stream of 100,000 tokens (tokens/s), and 1,000 concurrent
 streams of 100 tokens (wall, and the peak RSS of server and client). Every server and client
@@ -27,6 +30,8 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from typing import Any
+
+from benchmarks import remote_cluster
 
 TOKEN = "tok "
 WAYS = ("plain", "plain-batched", "langserve", "remote-agent")
@@ -289,7 +294,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated subset")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="only the balanced cluster (nginx, 3 servers, Redis) beside one server",
+    )
+    parser.add_argument(
+        "--calls", type=int, default=None, help="concurrent team calls of the cluster (1,000)"
+    )
     args = parser.parse_args(argv)
+    calls = args.calls or (100 if args.quick else 1000)
+    if args.cluster:
+        remote_cluster.report(calls, 100)
+        return 0
     sizes_name = "quick" if args.quick else "full"
     sizes = SIZES[sizes_name]
     results: dict[str, dict[str, Any]] = {}
@@ -354,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         verdict = "ok  " if ok(value, reference) else "MISS"
         print(f"  {verdict} {label}: {value:,.2f} vs {reference:,.2f}")
+    print()
+    remote_cluster.report(calls, 100)
     return 0
 
 
