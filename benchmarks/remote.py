@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -220,7 +219,7 @@ async def run_client(
         elapsed = time.perf_counter() - started
         for chars in counts:
             _check(chars, sizes["tokens"])
-        return {"wall_s": elapsed, "client_peak_rss_mb": _peak_rss_mb(os.getpid())}
+        return {"wall_s": elapsed, "client_peak_rss_mb": remote_cluster.peak_rss_mb(os.getpid())}
 
 
 def _check(chars: int, tokens: int) -> None:
@@ -228,37 +227,15 @@ def _check(chars: int, tokens: int) -> None:
         raise AssertionError(f"got {chars} chars, expected {tokens * len(TOKEN)}")
 
 
-def _peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/PID/status")
-
-
 # -- the runner ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _measure(way: str, measurement: str, sizes_name: str) -> dict[str, Any]:
     """Start a fresh server, run one client process against it, stop the server."""
-    port = _free_port()
+    port = remote_cluster.free_port()
     server = subprocess.Popen([sys.executable, "-m", __spec__.name, "_serve", str(port)])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the benchmark server did not start on port {port}")
-            time.sleep(0.1)
+        remote_cluster.wait_for(port, server, "the benchmark server")
         client = subprocess.run(
             [
                 sys.executable,
@@ -279,7 +256,7 @@ def _measure(way: str, measurement: str, sizes_name: str) -> dict[str, Any]:
             return {"error": client.stderr.strip().splitlines()[-1:]}
         result: dict[str, Any] = json.loads(client.stdout.strip().splitlines()[-1])
         if measurement == "concurrent":
-            result["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
+            result["server_peak_rss_mb"] = remote_cluster.peak_rss_mb(server.pid)
         return result
     finally:
         server.terminate()

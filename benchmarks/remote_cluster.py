@@ -63,14 +63,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free loopback port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+def wait_for(port: int, process: subprocess.Popen[Any], what: str) -> None:
+    """Until `process` listens on `port` (an error if it exits or takes over 2 minutes)."""
     deadline = time.monotonic() + 120
     while True:
         with socket.socket() as probe:
@@ -98,6 +100,7 @@ def _redis_server() -> str:
 
 
 def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of process `pid` so far (MB)."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
@@ -130,7 +133,7 @@ def deployment(balanced: bool) -> Iterator[tuple[str, list[subprocess.Popen[byte
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
         if not balanced:
-            port = _free_port()
+            port = free_port()
             server = stack.enter_context(
                 _process(
                     [sys.executable, "-m", "miniagents_lc.remote", AGENTS, "--port", str(port)],
@@ -139,22 +142,22 @@ def deployment(balanced: bool) -> Iterator[tuple[str, list[subprocess.Popen[byte
                     env=env,
                 )
             )
-            _wait_for(port, server, "the server")
+            wait_for(port, server, "the server")
             yield f"http://127.0.0.1:{port}", [server]
             return
-        redis_port = _free_port()
+        redis_port = free_port()
         redis = stack.enter_context(
             _process(
                 [_redis_server(), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
                 tmp / "redis.log",
             )
         )
-        _wait_for(redis_port, redis, "redis-server")
+        wait_for(redis_port, redis, "redis-server")
         ports: dict[str, str] = {}
 
         def localize(text: str) -> str:
             text = re.sub(
-                r"\b800\d\b", lambda m: ports.setdefault(m.group(0), str(_free_port())), text
+                r"\b800\d\b", lambda m: ports.setdefault(m.group(0), str(free_port())), text
             )
             text = text.replace("redis://127.0.0.1:6379/0", f"redis://127.0.0.1:{redis_port}/0")
             return text.replace("myproject.agents:AGENTS", AGENTS)
@@ -187,9 +190,9 @@ def deployment(balanced: bool) -> Iterator[tuple[str, list[subprocess.Popen[byte
                 tmp / "nginx.log",
             )
         )
-        _wait_for(int(ports["8000"]), nginx, "nginx")
+        wait_for(int(ports["8000"]), nginx, "nginx")
         for doc_port, server in zip(("8001", "8002", "8003"), servers, strict=True):
-            _wait_for(int(ports[doc_port]), server, f"server {doc_port}")
+            wait_for(int(ports[doc_port]), server, f"server {doc_port}")
         yield f"http://127.0.0.1:{ports['8000']}", servers
 
 
@@ -204,7 +207,7 @@ async def run_calls(url: str, calls: int, tokens: int) -> dict[str, Any]:
     async def one() -> tuple[bool, float]:
         started = time.perf_counter()
         first = 0.0
-        texts = []
+        texts: list[str] = []
         async for message in agent.trigger("go", n=tokens):
             text = ""
             async for token in message:

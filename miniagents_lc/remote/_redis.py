@@ -272,7 +272,7 @@ class RedisRelay:
                         end = json.dumps(batch.end)
                         pipe.xadd(events_key, {"end": end}, id=f"{end_seq + 1}-0")
                         pipe.delete(_key(run_id, "owner"))
-                    for key in (events_key, reply_key):
+                    for key in (events_key, reply_key, _key(run_id, "server")):
                         pipe.pexpire(key, self._ttl_ms)
 
                 if batch.events:
