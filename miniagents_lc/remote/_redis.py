@@ -174,7 +174,7 @@ class RedisRelay:
         pool = aioredis.BlockingConnectionPool.from_url(
             url, decode_responses=True, max_connections=max_connections, timeout=pool_timeout
         )
-        self._redis = aioredis.Redis(connection_pool=pool)
+        self._redis = aioredis.Redis.from_pool(pool)  # closing it closes the pool
         # One connection held for the server's life: Redis's view of it says the server lives.
         self._presence = aioredis.Redis.from_url(
             url, decode_responses=True, single_connection_client=True
@@ -318,10 +318,15 @@ class RedisRelay:
                 await pipe.execute()
                 self._presence_id = client_id
                 now = loop.time()
-                for follower in list(self._followers.values()):
-                    quiet = now - follower.quiet_since >= HEARTBEAT
-                    if quiet and follower.end is None and follower.dead is None:
-                        await self._check_owner(follower, now)
+                quiet = [
+                    follower
+                    for follower in self._followers.values()
+                    if now - follower.quiet_since >= HEARTBEAT
+                    and follower.end is None
+                    and follower.dead is None
+                ]
+                if quiet:
+                    await self._check_owners(quiet, now)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -333,31 +338,39 @@ class RedisRelay:
         pipe.sadd(_key(run_id, "followers"), self.server_id)
         pipe.pexpire(_key(run_id, "followers"), self._ttl_ms)
 
-    async def _check_owner(self, follower: _Follower, now: float) -> None:
-        """A quiet run: slow, or its server gone? Dead only on evidence."""
-        run_id = follower.run_id
+    async def _check_owners(self, quiet: list[_Follower], now: float) -> None:
+        """Quiet runs: slow, or their server gone? Dead only on evidence."""
         pipe = self._redis.pipeline(transaction=False)
-        pipe.exists(_key(run_id, "owner"))
-        pipe.get(_key(run_id, "server"))
-        owner_alive, server_id = await pipe.execute()
-        if owner_alive:
-            follower.owner_missing_since = None
-            return
-        if follower.owner_missing_since is None:
-            follower.owner_missing_since = now
-        if server_id is not None and await self._server_alive(server_id):
-            if now - follower.owner_missing_since < GIVE_UP_AFTER:
-                return  # stalled, not dead: its connection to Redis is open
-            end = _lost(
-                "WorkerLost",
-                f"the server running run {run_id} has sent nothing for "
-                f"{GIVE_UP_AFTER:.0f} s (stalled)",
-            )
-        else:
-            end = _lost("WorkerLost", f"the server running run {run_id} stopped before it ended")
-        # The tail declares it lost only after a read that started after this verdict, so
-        # every entry written before the server died is delivered first.
-        follower.dead = (self._round, end)
+        for follower in quiet:
+            pipe.exists(_key(follower.run_id, "owner"))
+            pipe.get(_key(follower.run_id, "server"))
+        answers = await pipe.execute()
+        alive: dict[str, bool] = {}  # per server, asked once
+        for index, follower in enumerate(quiet):
+            owner_alive, server_id = answers[2 * index : 2 * index + 2]
+            if owner_alive:
+                follower.owner_missing_since = None
+                continue
+            if follower.owner_missing_since is None:
+                follower.owner_missing_since = now
+            if server_id is not None and server_id not in alive:
+                alive[server_id] = await self._server_alive(server_id)
+            run_id = follower.run_id
+            if server_id is not None and alive[server_id]:
+                if now - follower.owner_missing_since < GIVE_UP_AFTER:
+                    continue  # stalled, not dead: its connection to Redis is open
+                end = _lost(
+                    "WorkerLost",
+                    f"the server running run {run_id} has sent nothing for "
+                    f"{GIVE_UP_AFTER:.0f} s (stalled)",
+                )
+            else:
+                end = _lost(
+                    "WorkerLost", f"the server running run {run_id} stopped before it ended"
+                )
+            # The tail declares it lost only after a read that started after this verdict,
+            # so every entry written before the server died is delivered first.
+            follower.dead = (self._round, end)
 
     async def _server_alive(self, server_id: str) -> bool:
         client_id = await self._redis.get(_server_key(server_id))

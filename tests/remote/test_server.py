@@ -21,12 +21,17 @@ from .support import serve_in_thread
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 
+LEFT_AT: list[float] = []
+"""When the last `start_endless_and_leave` began to drop its connection (monotonic)."""
+
+
 async def start_endless_and_leave(client: httpx.AsyncClient, at_token: str) -> tuple[str, str]:
     """Start `endless`, read until `at_token` arrives, then drop the connection; the run's id
     and the id of the last event read."""
     async with aconnect_sse(client, "POST", "/agents/endless/runs", json={"input": "go"}) as sse:
         async for event in sse.aiter_sse():
             if at_token in event.data:
+                LEFT_AT[:] = [time.monotonic()]  # before the close: the server sees it after
                 return sse.response.headers["x-run-id"], event.id
     raise AssertionError(f"the run ended before {at_token!r}")
 
@@ -37,7 +42,7 @@ async def test_a_client_that_leaves_cancels_the_run_after_the_grace_period(
     EVENTS["stopped"].clear()
     async with httpx.AsyncClient(base_url=base_url) as client:
         await start_endless_and_leave(client, "t3 ")
-        left_at = time.monotonic()
+    left_at = LEFT_AT[0]
     await asyncio.sleep(GRACE + 0.5)
     assert len(EVENTS["stopped"]) == 1
     late = EVENTS["stopped"][0] - left_at - GRACE
