@@ -15,7 +15,7 @@ from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteAgentError, create_app
 
 from .conftest import GRACE
-from .served import AGENTS, EVENTS, token
+from .served import AGENTS, EVENTS, endless, token
 from .support import serve_in_thread
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -70,6 +70,19 @@ async def test_a_client_that_resumes_within_the_grace_period_keeps_the_run(
         stopped_while_followed = list(EVENTS["stopped"])
     assert seen == list(range(int(last) + 1, int(last) + 61))
     assert stopped_while_followed == []
+
+
+async def test_the_request_that_starts_a_run_holds_it_until_its_stream_takes_over() -> None:
+    """A run whose response has not begun streaming (a loop lagging past the grace period) is
+    still followed by the request that started it: unread, it is cancelled only once that hold
+    lapses, after ten grace periods, not after one."""
+    grace = 0.05
+    runs = create_app(AGENTS, disconnect_grace=grace).state.miniagents.runs
+    async with MiniAgents():
+        started = asyncio.get_running_loop().time()
+        run = await runs.start(endless, "go", {})
+        await asyncio.wait_for(run.wait_finished(), 10)
+    assert run.cancelled_at - started >= 10 * grace
 
 
 async def test_a_slow_reader_holds_only_its_place() -> None:
