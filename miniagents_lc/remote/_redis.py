@@ -1,11 +1,12 @@
 """Runs' events in Redis Streams, so any server serves any resume.
 
-Keys of a run (`miniagents:run:<id>:...`): `events`, a stream (entry id `<seq>-0`, the `end` entry
-last, `MAXLEN`-bounded, expiring); `reply`, the reply order; `server`, the id of the server that
-runs it; `owner`, that server's id again while it runs, re-set every heartbeat with a lifetime
-derived from the measured lag of its loop; `followers` and `attached:<server>`, the leases of
-the servers whose clients follow it. Per server, `miniagents:server:<id>` holds the Redis client
-id of a connection the server keeps open for as long as it lives.
+Keys of a run (`miniagents:run:<id>:...`): `events`, a stream (an entry per written batch of
+events, id `<last seq>-0`, the `end` entry last, `MAXLEN`-bounded, expiring); `reply`, the
+reply order; `server`, the id of the server that runs it; `owner`, that server's id again
+while it runs, re-set every heartbeat with a lifetime derived from the measured lag of its
+loop; `followers` and `attached:<server>`, the leases of the servers whose clients follow it.
+Per server, `miniagents:server:<id>` holds the Redis client id of a connection the server
+keeps open for as long as it lives.
 
 Everything a server sends to Redis is shared: one connection pool (blocking, bounded), one
 writer that sends every run's pending writes in one transaction per round trip, one heartbeat
@@ -125,7 +126,10 @@ class _Follower:
         self._changed = asyncio.Event()
 
     def take(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Append entries read from the stream (in order)."""
+        """Append the events of entries read from the stream (in order), from `base + 1` on.
+
+        An entry holds the events of one written batch: `f`, the first `seq`, and `d`, their
+        JSON a line each; its id is `<last seq>-0`."""
         for entry_id, fields in entries:
             if self.end is not None:
                 return
@@ -133,16 +137,18 @@ class _Follower:
             if "end" in fields:
                 self.end = json.loads(fields["end"])
                 return
-            seq = int(entry_id.split("-", 1)[0])
+            first = int(fields["f"])
             expected = self.base + len(self.events) + 1
-            if seq != expected:
+            if first > expected:
                 self.end = _lost(
                     "EventsExpired",
-                    f"events {expected} to {seq - 1} of run {self.run_id} are no longer kept "
+                    f"events {expected} to {first - 1} of run {self.run_id} are no longer kept "
                     "(the stream was trimmed or expired)",
                 )
                 return
-            self.events.append((seq, fields["d"]))
+            for offset, data in enumerate(fields["d"].split("\n")):
+                if first + offset >= expected:  # a batch may start before what is wanted
+                    self.events.append((first + offset, data))
         if entries:
             self.quiet_since = asyncio.get_running_loop().time()
 
@@ -257,15 +263,17 @@ class RedisRelay:
                 first_seq = last_seq
 
                 def build(pipe: Pipeline, batch: Batch = batch, end_seq: int = first_seq) -> None:
-                    for seq, data in batch.events:
+                    if batch.events:
+                        # One entry per batch (a command per event would cost the server
+                        # more than the rest of the run's streaming).
+                        end_seq = batch.events[-1][0]
                         pipe.xadd(
                             events_key,
-                            {"d": data},
-                            id=f"{seq}-0",
+                            {"f": batch.events[0][0], "d": "\n".join(d for _, d in batch.events)},
+                            id=f"{end_seq}-0",
                             maxlen=self._maxlen,
                             approximate=True,
                         )
-                        end_seq = seq
                     if batch.replies:
                         pipe.rpush(reply_key, *batch.replies)
                     if batch.end is not None:
@@ -482,17 +490,19 @@ class RedisRelay:
                 # An earlier start than this server's reader: that part once, from Redis.
                 early = Batch()
                 early_follower = _Follower(run_id, since)
-                entries: Any = await self._redis.xrange(
-                    follower.events_key, f"{since + 1}-0", f"{follower.base}-0"
-                )
-                early_follower.take(entries)
-                if len(early_follower.events) < follower.base - since:
-                    early.end = early_follower.end or _lost(
+                pipe = self._redis.pipeline(transaction=True)
+                pipe.xrange(follower.events_key, f"{since + 1}-0", f"{follower.base}-0")
+                # and the entry holding the last of them, if its batch went on past them
+                pipe.xrange(follower.events_key, f"({follower.base}-0", "+", count=1)
+                before, straddling = await pipe.execute()
+                early_follower.take([*before, *straddling])
+                early.events = [e for e in early_follower.events if e[0] <= follower.base]
+                if len(early.events) < follower.base - since:
+                    early.end = _lost(
                         "EventsExpired", f"events after {since} of run {run_id} are gone"
                     )
                     yield early
                     return
-                early.events = early_follower.events
                 yield early
                 index = 0
             replies_sent = 0
