@@ -7,6 +7,9 @@ Four ways to stream the same server-side token generator over HTTP on loopback:
 - `langserve`: LangServe's `add_routes` read with `RemoteRunnable.astream`;
 - `remote-agent`: `create_app` read with `RemoteAgent` (protocol events, resumable).
 
+Then the balanced cluster of docs/remote.md (`benchmarks/remote_cluster.py`; `--cluster` runs
+only that): 1,000 concurrent team calls through nginx and 3 servers beside one server alone.
+
 Per way: the first token of one hop (median of sequential requests: from sending the request to
 receiving the first token), one stream of 100,000 tokens (tokens/s), and 1,000 concurrent
 streams of 100 tokens (wall, and the peak RSS of server and client). Every server and client
@@ -19,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,8 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from typing import Any
+
+from benchmarks import remote_cluster
 
 TOKEN = "tok "
 WAYS = ("plain", "plain-batched", "langserve", "remote-agent")
@@ -215,7 +219,7 @@ async def run_client(
         elapsed = time.perf_counter() - started
         for chars in counts:
             _check(chars, sizes["tokens"])
-        return {"wall_s": elapsed, "client_peak_rss_mb": _peak_rss_mb(os.getpid())}
+        return {"wall_s": elapsed, "client_peak_rss_mb": remote_cluster.peak_rss_mb(os.getpid())}
 
 
 def _check(chars: int, tokens: int) -> None:
@@ -223,37 +227,15 @@ def _check(chars: int, tokens: int) -> None:
         raise AssertionError(f"got {chars} chars, expected {tokens * len(TOKEN)}")
 
 
-def _peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/PID/status")
-
-
 # -- the runner ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _measure(way: str, measurement: str, sizes_name: str) -> dict[str, Any]:
     """Start a fresh server, run one client process against it, stop the server."""
-    port = _free_port()
+    port = remote_cluster.free_port()
     server = subprocess.Popen([sys.executable, "-m", __spec__.name, "_serve", str(port)])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the benchmark server did not start on port {port}")
-            time.sleep(0.1)
+        remote_cluster.wait_for(port, server, "the benchmark server")
         client = subprocess.run(
             [
                 sys.executable,
@@ -274,7 +256,7 @@ def _measure(way: str, measurement: str, sizes_name: str) -> dict[str, Any]:
             return {"error": client.stderr.strip().splitlines()[-1:]}
         result: dict[str, Any] = json.loads(client.stdout.strip().splitlines()[-1])
         if measurement == "concurrent":
-            result["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
+            result["server_peak_rss_mb"] = remote_cluster.peak_rss_mb(server.pid)
         return result
     finally:
         server.terminate()
@@ -289,7 +271,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated subset")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="only the balanced cluster (nginx, 3 servers, Redis) beside one server",
+    )
+    parser.add_argument(
+        "--calls", type=int, default=None, help="concurrent team calls of the cluster (1,000)"
+    )
     args = parser.parse_args(argv)
+    calls = args.calls or (100 if args.quick else 1000)
+    if args.cluster:
+        remote_cluster.report(calls, 100)
+        return 0
     sizes_name = "quick" if args.quick else "full"
     sizes = SIZES[sizes_name]
     results: dict[str, dict[str, Any]] = {}
@@ -354,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         verdict = "ok  " if ok(value, reference) else "MISS"
         print(f"  {verdict} {label}: {value:,.2f} vs {reference:,.2f}")
+    print()
+    remote_cluster.report(calls, 100)
     return 0
 
 

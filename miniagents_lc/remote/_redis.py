@@ -1,11 +1,12 @@
 """Runs' events in Redis Streams, so any server serves any resume.
 
-Keys of a run (`miniagents:run:<id>:...`): `events`, a stream (entry id `<seq>-0`, the `end` entry
-last, `MAXLEN`-bounded, expiring); `reply`, the reply order; `server`, the id of the server that
-runs it; `owner`, that server's id again while it runs, re-set every heartbeat with a lifetime
-derived from the measured lag of its loop; `followers` and `attached:<server>`, the leases of
-the servers whose clients follow it. Per server, `miniagents:server:<id>` holds the Redis client
-id of a connection the server keeps open for as long as it lives.
+Keys of a run (`miniagents:run:<id>:...`): `events`, a stream (an entry per written batch of
+events, id `<last seq>-0`, the `end` entry last, `MAXLEN`-bounded, expiring); `reply`, the
+reply order; `server`, the id of the server that runs it; `owner`, that server's id again
+while it runs, re-set every heartbeat with a lifetime derived from the measured lag of its
+loop; `followers` and `attached:<server>`, the leases of the servers whose clients follow it.
+Per server, `miniagents:server:<id>` holds the Redis client id of a connection the server
+keeps open for as long as it lives.
 
 Everything a server sends to Redis is shared: one connection pool (blocking, bounded), one
 writer that sends every run's pending writes in one transaction per round trip, one heartbeat
@@ -125,7 +126,10 @@ class _Follower:
         self._changed = asyncio.Event()
 
     def take(self, entries: list[tuple[str, dict[str, str]]]) -> None:
-        """Append entries read from the stream (in order)."""
+        """Append the events of entries read from the stream (in order), from `base + 1` on.
+
+        An entry holds the events of one written batch: `f`, the first `seq`, and `d`, their
+        JSON a line each; its id is `<last seq>-0`."""
         for entry_id, fields in entries:
             if self.end is not None:
                 return
@@ -133,16 +137,18 @@ class _Follower:
             if "end" in fields:
                 self.end = json.loads(fields["end"])
                 return
-            seq = int(entry_id.split("-", 1)[0])
+            first = int(fields["f"])
             expected = self.base + len(self.events) + 1
-            if seq != expected:
+            if first > expected:
                 self.end = _lost(
                     "EventsExpired",
-                    f"events {expected} to {seq - 1} of run {self.run_id} are no longer kept "
+                    f"events {expected} to {first - 1} of run {self.run_id} are no longer kept "
                     "(the stream was trimmed or expired)",
                 )
                 return
-            self.events.append((seq, fields["d"]))
+            for offset, data in enumerate(fields["d"].split("\n")):
+                if first + offset >= expected:  # a batch may start before what is wanted
+                    self.events.append((first + offset, data))
         if entries:
             self.quiet_since = asyncio.get_running_loop().time()
 
@@ -174,7 +180,7 @@ class RedisRelay:
         pool = aioredis.BlockingConnectionPool.from_url(
             url, decode_responses=True, max_connections=max_connections, timeout=pool_timeout
         )
-        self._redis = aioredis.Redis(connection_pool=pool)
+        self._redis = aioredis.Redis.from_pool(pool)  # closing it closes the pool
         # One connection held for the server's life: Redis's view of it says the server lives.
         self._presence = aioredis.Redis.from_url(
             url, decode_responses=True, single_connection_client=True
@@ -257,22 +263,24 @@ class RedisRelay:
                 first_seq = last_seq
 
                 def build(pipe: Pipeline, batch: Batch = batch, end_seq: int = first_seq) -> None:
-                    for seq, data in batch.events:
+                    if batch.events:
+                        # One entry per batch (a command per event would cost the server
+                        # more than the rest of the run's streaming).
+                        end_seq = batch.events[-1][0]
                         pipe.xadd(
                             events_key,
-                            {"d": data},
-                            id=f"{seq}-0",
+                            {"f": batch.events[0][0], "d": "\n".join(d for _, d in batch.events)},
+                            id=f"{end_seq}-0",
                             maxlen=self._maxlen,
                             approximate=True,
                         )
-                        end_seq = seq
                     if batch.replies:
                         pipe.rpush(reply_key, *batch.replies)
                     if batch.end is not None:
                         end = json.dumps(batch.end)
                         pipe.xadd(events_key, {"end": end}, id=f"{end_seq + 1}-0")
                         pipe.delete(_key(run_id, "owner"))
-                    for key in (events_key, reply_key):
+                    for key in (events_key, reply_key, _key(run_id, "server")):
                         pipe.pexpire(key, self._ttl_ms)
 
                 if batch.events:
@@ -318,10 +326,15 @@ class RedisRelay:
                 await pipe.execute()
                 self._presence_id = client_id
                 now = loop.time()
-                for follower in list(self._followers.values()):
-                    quiet = now - follower.quiet_since >= HEARTBEAT
-                    if quiet and follower.end is None and follower.dead is None:
-                        await self._check_owner(follower, now)
+                quiet = [
+                    follower
+                    for follower in self._followers.values()
+                    if now - follower.quiet_since >= HEARTBEAT
+                    and follower.end is None
+                    and follower.dead is None
+                ]
+                if quiet:
+                    await self._check_owners(quiet, now)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -333,31 +346,39 @@ class RedisRelay:
         pipe.sadd(_key(run_id, "followers"), self.server_id)
         pipe.pexpire(_key(run_id, "followers"), self._ttl_ms)
 
-    async def _check_owner(self, follower: _Follower, now: float) -> None:
-        """A quiet run: slow, or its server gone? Dead only on evidence."""
-        run_id = follower.run_id
+    async def _check_owners(self, quiet: list[_Follower], now: float) -> None:
+        """Quiet runs: slow, or their server gone? Dead only on evidence."""
         pipe = self._redis.pipeline(transaction=False)
-        pipe.exists(_key(run_id, "owner"))
-        pipe.get(_key(run_id, "server"))
-        owner_alive, server_id = await pipe.execute()
-        if owner_alive:
-            follower.owner_missing_since = None
-            return
-        if follower.owner_missing_since is None:
-            follower.owner_missing_since = now
-        if server_id is not None and await self._server_alive(server_id):
-            if now - follower.owner_missing_since < GIVE_UP_AFTER:
-                return  # stalled, not dead: its connection to Redis is open
-            end = _lost(
-                "WorkerLost",
-                f"the server running run {run_id} has sent nothing for "
-                f"{GIVE_UP_AFTER:.0f} s (stalled)",
-            )
-        else:
-            end = _lost("WorkerLost", f"the server running run {run_id} stopped before it ended")
-        # The tail declares it lost only after a read that started after this verdict, so
-        # every entry written before the server died is delivered first.
-        follower.dead = (self._round, end)
+        for follower in quiet:
+            pipe.exists(_key(follower.run_id, "owner"))
+            pipe.get(_key(follower.run_id, "server"))
+        answers = await pipe.execute()
+        alive: dict[str, bool] = {}  # per server, asked once
+        for index, follower in enumerate(quiet):
+            owner_alive, server_id = answers[2 * index : 2 * index + 2]
+            if owner_alive:
+                follower.owner_missing_since = None
+                continue
+            if follower.owner_missing_since is None:
+                follower.owner_missing_since = now
+            if server_id is not None and server_id not in alive:
+                alive[server_id] = await self._server_alive(server_id)
+            run_id = follower.run_id
+            if server_id is not None and alive[server_id]:
+                if now - follower.owner_missing_since < GIVE_UP_AFTER:
+                    continue  # stalled, not dead: its connection to Redis is open
+                end = _lost(
+                    "WorkerLost",
+                    f"the server running run {run_id} has sent nothing for "
+                    f"{GIVE_UP_AFTER:.0f} s (stalled)",
+                )
+            else:
+                end = _lost(
+                    "WorkerLost", f"the server running run {run_id} stopped before it ended"
+                )
+            # The tail declares it lost only after a read that started after this verdict,
+            # so every entry written before the server died is delivered first.
+            follower.dead = (self._round, end)
 
     async def _server_alive(self, server_id: str) -> bool:
         client_id = await self._redis.get(_server_key(server_id))
@@ -469,17 +490,19 @@ class RedisRelay:
                 # An earlier start than this server's reader: that part once, from Redis.
                 early = Batch()
                 early_follower = _Follower(run_id, since)
-                entries: Any = await self._redis.xrange(
-                    follower.events_key, f"{since + 1}-0", f"{follower.base}-0"
-                )
-                early_follower.take(entries)
-                if len(early_follower.events) < follower.base - since:
-                    early.end = early_follower.end or _lost(
+                pipe = self._redis.pipeline(transaction=True)
+                pipe.xrange(follower.events_key, f"{since + 1}-0", f"{follower.base}-0")
+                # and the entry holding the last of them, if its batch went on past them
+                pipe.xrange(follower.events_key, f"({follower.base}-0", "+", count=1)
+                before, straddling = await pipe.execute()
+                early_follower.take([*before, *straddling])
+                early.events = [e for e in early_follower.events if e[0] <= follower.base]
+                if len(early.events) < follower.base - since:
+                    early.end = _lost(
                         "EventsExpired", f"events after {since} of run {run_id} are gone"
                     )
                     yield early
                     return
-                early.events = early_follower.events
                 yield early
                 index = 0
             replies_sent = 0

@@ -19,6 +19,7 @@ from miniagents_lc.remote.wire import EndData, error_end
 logger = logging.getLogger("miniagents_lc.remote")
 
 _BATCH_BYTES = 64 * 1024
+_HOLD_GRACES = 10
 
 KeepAlive = Callable[[str], Awaitable[bool]]
 """Whether a run is still followed elsewhere (by a client on another worker)."""
@@ -42,7 +43,6 @@ class ServedRun:
         self._reply_task = self._loop.create_task(self._track_reply(), name=f"reply:{run_id}")
         self._grace = grace
         self._kept_alive_elsewhere = kept_alive_elsewhere
-        self._readers = 0
         self.reader_positions: dict[int, int] = {}
         """Per client reading the run, the last `seq` handed to its connection: all a slow
         reader holds on the server, besides the run's one log."""
@@ -50,7 +50,14 @@ class ServedRun:
         self._closing: asyncio.Task[None] | None = None
         self.cancelled_at: float | None = None
         """The loop time at which the grace period ran out and the run was cancelled."""
-        self._arm()
+        # The request that started the run counts as its reader until its stream takes over:
+        # on a loop lagging more than the grace period, the run would otherwise be cancelled
+        # before its own response began. Should that stream never start, the hold ends after
+        # ten grace periods.
+        self._readers = 1
+        self._hold: asyncio.TimerHandle | None = self._loop.call_later(
+            _HOLD_GRACES * grace, self._release_hold
+        )
 
     async def _track_reply(self) -> None:
         # The records, not `messages`: a chat-model stream per message would re-join the
@@ -79,6 +86,21 @@ class ServedRun:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def take_over(self, reader: int, since: int) -> None:
+        """The stream of the request that started the run reads it from `since`."""
+        if self._hold is None:
+            self.attach(reader, since)
+            return
+        self._hold.cancel()
+        self._hold = None
+        self.reader_positions[reader] = since
+
+    def _release_hold(self) -> None:
+        if self._hold is not None:
+            self._hold = None
+            self._readers -= 1
+            self._arm()
 
     def detach(self, reader: int) -> None:
         """A client stopped reading: with none left, the grace period starts."""
@@ -116,9 +138,10 @@ class ServedRun:
 
     async def aclose(self) -> None:
         """Cancel the run and wait until it has stopped."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._timer, self._hold):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._hold = None
         await self.stream.aclose()
         await asyncio.wait([self._reply_task])
 

@@ -185,12 +185,12 @@ class _Server:
                     return self._stream(self.relay.feed(run.run_id, 0), run.run_id)
             except Exception as error:
                 # Nobody can resume a run Redis does not know: stop it, and say so.
-                await run.aclose()
+                await self.runs.discard(run)
                 logger.exception("Registering run %s in Redis failed", run.run_id)
                 return _error(
                     503, f"Redis is unavailable ({type(error).__name__}); try again.", retry=True
                 )
-        return self._stream(_followed(run, 0), run.run_id)
+        return self._stream(_followed(run, 0, started_here=True), run.run_id)
 
     async def resume(self, request: Request) -> Response:
         if (refused := self.refusal(request)) is not None:
@@ -228,10 +228,14 @@ class _Server:
             await self.relay.aclose()
 
 
-async def _followed(run: ServedRun, since: int) -> Feed:
-    """The run's feed for one client: the run counts it as a reader until it stops reading."""
+async def _followed(run: ServedRun, since: int, *, started_here: bool = False) -> Feed:
+    """The run's feed for one client: the run counts it as a reader until it stops reading
+    (`started_here`: the response of the request that started the run)."""
     reader = id(asyncio.current_task())
-    run.attach(reader, since)
+    if started_here:
+        run.take_over(reader, since)
+    else:
+        run.attach(reader, since)
     try:
         async for batch in run.feed(since):
             if batch.events:

@@ -148,9 +148,20 @@ def worker_process(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    wait_for_port(port, process, "a worker")
     try:
-        yield f"http://127.0.0.1:{port}", process
+        with running(process):
+            wait_for_port(port, process, "a worker")
+            yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@contextlib.contextmanager
+def running(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """`process`, terminated (killed after 10 s) on the way out unless it has ended."""
+    try:
+        yield process
     finally:
         if process.poll() is None:
             process.terminate()
@@ -159,8 +170,6 @@ def worker_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 class CuttingProxy:

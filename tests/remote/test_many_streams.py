@@ -8,16 +8,19 @@ import os
 import time
 
 import pytest
+import redis.asyncio as aioredis
 
 from miniagents_lc import MiniAgents
-from miniagents_lc.remote import RemoteAgent
+from miniagents_lc.remote import RemoteAgent, create_app
 
-from .served import token
+from .served import AGENTS, token
+from .support import serve_in_thread
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 STREAMS = 1000 if os.environ.get("MINIAGENTS_LC_FULL_SIZE") == "1" else 250
 TOKENS = 5
+RUNS = 200
 
 
 async def test_a_thousand_concurrent_remote_streams(base_url: str) -> None:
@@ -31,3 +34,20 @@ async def test_a_thousand_concurrent_remote_streams(base_url: str) -> None:
     print(f"\n{STREAMS} remote streams x {TOKENS} tokens: {wall:.2f} s")
     assert all(str(messages[1]) == expected for messages in results)
     assert len(results) == STREAMS
+
+
+async def test_hundreds_of_runs_share_a_bounded_redis_pool(redis_url: str) -> None:
+    """200 concurrent runs on a server with Redis: every one exact, and the server opened no
+    more connections to Redis than its pool (4 here) and its one presence connection."""
+    app = create_app(AGENTS, redis_url=redis_url, redis_max_connections=4)
+    async with aioredis.from_url(redis_url) as watcher:
+        before = (await watcher.info("stats"))["total_connections_received"]
+        with serve_in_thread(app) as base_url:
+            agent = RemoteAgent(base_url, "count")
+            async with MiniAgents():
+                replies = [agent.trigger("go", n=TOKENS) for _ in range(RUNS)]
+                results = await asyncio.gather(*(r.acollect_messages() for r in replies))
+            opened = (await watcher.info("stats"))["total_connections_received"] - before
+    expected = "".join(token(index) for index in range(TOKENS))
+    assert [str(messages[1]) for messages in results] == [expected] * RUNS
+    assert 1 < opened <= 4 + 1

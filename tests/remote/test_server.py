@@ -15,10 +15,14 @@ from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteAgentError, create_app
 
 from .conftest import GRACE
-from .served import AGENTS, EVENTS, token
+from .served import AGENTS, EVENTS, endless, token
 from .support import serve_in_thread
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+
+
+LEFT_AT: list[float] = []
+"""When the last `start_endless_and_leave` began to drop its connection (monotonic)."""
 
 
 async def start_endless_and_leave(client: httpx.AsyncClient, at_token: str) -> tuple[str, str]:
@@ -27,6 +31,7 @@ async def start_endless_and_leave(client: httpx.AsyncClient, at_token: str) -> t
     async with aconnect_sse(client, "POST", "/agents/endless/runs", json={"input": "go"}) as sse:
         async for event in sse.aiter_sse():
             if at_token in event.data:
+                LEFT_AT[:] = [time.monotonic()]  # before the close: the server sees it after
                 return sse.response.headers["x-run-id"], event.id
     raise AssertionError(f"the run ended before {at_token!r}")
 
@@ -37,7 +42,7 @@ async def test_a_client_that_leaves_cancels_the_run_after_the_grace_period(
     EVENTS["stopped"].clear()
     async with httpx.AsyncClient(base_url=base_url) as client:
         await start_endless_and_leave(client, "t3 ")
-        left_at = time.monotonic()
+    left_at = LEFT_AT[0]
     await asyncio.sleep(GRACE + 0.5)
     assert len(EVENTS["stopped"]) == 1
     late = EVENTS["stopped"][0] - left_at - GRACE
@@ -65,6 +70,19 @@ async def test_a_client_that_resumes_within_the_grace_period_keeps_the_run(
         stopped_while_followed = list(EVENTS["stopped"])
     assert seen == list(range(int(last) + 1, int(last) + 61))
     assert stopped_while_followed == []
+
+
+async def test_the_request_that_starts_a_run_holds_it_until_its_stream_takes_over() -> None:
+    """A run whose response has not begun streaming (a loop lagging past the grace period) is
+    still followed by the request that started it: unread, it is cancelled only once that hold
+    lapses, after ten grace periods, not after one."""
+    grace = 0.05
+    runs = create_app(AGENTS, disconnect_grace=grace).state.miniagents.runs
+    async with MiniAgents():
+        started = asyncio.get_running_loop().time()
+        run = await runs.start(endless, "go", {})
+        await asyncio.wait_for(run.wait_finished(), 10)
+    assert run.cancelled_at - started >= 10 * grace
 
 
 async def test_a_slow_reader_holds_only_its_place() -> None:

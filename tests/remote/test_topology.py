@@ -34,6 +34,7 @@ from .support import (
     CuttingProxy,
     free_port,
     read_tokens,
+    running,
     subprocess_env,
     wait_for_port,
 )
@@ -128,20 +129,6 @@ class Cluster:
             "events { worker_connections 4096; }\n"
             f"http {{\n    access_log off;\n{paths}\n{http}}}\n"
         )
-
-
-@contextlib.contextmanager
-def running(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture
