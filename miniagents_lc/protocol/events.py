@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast
 
 from langchain_core.messages import ToolCall, UsageMetadata
 from langchain_protocol.protocol import (
@@ -55,11 +55,20 @@ class ProtocolEvent(TypedDict):
     params: EventParams
 
 
+class BudgetLimit(TypedDict, total=False):
+    """The limits of a call's own budget (`miniagents_lc.Budget`), those it sets."""
+
+    max_tokens: int
+    max_cost: float
+
+
 class LifecyclePayload(LifecycleData):
     """Lifecycle data of one agent call: the protocol's `LifecycleData` (status, the agent's
-    alias as `graph_name`, the error of a failed call) plus the call's namespace."""
+    alias as `graph_name`, the error of a failed call) plus the call's namespace, and, on the
+    `started` event of a call with a budget of its own, that budget's limits."""
 
     namespace: Namespace
+    budget: NotRequired[BudgetLimit]
 
 
 def protocol_event(
@@ -77,13 +86,30 @@ def protocol_event(
 
 
 def lifecycle_data(
-    status: AgentStatus, namespace: Namespace, alias: str, error: BaseException | None = None
+    status: AgentStatus,
+    namespace: Namespace,
+    alias: str,
+    error: BaseException | None = None,
+    budget: BudgetLimit | None = None,
 ) -> LifecyclePayload:
-    """The lifecycle event of a call that has `status`; `error` says why it failed."""
+    """The lifecycle event of a call that has `status`; `error` says why it failed, `budget`
+    what the call's own budget allows."""
     payload: LifecyclePayload = {"event": status, "namespace": namespace, "graph_name": alias}
     if error is not None:
         payload["error"] = f"{type(error).__name__}: {error}"
+    if budget:
+        payload["budget"] = budget
     return payload
+
+
+def budget_limit(max_tokens: int | None, max_cost: float | None) -> BudgetLimit:
+    """The limits a budget sets, as the `started` event carries them."""
+    limit: BudgetLimit = {}
+    if max_tokens is not None:
+        limit["max_tokens"] = max_tokens
+    if max_cost is not None:
+        limit["max_cost"] = max_cost
+    return limit
 
 
 _ROLES: Mapping[str | None, MessageRole] = {

@@ -43,6 +43,7 @@ from miniagents_lc.promising.lowlevel import StreamBuffer, Wakeup, buffer_of, cu
 from miniagents_lc.protocol._watch import Watchers, known_role, resolved_message
 from miniagents_lc.protocol.events import (
     Namespace,
+    budget_limit,
     lifecycle_data,
     message_error,
     message_finish,
@@ -247,7 +248,11 @@ class AgentTreeEvents:
             self._root.set_result(node)
         else:
             parent.children.push(node)
-        self._sink("lifecycle", namespace, lifecycle_data("started", namespace, alias))
+        budget = call.budget_state.budget if call.budget_state is not None else None
+        limit = budget_limit(budget.max_tokens, budget.max_cost) if budget is not None else None
+        self._sink(
+            "lifecycle", namespace, lifecycle_data("started", namespace, alias, budget=limit)
+        )
         follower = _CallFollower(self, node)
         self._followers.append(follower)
         self._unfinished += 1

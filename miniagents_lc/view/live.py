@@ -106,6 +106,8 @@ class LiveTree:
                 label.append(f"  no price for {', '.join(unpriced)}", style="red")
             else:
                 label.append(f"  ${usage_cost(by_model, self.prices):.6f}", style="green")
+        if call.budget is not None:
+            label.append(f"  {_spent(call, self.prices)}", style="yellow")
         if call.error is not None:
             label.append(f"  {call.error}", style="red")
         elif call.tail and self.tail:
@@ -120,6 +122,24 @@ def _tail(text: str, length: int) -> str:
         return words
     cut = words[-length:]
     return "…" + cut[cut.find(" ") + 1 :] if " " in cut else "…" + cut
+
+
+def _spent(call: CallState, prices: PriceTable | None) -> str:
+    """What the call's subtree has spent of its own budget: `spent 120/500 tok`, and the cost
+    against its cost limit when prices are known."""
+    assert call.budget is not None
+    subtree = call.subtree_usage
+    parts = []
+    if "max_tokens" in call.budget:
+        spent = subtree["total_tokens"] if subtree is not None else 0
+        parts.append(f"{spent}/{int(call.budget['max_tokens'])} tok")
+    if "max_cost" in call.budget:
+        by_model = call.subtree_usage_by_model()
+        known = prices is not None and not set(by_model) - set(prices)
+        cost = usage_cost(by_model, prices) if known and prices is not None else None
+        spent_cost = f"${cost:.6f}" if cost is not None else "$?"
+        parts.append(f"{spent_cost}/${call.budget['max_cost']:g}")
+    return "budget " + ", ".join(parts)
 
 
 def _tokens(usage: UsageMetadata) -> str:

@@ -49,6 +49,8 @@ class CallState:
     """The end of the text it streamed (at most 200 characters)."""
     usage_by_model: dict[str, UsageMetadata] = field(default_factory=dict)
     """The usage of the call's own messages, summed per model name."""
+    budget: Mapping[str, float] | None = None
+    """The limits of the call's own budget (`max_tokens`, `max_cost`), if it has one."""
 
     @property
     def usage(self) -> UsageMetadata | None:
@@ -135,6 +137,9 @@ class RunState:
         if event == "started":
             alias = data.get("graph_name") or (where[-1].rpartition(":")[0] if where else "")
             started = CallState(where, str(alias), now)
+            budget = data.get("budget")
+            if isinstance(budget, Mapping) and budget:
+                started.budget = dict(budget)
             self.calls[where] = started
             parent = self._parent_of(where)
             (parent.children if parent is not None else self.roots).append(started)

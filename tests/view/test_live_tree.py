@@ -12,7 +12,7 @@ import sys
 import pytest
 from rich.console import Console
 
-from miniagents_lc import InteractionContext, MiniAgent, miniagent
+from miniagents_lc import Budget, InteractionContext, MiniAgent, miniagent
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.view import LiveTree, ModelPrice, live_tree, run_with_live_tree
@@ -160,3 +160,26 @@ def test_importing_the_package_leaves_the_terminal_library_unloaded() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "False"
+
+
+async def test_a_call_with_a_budget_shows_what_its_subtree_spent_of_it() -> None:
+    lead = _lead(slow_delay=0.01).fork(budget=Budget(max_tokens=1_000))
+    _output, view = await run_with_live_tree(lead, "two words", console=Console(file=io.StringIO()))
+    text = view.text(width=160)
+    assert "budget 13/1000 tok" in _row(text, "lead")  # (2+3) + (2+6), the whole subtree
+    assert "budget" not in _row(text, "fast")  # no budget of its own
+
+
+async def test_a_branch_over_its_budget_shows_it_spent_and_stopped() -> None:
+    slow = chat_model_agent(
+        ScriptedChatModel(reply=SLOW_REPLY, token_delay=0.005), alias="slow"
+    ).fork(budget=Budget(max_tokens=5))
+
+    @miniagent(alias="lead", errors_as_messages=True)
+    async def lead(ctx: InteractionContext) -> None:
+        ctx.reply(slow.trigger(ctx.message_promises))
+
+    _output, view = await run_with_live_tree(lead, "two words", console=Console(file=io.StringIO()))
+    row = _row(view.text(width=200), "slow")
+    assert "budget 8/5 tok" in row
+    assert "BudgetExceededError" in row
