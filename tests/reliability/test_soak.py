@@ -15,7 +15,7 @@ from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
 
 from ._support import other_tasks
 
-ROUNDS = 3
+ROUNDS = 4
 MAX_GROWTH = 1.10
 # README command 2 runs rounds of 500 calls (a leak of a few hundred bytes per call still grows
 # a round by more than MAX_GROWTH allows); CI runs 2,000 once more (.ci/run sets
@@ -80,4 +80,7 @@ async def test_rounds_of_concurrent_calls_finish_correctly_without_memory_growth
         await one_round(calls, tokens)
         after_round.append(_measured())
 
-    assert after_round[-1] <= after_round[0] * MAX_GROWTH, after_round
+    # tracemalloc counts every thread of the process (a pytest-xdist worker may still be
+    # closing another test's server thread): a leak grows every round, so the lower of the
+    # last two rounds must stay within the limit, which one foreign allocation can't break.
+    assert min(after_round[-2:]) <= after_round[0] * MAX_GROWTH, after_round
