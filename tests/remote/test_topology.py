@@ -43,8 +43,9 @@ pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 DOC = TESTS_DIR.parent / "docs" / "remote.md"
 NGINX = "/usr/sbin/nginx"
-CALLS = 300
-"""Concurrent team calls (the issue asks for at least 300)."""
+CALLS = 400
+"""Concurrent team calls (at least 300; 500 took 25 s here at load 7, 300 took 33 s at load 10:
+400 leaves room on a loaded 2-core machine)."""
 MEMBERS, TOKENS, PACE = 4, 20, 0.15
 DROPS = 200
 """Client connections cut while the calls stream."""
