@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--genai-path",
         help="a directory with an opentelemetry-util-genai that the installed "
-        "opentelemetry-instrumentation-openai-v2 works with (installed there with pip's --no-deps and --target options)",
+        "opentelemetry-instrumentation-openai-v2 works with (put there with pip's "
+        "--no-deps and --target options)",
     )
     parser.add_argument(
         "--only", choices=("small", "walls"), help="only the small call, or only the walls"
