@@ -48,11 +48,14 @@ from ag_ui.core import (
     TokenUsage,
     ToolCallArgsEvent,
     ToolCallEndEvent,
+    ToolCallResultEvent,
     ToolCallStartEvent,
     aggregate_token_usage,
     token_usage_from_langchain_metadata,
 )
+from langchain_core.runnables import RunnableConfig
 
+from miniagents_lc.agents import INSTRUMENTS_KEY, Instrument, ToolRun
 from miniagents_lc.protocol import AgentRunStream
 
 Namespace = tuple[str, ...]
@@ -91,6 +94,60 @@ class _Mapper:
         self._usage: list[TokenUsage] = []
         self._finished: set[Namespace] = set()
         self._children: dict[Namespace, list[Namespace]] = {}
+        # A tool call's result goes out once its TOOL_CALL_END is out (the call's message may
+        # wait behind others of the reply while the tool already ran): the calls whose end is
+        # out, with their call's subagent id, and the results that came first.
+        self._tool_calls_out: dict[str, str | None] = {}
+        self._early_results: dict[str, str] = {}
+
+    def tool_run(
+        self, namespace: Namespace, call_id: str, name: str, arguments: Mapping[str, Any]
+    ) -> None:
+        """A tool loop of the call at `namespace` runs a tool: its call goes out now, unless a
+        message of the reply has sent it already (a tool loop keeps its model's tool-calling
+        messages to itself, so this is how its calls reach the stream)."""
+        if call_id in self._tool_calls_out:
+            return
+        subagent = self.subagent_id(namespace)
+        self._emit(
+            ToolCallStartEvent(tool_call_id=call_id, tool_call_name=name, subagent_run_id=subagent)
+        )
+        self._emit(
+            ToolCallArgsEvent(
+                tool_call_id=call_id, delta=json.dumps(dict(arguments)), subagent_run_id=subagent
+            )
+        )
+        self._emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
+        self.tool_call_out(call_id, subagent)
+
+    def tool_call_out(self, call_id: str, subagent: str | None) -> None:
+        """The tool call `call_id` has been sent (its TOOL_CALL_END is out)."""
+        self._tool_calls_out[call_id] = subagent
+        result = self._early_results.pop(call_id, None)
+        if result is not None:
+            self._emit_result(call_id, result)
+
+    def is_out(self, call_id: str) -> bool:
+        """Whether the tool call `call_id` has been sent."""
+        return call_id in self._tool_calls_out
+
+    def tool_result(self, call_id: str, content: str) -> None:
+        """A tool called as `call_id` returned `content` (sent once the call itself is)."""
+        if call_id in self._tool_calls_out:
+            self._emit_result(call_id, content)
+        else:
+            self._early_results[call_id] = content
+
+    def _emit_result(self, call_id: str, content: str) -> None:
+        self._emit(
+            ToolCallResultEvent(
+                message_id=uuid.uuid4().hex,
+                tool_call_id=call_id,
+                content=content,
+                role="tool",
+                subagent_run_id=self._tool_calls_out[call_id],
+            )
+        )
 
     def subagent_id(self, namespace: Namespace) -> str | None:
         """The `subagentRunId` of the call at `namespace` (None for the root), announcing the
@@ -372,22 +429,25 @@ class _MessageSender:
             content: Mapping[str, Any] = data["content"]
             if content.get("type") == "tool_call":
                 call_id = str(content.get("id") or uuid.uuid4().hex)
-                emit(
-                    ToolCallStartEvent(
-                        tool_call_id=call_id,
-                        tool_call_name=str(content["name"]),
-                        parent_message_id=self._id,
-                        subagent_run_id=subagent,
+                # Sent already if its tool loop ran it before this message went out.
+                if not self._mapper.is_out(call_id):
+                    emit(
+                        ToolCallStartEvent(
+                            tool_call_id=call_id,
+                            tool_call_name=str(content["name"]),
+                            parent_message_id=self._id,
+                            subagent_run_id=subagent,
+                        )
                     )
-                )
-                emit(
-                    ToolCallArgsEvent(
-                        tool_call_id=call_id,
-                        delta=json.dumps(content.get("args") or {}),
-                        subagent_run_id=subagent,
+                    emit(
+                        ToolCallArgsEvent(
+                            tool_call_id=call_id,
+                            delta=json.dumps(content.get("args") or {}),
+                            subagent_run_id=subagent,
+                        )
                     )
-                )
-                emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
+                    emit(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=subagent))
+                    self._mapper.tool_call_out(call_id, subagent)
         elif kind == "message-finish":
             self._finished = True
             if "usage" in data:
@@ -397,15 +457,68 @@ class _MessageSender:
                 self._end_metadata["model"] = model
 
 
+class ToolResults(Instrument):
+    """An instrument for one run that brings its tool calls' results into the run's AG-UI
+    events (`TOOL_CALL_RESULT`, after the call's `TOOL_CALL_END`): register it in the run's
+    config (`config()`), then hand it to `agui_events`. A tool loop keeps its results to
+    itself (they go back to its model, not into the reply); the instrument seam sees them."""
+
+    def __init__(self) -> None:
+        self._mapper: _Mapper | None = None
+        self._run: AgentRunStream | None = None
+        self._before: list[Callable[[_Mapper, AgentRunStream], None]] = []
+
+    def config(self) -> RunnableConfig:
+        """The run config that registers this instrument for the run."""
+        return {"configurable": {INSTRUMENTS_KEY: [self]}}
+
+    def tool_call_started(self, tool_run: ToolRun) -> None:
+        call_id, agent_call = tool_run.call_id, tool_run.call
+        if call_id is None or agent_call is None:
+            return
+
+        def started(mapper: _Mapper, run: AgentRunStream) -> None:
+            namespace = run.namespace_of(agent_call)
+            if namespace is not None:
+                mapper.tool_run(tuple(namespace), call_id, tool_run.name, tool_run.arguments)
+
+        self._deliver(started)
+
+    def tool_call_finished(self, tool_run: ToolRun, error: BaseException | None) -> None:
+        call_id, result = tool_run.call_id, tool_run.result
+        if error is not None or call_id is None or result is None:
+            return  # a failed tool reports its failure through its agent, not here
+        self._deliver(lambda mapper, _run: mapper.tool_result(call_id, result))
+
+    def _deliver(self, event: Callable[[_Mapper, AgentRunStream], None]) -> None:
+        if self._mapper is None or self._run is None:
+            self._before.append(event)
+        else:
+            event(self._mapper, self._run)
+
+    def _attach(self, mapper: _Mapper, run: AgentRunStream) -> None:
+        self._mapper, self._run = mapper, run
+        before, self._before = self._before, []
+        for event in before:
+            event(mapper, run)
+
+
 async def agui_events(
-    run: AgentRunStream, *, thread_id: str, run_id: str, live_calls: bool = False
+    run: AgentRunStream,
+    *,
+    thread_id: str,
+    run_id: str,
+    live_calls: bool = False,
+    tool_results: ToolResults | None = None,
 ) -> AsyncGenerator[list[BaseEvent], None]:
     """The AG-UI events of `run`, in batches (everything available at once), from
     `RUN_STARTED` to `RUN_FINISHED` or `RUN_ERROR`. Closing the iterator early stops its
     readers; the run itself is the caller's to close.
 
     `live_calls`: also send each call's text as it produces it (`CUSTOM` events named
-    `CALL_TEXT`), for a view of the whole tree at work (the `/ui` page asks for it)."""
+    `CALL_TEXT`), for a view of the whole tree at work (the `/ui` page asks for it).
+    `tool_results`: the run's `ToolResults` instrument, whose tool results then go out as
+    `TOOL_CALL_RESULT` events."""
     pending: list[BaseEvent] = [
         RunStartedEvent(thread_id=thread_id, run_id=run_id, timestamp=_now())
     ]
@@ -416,6 +529,8 @@ async def agui_events(
         wakeup.set()
 
     mapper = _Mapper(emit, live_calls=live_calls)
+    if tool_results is not None:
+        tool_results._attach(mapper, run)
 
     async def follow_raw() -> None:
         try:
@@ -494,4 +609,4 @@ def _now() -> int:
     return int(time.time() * 1000)
 
 
-__all__ = ["CALL_TEXT", "METADATA_KEY", "agui_events", "alias_of"]
+__all__ = ["CALL_TEXT", "METADATA_KEY", "ToolResults", "agui_events", "alias_of"]

@@ -38,7 +38,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from miniagents_lc.agents import MiniAgent
-from miniagents_lc.agui.events import agui_events
+from miniagents_lc.agui.events import ToolResults, agui_events
 from miniagents_lc.protocol import astream_agent_events
 
 try:  # traces continue across the hop when OpenTelemetry is installed
@@ -224,7 +224,8 @@ class AGUIEndpoint:
             token = otel_context.attach(otel_propagate.extract(dict(request.headers)))
         try:
             # The run's tasks are made here: they carry the caller's trace context.
-            run = await astream_agent_events(agent, messages, **kwargs)
+            tool_results = ToolResults()
+            run = await astream_agent_events(agent, messages, tool_results.config(), **kwargs)
         finally:
             if token is not None and otel_context is not None:
                 otel_context.detach(token)
@@ -235,6 +236,7 @@ class AGUIEndpoint:
                 thread_id=run_input.thread_id,
                 run_id=run_input.run_id,
                 live_calls=request.query_params.get("calls") == "live",
+                tool_results=tool_results,
             )
             try:
                 async for batch in events:

@@ -30,7 +30,7 @@ from miniagents_lc.protocol.log import EventLog
 from miniagents_lc.protocol.tree import AgentTreeEvents, CallNode, MessageRecord
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents import MiniAgent
+    from miniagents_lc.agents import AgentCall, MiniAgent
 
 
 class AgentCallStream:
@@ -177,6 +177,11 @@ class AgentRunStream(AgentCallStream):
         self._run_manager: AsyncCallbackManagerForChainRun | None = None
         self._agent_run: AgentRun | None = None
         self._supervisor: asyncio.Task[AIMessage] | None = None
+
+    def namespace_of(self, call: AgentCall) -> Namespace | None:
+        """Where the events of `call` (an `AgentCall` an instrument was told of, say) are in
+        this run, or None if it is not a call of this run."""
+        return self._tree.namespace_of(call)
 
     async def _start(self) -> None:
         agent_run, run_manager = await start_traced_run(

@@ -384,6 +384,11 @@ class AgentTreeEvents:
         """The root call, once made (None if the run ended without making it)."""
         return await self._root
 
+    def namespace_of(self, call: AgentCall) -> Namespace | None:
+        """Where `call`'s events are, if it is a call of this run (made and mapped already)."""
+        node = self._nodes.get(call.owner)
+        return list(node.namespace) if node is not None else None
+
     async def records(self, node: CallNode) -> AsyncIterator[MessageRecord]:
         """The messages of `node`'s reply, in reply order, each as soon as its first event is
         out."""

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from ag_ui.core import EventType
+from langchain_core.tools import tool
 
 from miniagents_lc import InteractionContext, Message, MiniAgent, miniagent
 from miniagents_lc.agui import create_agui_app
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
-from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc.langchain import chat_model_agent, tool_agent
+from tests.langchain.tool_scripts import call, calling_model
 
 from .support import (
     TEAM_AUTHORS,
@@ -289,3 +291,32 @@ async def test_an_error_turned_message_is_a_message_and_a_subagent_error() -> No
     ]
     assert [e.message for e in of_type(events, EventType.SUBAGENT_ERROR)] == ["ValueError: oops"]
     assert events[-1].type == EventType.RUN_FINISHED
+
+
+async def test_a_tool_loops_results_follow_their_tool_calls() -> None:
+    @tool
+    def shout(text: str) -> str:
+        """Say it loudly."""
+        return text.upper()
+
+    model = calling_model(call("shout", "c1", text="hi"), call("shout", "c2", text="yo"))
+    app = create_agui_app(tool_agent(model, [shout], alias="looper"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://agui") as client:
+        events = parse_sse_text((await client.post("/looper", json=run_input())).text)
+    kinds = [event.type for event in events]
+    calls = of_type(events, EventType.TOOL_CALL_START)
+    named = [(c.tool_call_id, c.tool_call_name) for c in calls]  # type: ignore[attr-defined]
+    assert named == [("c1", "shout"), ("c2", "shout")]
+    assert {c.subagent_run_id for c in calls} == {None}  # the loop is the root here
+    results = of_type(events, EventType.TOOL_CALL_RESULT)
+    answered = [(r.tool_call_id, r.content) for r in results]  # type: ignore[attr-defined]
+    assert answered == [("c1", "HI"), ("c2", "YO")]
+    for result in results:
+        end = next(
+            index
+            for index, event in enumerate(events)
+            if event.type == EventType.TOOL_CALL_END and event.tool_call_id == result.tool_call_id  # type: ignore[attr-defined]
+        )
+        assert end < events.index(result)  # a result follows its call
+    assert kinds[-1] == EventType.RUN_FINISHED
