@@ -80,7 +80,9 @@ async def test_rounds_of_concurrent_calls_finish_correctly_without_memory_growth
         await one_round(calls, tokens)
         after_round.append(_measured())
 
+    # The first round pays what a process pays once (lazily loaded layers, interpreter and
+    # library caches that fill up to a steady size), so growth counts from the second.
     # tracemalloc counts every thread of the process (a pytest-xdist worker may still be
     # closing another test's server thread): a leak grows every round, so the lower of the
     # last two rounds must stay within the limit, which one foreign allocation can't break.
-    assert min(after_round[-2:]) <= after_round[0] * MAX_GROWTH, after_round
+    assert min(after_round[-2:]) <= after_round[1] * MAX_GROWTH, after_round
