@@ -6,19 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
-import uvicorn
 from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
 from a2a.types import Message, Part, Role, SendMessageRequest, StreamResponse
 from a2a_agents import Gate
-from starlette.types import ASGIApp
 
 from miniagents_lc import MiniAgent
+from tests.servers import serve_in_thread as served  # noqa: F401 - re-exported
 
 STOP_WITHIN = 0.1
 """The issue's bound: once one side cancels, the other stops within this many seconds
@@ -33,28 +31,6 @@ def loopback_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-@contextlib.contextmanager
-def served(app: ASGIApp, port: int | None = None) -> Iterator[str]:
-    """`app` served by uvicorn on 127.0.0.1 (on `port`, else one picked here), in a thread;
-    its base URL."""
-    port = port or loopback_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name=f"a2a-uvicorn:{port}", daemon=True)
-    thread.start()
-    give_up = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > give_up:
-            raise RuntimeError(f"uvicorn could not serve on 127.0.0.1:{port}")
-        time.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 class SeveringRelay:

@@ -4,17 +4,14 @@ thread), the agents served, and a reader that validates every event with ag-ui-p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 from ag_ui.core import BaseEvent, Event, EventType
 from httpx_sse import aconnect_sse
 from pydantic import TypeAdapter
@@ -25,33 +22,9 @@ from miniagents_lc import Message as OurMessage
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import Specialist, build_team
 from miniagents_lc.langchain import chat_model_agent
+from tests.servers import serve_in_thread as serve_in_thread  # re-exported
 
 EVENT: TypeAdapter[Any] = TypeAdapter(Event)
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """`app` served by uvicorn on a loopback port picked by binding port 0, in a thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 class DisconnectClock:
