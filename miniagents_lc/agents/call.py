@@ -260,6 +260,8 @@ class AgentCall:
             raise
         finally:
             owner.discard(asyncio.current_task())
+            # A finished task (and its coroutine) is not kept alive by its call.
+            self._task = None
             for state in self._budgets:
                 state.leave(self)
             if instruments:
