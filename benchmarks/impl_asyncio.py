@@ -76,9 +76,13 @@ async def _replayed(pieces: list[str], done: asyncio.Event) -> AsyncIterator[str
     """A reader of a list that a task fills: what it holds, then waits for more."""
     index = 0
     while True:
-        while index < len(pieces):
-            yield pieces[index]
-            index += 1
+        if index < len(pieces):
+            # A list iterator follows appends; restarted at `index` after each wait.
+            rest = iter(pieces)
+            rest.__setstate__(index)  # type: ignore[attr-defined]
+            for piece in rest:
+                yield piece
+            index = len(pieces)
         if done.is_set():
             return
         await asyncio.sleep(0)
