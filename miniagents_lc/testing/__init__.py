@@ -8,11 +8,13 @@ faults real streams end in; every request is recorded with the times its reply s
 delivered its first byte and finished. Provider kits (such as `miniagents_lc_openai.testing`)
 add their API's stream builders on top.
 
-One more piece serves tests above the HTTP layer: the chat-model doubles (`ScriptedChatModel`,
-`ScriptedToolModel`: offline LangChain chat models, which the demo runs on).
+Two more pieces serve tests above the HTTP layer: the chat-model doubles (`ScriptedChatModel`,
+`ScriptedToolModel`: offline LangChain chat models, which the demo runs on) and
+`AdapterContract`, the behaviours every provider adapter promises, which each adapter's tests
+subclass.
 
 Importing this package needs only the standard library; a name is imported on first use (the
-chat-model doubles need only langchain-core), and one whose module needs
+chat-model doubles need only langchain-core, the contract pytest), and one whose module needs
 respx or httpx raises `MissingExtraError` without them, naming the install command, run from
 the root of a clone: `pip install -e ".[testing]"`.
 """
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
         Stack,
         httpcore2_available,
     )
+    from .adapter_contract import AdapterContract, ContractReply, ContractToolCall
     from .chat_models import ScriptedChatModel, ScriptedError, ScriptedToolModel, split_into_tokens
 
 __all__ = [
@@ -66,9 +69,12 @@ __all__ = [
     "JSON_HEADERS",
     "SSE_HEADERS",
     "APIMock",
+    "AdapterContract",
     "AnyStackMocker",
     "Build",
     "ConnectionReset",
+    "ContractReply",
+    "ContractToolCall",
     "Delay",
     "ErrorEvent",
     "EventEncoder",
@@ -123,12 +129,13 @@ _MODULES = (
     "._mock",
 )
 
-# The chat-model doubles (langchain-core) load for their own names only.
+# The chat-model doubles (langchain-core) and the contract (pytest) load for their own names only.
 _OWNERS = {
     **dict.fromkeys(
         ("ScriptedChatModel", "ScriptedError", "ScriptedToolModel", "split_into_tokens"),
         ".chat_models",
     ),
+    **dict.fromkeys(("AdapterContract", "ContractReply", "ContractToolCall"), ".adapter_contract"),
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, __all__, _MODULES, install=INSTALL, owners=_OWNERS)
