@@ -107,8 +107,8 @@ _FIRST_RUN: dict[str, tuple[str, list[str]]] = {
 
 @pytest.mark.parametrize("feature", list(_FIRST_RUN))
 def test_what_the_layers_above_add_to_agents_works_without_importing_them(feature: str) -> None:
-    """The protocol layer and the usage view fill the agents' slots on an agent's first run,
-    with no import of theirs in the program."""
+    """A v3 stream (the protocol layer's, imported when asked for) and the usage by agent
+    (the run's own records) work with no import of a layer above in the program."""
     main, expected = _FIRST_RUN[feature]
     out = _fresh(_ECHO + textwrap.dedent(main) + "\nprint(json.dumps(asyncio.run(main())))\n")
     assert json.loads(out) == expected

@@ -12,9 +12,8 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from miniagents_lc.agents.app_context import MiniAgents
 from miniagents_lc.agents.budget import Budget, BudgetState
-from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.agents.current import current_interaction
-from miniagents_lc.agents.instruments import merged, notify, scoped_instruments
+from miniagents_lc.agents.instruments import merged, notify, report_created, scoped_instruments
 from miniagents_lc.agents.interaction import InteractionContext
 from miniagents_lc.agents.tracing import start_agent_trace
 from miniagents_lc.messages import (
@@ -127,11 +126,10 @@ class AgentCall:
             state.enter(self)
         if context.resolve_schedule_immediately(schedule_immediately):
             self._ensure_started()
-        # -- protocol-stream hook: a run streaming protocol events learns of this call --
-        observer = call_observer.get()
-        if observer is not None:
-            observer(self)
-        # -- end of hook --
+        # -- instrument seam: the call's instruments learn of it as it is made --
+        if self._instruments:
+            report_created(self)
+        # -- end of the instrument seam --
 
     @property
     def agent(self) -> MiniAgent:
