@@ -114,6 +114,24 @@ def test_what_the_layers_above_add_to_agents_works_without_importing_them(featur
     assert json.loads(out) == expected
 
 
+def test_a_run_outside_any_event_stream_imports_no_layer_above_the_agents() -> None:
+    """Nothing installs itself at import time: a plain run pays for no layer it does not use."""
+    main = """
+        async def main():
+            await echo.ainvoke("hi")
+            return sorted(
+                layer for layer in ("protocol", "view") if f"miniagents_lc.{layer}" in sys.modules
+            )
+        """
+    out = _fresh(
+        "import sys\n"
+        + _ECHO
+        + textwrap.dedent(main)
+        + "\nprint(json.dumps(asyncio.run(main())))\n"
+    )
+    assert json.loads(out) == []
+
+
 def test_the_import_time_benchmark_prints_both_imports_side_by_side() -> None:
     text, ratio = import_time.report(runs=1)
     for ours, baseline in import_time.PAIRS:
