@@ -26,7 +26,7 @@ from miniagents_lc.agents.conversion import usage_of
 from miniagents_lc.agents.instruments import Instrument
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import AgentCall
+    from miniagents_lc.agents.call import AgentCall
     from miniagents_lc.messages import Message
 
 USAGE_KEY = "usage_by_agent"

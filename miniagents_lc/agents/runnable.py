@@ -64,7 +64,7 @@ from miniagents_lc.promising import PromisingContext, StreamCancelledError, Stre
 from miniagents_lc.promising.lowlevel import StreamBuffer, cancel_and_wait, open_task_scope
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import AgentCall
+    from miniagents_lc.agents.call import AgentCall
 
 
 class RunnableAgent(Protocol):
