@@ -40,6 +40,7 @@ class AgentCall:
     """
 
     __slots__ = (
+        "__weakref__",  # a follower of its reply keeps it weakly (instruments._claims_of)
         "_agent",
         "_awaited",
         "_budgets",

@@ -46,6 +46,7 @@ import contextlib
 import contextvars
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -263,9 +264,10 @@ def _wants_messages(instruments: Instruments) -> bool:
     return False
 
 
-# The followed calls whose reply has not ended, so that a call made below one shares its
-# claims (which call's reply held each message first).
-_watches: dict[AgentCall, _ReplyWatch] = {}
+# The claims (the messages some call's reply held first) of each followed call whose reply has
+# not ended, so that a call made below one shares them. Weakly, and naming no call: a call
+# whose reply never ends (never started, never read) is not kept alive by it.
+_claims_of: weakref.WeakKeyDictionary[AgentCall, set[MessagePromise]] = weakref.WeakKeyDictionary()
 
 
 class _ReplyWatch:
@@ -278,8 +280,8 @@ class _ReplyWatch:
 
     def __init__(self, call: AgentCall, instruments: Instruments) -> None:
         parent = call.parent
-        above = _watches.get(parent) if parent is not None else None
-        self._claims: dict[MessagePromise, AgentCall] = above._claims if above else {}
+        above = _claims_of.get(parent) if parent is not None else None
+        self._claims: set[MessagePromise] = above if above is not None else set()
         self._call = call
         self._instruments = instruments
         self._buffer: StreamBuffer[MessagePromise] = buffer_of(
@@ -287,7 +289,7 @@ class _ReplyWatch:
         )
         self._index = 0
         self._wakeup = Wakeup(self._advance)
-        _watches[call] = self
+        _claims_of[call] = self._claims
         self._advance()
 
     def _advance(self) -> None:
@@ -300,11 +302,11 @@ class _ReplyWatch:
             self._index += 1
             if promise in claims:
                 continue  # a call below produced it: it was told there
-            claims[promise] = call
+            claims.add(promise)
             notify(self._instruments, "message_started", call, promise)
             _MessageEnd(call, self._instruments, promise)
         if buffer.done:
-            _watches.pop(call, None)
+            _claims_of.pop(call, None)
         else:
             self._wakeup.arm(buffer)
 

@@ -5,6 +5,8 @@ end."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -137,3 +139,21 @@ async def test_a_message_started_hook_can_follow_the_tokens_in_batches() -> None
             (message,) = await talker.trigger("go").acollect_messages()
         (task,) = followed
         assert "".join(await task) == message.text == "one two three"
+
+
+async def test_following_a_reply_keeps_no_call_alive_that_nobody_holds() -> None:
+    made: list[weakref.ref[AgentCall]] = []
+
+    class Weak(MessageLog):
+        def call_created(self, call: AgentCall) -> None:
+            made.append(weakref.ref(call))
+
+    @miniagent(alias="idle")
+    async def idle(ctx: InteractionContext) -> None:
+        ctx.reply("never asked for")
+
+    async with MiniAgents(instruments=[Weak()]):
+        reply = idle.trigger("go", schedule_immediately=False)  # never read: never ends
+        del reply
+        gc.collect()
+        assert [call() for call in made] == [None]
