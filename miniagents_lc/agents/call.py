@@ -13,7 +13,13 @@ from langchain_core.runnables.config import var_child_runnable_config
 from miniagents_lc.agents.app_context import MiniAgents
 from miniagents_lc.agents.budget import Budget, BudgetState
 from miniagents_lc.agents.current import current_interaction
-from miniagents_lc.agents.instruments import merged, notify, report_created, scoped_instruments
+from miniagents_lc.agents.instruments import (
+    merged,
+    notify,
+    overrides,
+    report_created,
+    scoped_instruments,
+)
 from miniagents_lc.agents.interaction import InteractionContext
 from miniagents_lc.agents.tracing import start_agent_trace
 from miniagents_lc.messages import (
@@ -263,7 +269,7 @@ class AgentCall:
             self._task = None
             for state in self._budgets:
                 state.leave(self)
-            if instruments:
+            if instruments and overrides(instruments, "call_finished"):
                 # Finished once its reply has ended too (replies handed on stream on after the
                 # function returns): with the function's error, else the reply's.
                 failed = self.error or ended

@@ -34,7 +34,8 @@ Messages: `message_started(call, promise)` tells of each message of a call's rep
 the call whose reply held it first (the call that produced it; the calls above it that pass
 it on are not told again); `message_finished(call, message, error)` when its stream has ended.
 Replies are followed only for calls with an instrument that overrides one of these two hooks,
-so other instruments (OpenTelemetry's) cost nothing per message. There is no token hook: an
+so other instruments (OpenTelemetry's) cost nothing per message; likewise the end of a call's
+reply is waited for only when an instrument overrides `call_finished`. There is no token hook: an
 instrument that wants a message's tokens follows the promise it got in `message_started`, in
 batches (`promising.lowlevel.Onlooker`, or a `Wakeup` on its `buffer_of`), which reads
 without being a reader and costs the producer nothing per token while nobody follows.
@@ -242,23 +243,21 @@ def report_created(call: AgentCall) -> None:
     messages. The call creation path calls this only when the call has instruments."""
     instruments = call._instruments
     notify(instruments, "call_created", call)
-    if _wants_messages(instruments):
+    if overrides(instruments, "message_started") or overrides(instruments, "message_finished"):
         _ReplyWatch(call, instruments)
 
 
-_wanting_messages: dict[type[Instrument], bool] = {}
+_overriding: dict[tuple[type[Instrument], str], bool] = {}
 
 
-def _wants_messages(instruments: Instruments) -> bool:
-    """Whether one of `instruments` overrides a message hook (known per class, once)."""
+def overrides(instruments: Instruments, hook: str) -> bool:
+    """Whether one of `instruments` overrides `hook` (known per class, once): the work of
+    following something for a hook is skipped when nobody listens."""
     for item in instruments:
-        kind = type(item)
-        wants = _wanting_messages.get(kind)
+        key = (type(item), hook)
+        wants = _overriding.get(key)
         if wants is None:
-            wants = _wanting_messages[kind] = (
-                kind.message_started is not Instrument.message_started
-                or kind.message_finished is not Instrument.message_finished
-            )
+            wants = _overriding[key] = getattr(type(item), hook) is not getattr(Instrument, hook)
         if wants:
             return True
     return False
@@ -463,6 +462,7 @@ __all__ = [
     "notify",
     "observe_model_call",
     "observe_tool_call",
+    "overrides",
     "report_created",
     "scoped_instruments",
 ]
