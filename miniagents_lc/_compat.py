@@ -18,6 +18,18 @@ LANGGRAPH_STREAM_KEY = "__pregel_stream"
 LANGGRAPH_V3_FLAG_KEY = "__pregel_stream_messages_v2"
 
 
+def in_langgraph_v3_stream(config: Any) -> bool:
+    """Whether a run config (a `RunnableConfig`) is that of a node of a LangGraph run streaming
+    v3 events (`graph.astream_events(..., version="v3")`): two dict lookups, so that a run
+    outside one pays nothing more."""
+    configurable = config.get("configurable")
+    return bool(
+        configurable
+        and configurable.get(LANGGRAPH_V3_FLAG_KEY)
+        and configurable.get(LANGGRAPH_STREAM_KEY) is not None
+    )
+
+
 def streaming_callback_handler(handlers: Sequence[Any]) -> Any | None:
     """The handler of `astream_events`/`astream_log` among a run's callback `handlers` (the
     one that taps a run's output iterator), if any. Private to langchain-core
@@ -43,6 +55,7 @@ def langgraph_tool_writer(handlers: Sequence[Any]) -> tuple[Callable[[Any], None
 __all__ = [
     "LANGGRAPH_STREAM_KEY",
     "LANGGRAPH_V3_FLAG_KEY",
+    "in_langgraph_v3_stream",
     "langgraph_tool_writer",
     "streaming_callback_handler",
 ]

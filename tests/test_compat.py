@@ -48,3 +48,21 @@ def test_langgraph_still_names_its_stream_keys_as_compat_says(
     assert getattr(_constants, langgraph_name) == ours, (
         f"langgraph {version('langgraph')}: {CHECKED}"
     )
+
+
+@pytest.mark.parametrize(
+    ("configurable", "inside"),
+    [
+        (None, False),
+        ({}, False),
+        ({_compat.LANGGRAPH_STREAM_KEY: print}, False),
+        ({_compat.LANGGRAPH_V3_FLAG_KEY: True}, False),
+        ({_compat.LANGGRAPH_V3_FLAG_KEY: False, _compat.LANGGRAPH_STREAM_KEY: print}, False),
+        ({_compat.LANGGRAPH_V3_FLAG_KEY: True, _compat.LANGGRAPH_STREAM_KEY: print}, True),
+    ],
+)
+def test_a_run_is_inside_a_langgraph_v3_stream_when_its_config_has_both_keys(
+    configurable: dict[str, object] | None, inside: bool
+) -> None:
+    config = {} if configurable is None else {"configurable": configurable}
+    assert _compat.in_langgraph_v3_stream(config) is inside

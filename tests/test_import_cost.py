@@ -107,11 +107,29 @@ _FIRST_RUN: dict[str, tuple[str, list[str]]] = {
 
 @pytest.mark.parametrize("feature", list(_FIRST_RUN))
 def test_what_the_layers_above_add_to_agents_works_without_importing_them(feature: str) -> None:
-    """The protocol layer and the usage view fill the agents' slots on an agent's first run,
-    with no import of theirs in the program."""
+    """A v3 stream (the protocol layer's, imported when asked for) and the usage by agent
+    (the run's own records) work with no import of a layer above in the program."""
     main, expected = _FIRST_RUN[feature]
     out = _fresh(_ECHO + textwrap.dedent(main) + "\nprint(json.dumps(asyncio.run(main())))\n")
     assert json.loads(out) == expected
+
+
+def test_a_run_outside_any_event_stream_imports_no_layer_above_the_agents() -> None:
+    """Nothing installs itself at import time: a plain run pays for no layer it does not use."""
+    main = """
+        async def main():
+            await echo.ainvoke("hi")
+            return sorted(
+                layer for layer in ("protocol", "view") if f"miniagents_lc.{layer}" in sys.modules
+            )
+        """
+    out = _fresh(
+        "import sys\n"
+        + _ECHO
+        + textwrap.dedent(main)
+        + "\nprint(json.dumps(asyncio.run(main())))\n"
+    )
+    assert json.loads(out) == []
 
 
 def test_the_import_time_benchmark_prints_both_imports_side_by_side() -> None:

@@ -49,10 +49,12 @@ ABOVE_THE_PACKAGE = ("miniagents_lc_openai", "miniagents_lc_anthropic")
 ALLOWED_INSIDE_FUNCTIONS = {
     # The demo runs against OpenAI only when asked to; the adapter is an optional install.
     ("miniagents_lc.demo.session", "miniagents_lc_openai"),
-    # The agents' slots are filled by the layers above on an agent's first run, not when the
-    # package is imported (which stays cheap): see `miniagents_lc.agents.event_streams`.
-    ("miniagents_lc.agents.event_streams", "miniagents_lc.protocol"),
-    ("miniagents_lc.agents.event_streams", "miniagents_lc.view"),
+    # `MiniAgent.astream_events`/`stream_events(version="v3")` are the protocol layer's streams:
+    # imported when one is asked for, so that importing the agents stays cheap.
+    ("miniagents_lc.agents.agent", "miniagents_lc.protocol"),
+    # A run inside a LangGraph v3 stream registers the protocol's mapping into that stream as
+    # an instrument of its scope (only then: `_compat.in_langgraph_v3_stream`).
+    ("miniagents_lc.agents.runnable", "miniagents_lc.protocol"),
 }
 
 

@@ -29,6 +29,7 @@ from miniagents_lc.agents.instruments import (
     observe_tool_call,
 )
 from miniagents_lc.agents.interaction import AgentFunction, InteractionContext
+from miniagents_lc.agents.run_records import ReplyRecord
 from miniagents_lc.agents.runnable import AgentRun
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ModelPrice",
     "PersistHandler",
     "PriceTable",
+    "ReplyRecord",
     "ToolRun",
     "current_agent_trace",
     "instrumented",

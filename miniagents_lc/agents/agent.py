@@ -1,6 +1,6 @@
 """The agent definition, `MiniAgent`: an async function run as a task per call, and a
-LangChain Runnable (its Runnable methods hand the work to `runnable`, `sync_bridge` and
-`event_streams`)."""
+LangChain Runnable (its Runnable methods hand the work to `runnable` and `sync_bridge`, and
+its v3 event streams to the protocol layer)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from miniagents_lc.agents.app_context import MiniAgents
 from miniagents_lc.agents.budget import Budget
 from miniagents_lc.agents.call import AgentCall
 from miniagents_lc.agents.conversion import checked_input
-from miniagents_lc.agents.event_streams import event_streams
 from miniagents_lc.agents.interaction import AgentFunction
 from miniagents_lc.agents.runnable import combine, traced_run
 from miniagents_lc.agents.sync_bridge import iterate_sync, run_sync
@@ -151,10 +150,10 @@ class MiniAgent(Runnable[Any, AIMessage]):
 
     def _trigger_for_run(
         self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any
-    ) -> MessageSequencePromise:
+    ) -> AgentCall:
         call = AgentCall(self, {**self.bound_kwargs, **kwargs}, DEFAULT, run_config=run_config)
         call.send_message(messages)
-        return call.reply_sequence()
+        return call
 
     def _new_context(self) -> PromisingContext:
         return MiniAgents()
@@ -220,7 +219,12 @@ class MiniAgent(Runnable[Any, AIMessage]):
         """With `version="v3"`, an awaitable of the run's `AgentRunStream` (protocol events,
         one namespace per agent call); otherwise LangChain's own event stream."""
         if version == "v3":
-            return event_streams().astream_events(self, input, config, kwargs)
+            # The agents' one upward import, on purpose: v3 streams are the protocol layer's.
+            # Inside the function, so that importing the agents does not import the layer
+            # above (listed in tests/test_layers.py).
+            from miniagents_lc.protocol import astream_agent_events
+
+            return astream_agent_events(self, input, config, **kwargs)
         return super().astream_events(input, config, version=version, **kwargs)
 
     def stream_events(
@@ -234,7 +238,9 @@ class MiniAgent(Runnable[Any, AIMessage]):
         """With `version="v3"`, the run's `SyncAgentRunStream` (the same events, from sync
         code); other versions are LangChain's (which has no sync v1/v2)."""
         if version == "v3":
-            return event_streams().stream_events(self, input, config, kwargs)
+            from miniagents_lc.protocol import SyncAgentRunStream  # upward, as in astream_events
+
+            return SyncAgentRunStream(self, input, config, kwargs)
         return super().stream_events(input, config, version=version, **kwargs)
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AIMessage:

@@ -12,9 +12,14 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from miniagents_lc.agents.app_context import MiniAgents
 from miniagents_lc.agents.budget import Budget, BudgetState
-from miniagents_lc.agents.call_observer import call_observer
 from miniagents_lc.agents.current import current_interaction
-from miniagents_lc.agents.instruments import merged, notify, scoped_instruments
+from miniagents_lc.agents.instruments import (
+    merged,
+    notify,
+    overrides,
+    report_created,
+    scoped_instruments,
+)
 from miniagents_lc.agents.interaction import InteractionContext
 from miniagents_lc.agents.tracing import start_agent_trace
 from miniagents_lc.messages import (
@@ -41,6 +46,7 @@ class AgentCall:
     """
 
     __slots__ = (
+        "__weakref__",  # a follower of its reply keeps it weakly (instruments._claims_of)
         "_agent",
         "_awaited",
         "_budgets",
@@ -127,11 +133,10 @@ class AgentCall:
             state.enter(self)
         if context.resolve_schedule_immediately(schedule_immediately):
             self._ensure_started()
-        # -- protocol-stream hook: a run streaming protocol events learns of this call --
-        observer = call_observer.get()
-        if observer is not None:
-            observer(self)
-        # -- end of hook --
+        # -- instrument seam: the call's instruments learn of it as it is made --
+        if self._instruments:
+            report_created(self)
+        # -- end of the instrument seam --
 
     @property
     def agent(self) -> MiniAgent:
@@ -264,7 +269,7 @@ class AgentCall:
             self._task = None
             for state in self._budgets:
                 state.leave(self)
-            if instruments:
+            if instruments and overrides(instruments, "call_finished"):
                 # Finished once its reply has ended too (replies handed on stream on after the
                 # function returns): with the function's error, else the reply's.
                 failed = self.error or ended

@@ -1,7 +1,12 @@
 """The instrument seam: one object with optional hooks that learns what an agent tree does.
 
-An `Instrument` is told when an agent call starts and finishes (with the call that triggered
-it, so nesting is known although every call runs in a task of its own), when a model call made
+It is the only way a layer above the agents follows their work: the protocol's event mapping
+(its own v3 streams and a surrounding LangGraph v3 stream), the per-agent usage of a run, the
+OpenTelemetry, AG-UI and A2A layers all plug in here. Nothing is installed at import time.
+
+An `Instrument` is told when an agent call is created and when it starts and finishes (with
+the call that triggered it, so nesting is known although every call runs in a task of its own),
+when a message of a call's reply starts and finishes, when a model call made
 by a model agent (`chat_model_agent`, the OpenAI and Anthropic adapters) starts and finishes
 (model, provider, usage with cache and reasoning tokens, finish reason, response id, time to
 first chunk), when a tool runs (`tool_agent`, an agent used as a tool) and when a traced run
@@ -17,11 +22,23 @@ Instruments are registered explicitly, in three ways that add up:
 
 A call's instruments are fixed when it is created (its parent's, plus those of the scope it is
 created in); with none registered anywhere, a call pays one check per hook site. Hooks run
-synchronously where the event happens: `call_started` in the call's own task, before its
+synchronously where the event happens: `call_created` in the task creating the call, before it
+starts (where a follower of the tree learns of it in time for its first piece of reply);
+`call_started` in the call's own task, before its
 agent function (an instrument may set context variables there, which last as long as the
 function: the OpenTelemetry instrument makes the call's span current so); model hooks in the
 task producing the model's message. A hook that raises is logged and ignored: instruments
 watch, they never break the agents they watch.
+
+Messages: `message_started(call, promise)` tells of each message of a call's reply, once, for
+the call whose reply held it first (the call that produced it; the calls above it that pass
+it on are not told again); `message_finished(call, message, error)` when its stream has ended.
+Replies are followed only for calls with an instrument that overrides one of these two hooks,
+so other instruments (OpenTelemetry's) cost nothing per message; likewise the end of a call's
+reply is waited for only when an instrument overrides `call_finished`. There is no token hook: an
+instrument that wants a message's tokens follows the promise it got in `message_started`, in
+batches (`promising.lowlevel.Onlooker`, or a `Wakeup` on its `buffer_of`), which reads
+without being a reader and costs the producer nothing per token while nobody follows.
 """
 
 from __future__ import annotations
@@ -30,12 +47,15 @@ import contextlib
 import contextvars
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import UsageMetadata
 from langchain_core.runnables import RunnableConfig
+
+from miniagents_lc.promising.lowlevel import StreamBuffer, Wakeup, assembled_whole, buffer_of
 
 if TYPE_CHECKING:
     from miniagents_lc.agents.agent import MiniAgent
@@ -96,6 +116,20 @@ class ToolRun:
 
 class Instrument:
     """Optional hooks called as an agent tree runs; each does nothing unless overridden."""
+
+    def call_created(self, call: AgentCall) -> None:
+        """`call` was just made, in the task that made it (`call.parent` is the call whose code
+        made it, if any), before its agent function starts and before anything is replied."""
+
+    def message_started(self, call: AgentCall, promise: MessagePromise) -> None:
+        """A message first appears in `call`'s reply (`call` produced it, or took it from its
+        input): `promise` streams its tokens; follow it to see them."""
+
+    def message_finished(
+        self, call: AgentCall, message: Message | None, error: BaseException | None
+    ) -> None:
+        """A message `message_started` told of has ended: `message` is the whole message, or
+        `None` when its stream ended with `error`."""
 
     def call_started(self, call: AgentCall) -> None:
         """`call`'s agent function starts (in the call's own task); `call.parent` is the call
@@ -185,10 +219,12 @@ def instruments_of_config(config: RunnableConfig | None) -> Instruments:
     return checked(tuple(given), f"configurable[{INSTRUMENTS_KEY!r}]")
 
 
-def enter_run_scope(config: RunnableConfig | None) -> None:
-    """Make the run config's instruments part of the current task's scope (a run's producer
-    task calls this once; the tasks it starts inherit the scope)."""
+def enter_run_scope(config: RunnableConfig | None, own: Instrument | None = None) -> None:
+    """Make the run config's instruments (and the run's `own` one) part of the current task's
+    scope (a run's producer task calls this once; the tasks it starts inherit the scope)."""
     extra = instruments_of_config(config)
+    if own is not None:
+        extra = (*extra, own)
     if extra:
         _scoped.set(merged(_scoped.get(), extra))
 
@@ -200,6 +236,114 @@ def notify(instruments: Instruments, hook: str, *args: Any) -> None:
             getattr(item, hook)(*args)
         except Exception:
             logger.exception("The instrument %r failed in %s", item, hook)
+
+
+def report_created(call: AgentCall) -> None:
+    """Tell `call`'s instruments it was made, and follow its reply if one of them wants its
+    messages. The call creation path calls this only when the call has instruments."""
+    instruments = call._instruments
+    notify(instruments, "call_created", call)
+    if overrides(instruments, "message_started") or overrides(instruments, "message_finished"):
+        _ReplyWatch(call, instruments)
+
+
+_overriding: dict[tuple[type[Instrument], str], bool] = {}
+
+
+def overrides(instruments: Instruments, hook: str) -> bool:
+    """Whether one of `instruments` overrides `hook` (known per class, once): the work of
+    following something for a hook is skipped when nobody listens."""
+    for item in instruments:
+        key = (type(item), hook)
+        wants = _overriding.get(key)
+        if wants is None:
+            wants = _overriding[key] = getattr(type(item), hook) is not getattr(Instrument, hook)
+        if wants:
+            return True
+    return False
+
+
+# The claims (the messages some call's reply held first) of each followed call whose reply has
+# not ended, so that a call made below one shares them. Weakly, and naming no call: a call
+# whose reply never ends (never started, never read) is not kept alive by it.
+_claims_of: weakref.WeakKeyDictionary[AgentCall, set[MessagePromise]] = weakref.WeakKeyDictionary()
+
+
+class _ReplyWatch:
+    """Follows one call's reply without reading it: each message the reply holds first is
+    `message_started` for the call, then `message_finished` at its end. A Wakeup on the reply's
+    buffer calls back in the producer's step, so a call's watch sees a message before the
+    flattening of the calls above it (which read the reply in a task of their own) does."""
+
+    __slots__ = ("_buffer", "_call", "_claims", "_index", "_instruments", "_wakeup")
+
+    def __init__(self, call: AgentCall, instruments: Instruments) -> None:
+        parent = call.parent
+        above = _claims_of.get(parent) if parent is not None else None
+        self._claims: set[MessagePromise] = above if above is not None else set()
+        self._call = call
+        self._instruments = instruments
+        self._buffer: StreamBuffer[MessagePromise] = buffer_of(
+            call.reply_sequence(finish_call=False)
+        )
+        self._index = 0
+        self._wakeup = Wakeup(self._advance)
+        _claims_of[call] = self._claims
+        self._advance()
+
+    def _advance(self) -> None:
+        buffer = self._buffer
+        pieces = buffer.pieces
+        claims = self._claims
+        call = self._call
+        while self._index < len(pieces):
+            promise = pieces[self._index]
+            self._index += 1
+            if promise in claims:
+                continue  # a call below produced it: it was told there
+            claims.add(promise)
+            notify(self._instruments, "message_started", call, promise)
+            _MessageEnd(call, self._instruments, promise)
+        if buffer.done:
+            _claims_of.pop(call, None)
+        else:
+            self._wakeup.arm(buffer)
+
+
+class _MessageEnd:
+    """Waits for the end of one message (a buffer waiter, waiting again after each piece) and
+    tells it with `message_finished`."""
+
+    __slots__ = ("_buffer", "_call", "_instruments", "_promise")
+
+    def __init__(self, call: AgentCall, instruments: Instruments, promise: MessagePromise):
+        self._call = call
+        self._instruments = instruments
+        self._promise = promise
+        self._buffer = buffer = buffer_of(promise)
+        if buffer.done:
+            self._finish()
+        else:
+            buffer.add_waiter(self)
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, _result: None, /) -> None:
+        if self._buffer.done:
+            self._finish()
+        else:
+            self._buffer.add_waiter(self)
+
+    def _finish(self) -> None:
+        error = self._buffer.error
+        message: Message | None = None
+        if error is None:
+            try:
+                message = assembled_whole(self._promise)
+            except Exception as failed:  # a packaging that raises: the message failed
+                error = failed
+        notify(self._instruments, "message_finished", self._call, message, error)
 
 
 def is_watched(ctx: InteractionContext) -> bool:
@@ -318,5 +462,7 @@ __all__ = [
     "notify",
     "observe_model_call",
     "observe_tool_call",
+    "overrides",
+    "report_created",
     "scoped_instruments",
 ]

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForChainRun
 from langchain_core.messages import (
@@ -32,7 +32,7 @@ from langchain_core.runnables.config import (
     var_child_runnable_config,
 )
 
-from miniagents_lc._compat import streaming_callback_handler
+from miniagents_lc._compat import in_langgraph_v3_stream, streaming_callback_handler
 from miniagents_lc.agents.conversion import (
     additional_kwargs_of,
     input_to_messages,
@@ -40,18 +40,31 @@ from miniagents_lc.agents.conversion import (
     usage_of,
 )
 from miniagents_lc.agents.error_text import ErrorText, error_message_of, error_metadata, text_runs
-from miniagents_lc.agents.event_streams import around_run, wrapped_run
-from miniagents_lc.agents.instruments import enter_run_scope, merged, notify, scoped_instruments
+from miniagents_lc.agents.instruments import (
+    enter_run_scope,
+    instrumented,
+    merged,
+    notify,
+    scoped_instruments,
+)
+from miniagents_lc.agents.run_records import (
+    USAGE_KEY,
+    ReplyRecord,
+    RunRecorder,
+    usage_breakdown,
+)
 from miniagents_lc.messages import (
     MESSAGE_SEPARATOR,
     AssistantMessage,
     MessagePromise,
-    MessageSequencePromise,
     MessageType,
     thaw,
 )
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamCursor
 from miniagents_lc.promising.lowlevel import StreamBuffer, cancel_and_wait, open_task_scope
+
+if TYPE_CHECKING:
+    from miniagents_lc.agents.call import AgentCall
 
 
 class RunnableAgent(Protocol):
@@ -66,7 +79,7 @@ class RunnableAgent(Protocol):
 
     def _trigger_for_run(
         self, messages: MessageType, run_config: RunnableConfig, **kwargs: Any
-    ) -> MessageSequencePromise: ...
+    ) -> AgentCall: ...
 
     def _new_context(self) -> PromisingContext: ...
 
@@ -115,12 +128,14 @@ async def start_traced_run(
     kwargs: dict[str, Any],
     *,
     adopt_reply_id: bool = False,
+    keep_records: bool = False,
 ) -> tuple[AgentRun, AsyncCallbackManagerForChainRun]:
     """The one way a face of an agent starts a traced run: the chain run its callbacks see
     (named by the config's `run_name` or the agent, with the config's `run_id`), and the
     `AgentRun` under it (not started yet), whose reply is the message `lc_run-{run id}`
-    unless `adopt_reply_id` lets the reply's first model message lend its id. The caller ends
-    the chain run (`on_chain_end`/`on_chain_error`) and closes the run."""
+    unless `adopt_reply_id` lets the reply's first model message lend its id (`keep_records`:
+    see `AgentRun`). The caller ends the chain run (`on_chain_end`/`on_chain_error`) and
+    closes the run."""
     messages = input_to_messages(input)
     config = ensure_config(config)
     callback_manager = get_async_callback_manager_for_config(config)
@@ -137,6 +152,7 @@ async def start_traced_run(
         kwargs,
         message_id=f"lc_run-{run_manager.run_id}",
         adopt_reply_id=adopt_reply_id,
+        keep_records=keep_records,
     )
     return run, run_manager
 
@@ -159,6 +175,16 @@ class AgentRun:
     metadata as each message ends; the consumer side turns what is buffered into chunks. The
     run starts on `start()` (or on the first read) and `output()` gives the whole reply as one
     `AIMessage`; `cancel()`/`aclose()` stop it, and `done` says whether it has ended.
+    `root_call` is the root `AgentCall` once the producer has made it.
+
+    With `keep_records=True`, or when the config asks for the usage by agent call
+    (`configurable={"usage_by_agent": True}`), the run follows its calls through the instrument
+    seam and keeps `records`: one `ReplyRecord` per message its calls produced (which call, its
+    path in the tree, its usage); with the config switch, the final `response_metadata` also
+    carries `usage_by_agent()` under `"usage_by_agent"`. Other runs pay nothing for it.
+
+    Inside a LangGraph v3 stream (`graph.astream_events(..., version="v3")`) the run adds the
+    protocol's mapping of its calls into that stream as an instrument of its scope.
     """
 
     def __init__(
@@ -170,6 +196,7 @@ class AgentRun:
         *,
         message_id: str | None = None,
         adopt_reply_id: bool = False,
+        keep_records: bool = False,
     ) -> None:
         self._agent = agent
         self._adopt_reply_id = adopt_reply_id
@@ -184,7 +211,11 @@ class AgentRun:
         self.tool_calls: list[ToolCall] = []
         self.invalid_tool_calls: list[InvalidToolCall] = []
         self._task: asyncio.Task[None] | None = None
-        self.run_usage: Any = None  # per-agent usage, set by `RunUsage.around` (view.usage)
+        self._root_call: AgentCall | None = None
+        configurable = config.get("configurable")
+        self._usage_wanted = bool(configurable and configurable.get(USAGE_KEY))
+        self._keep_records = keep_records or self._usage_wanted
+        self._recorder: RunRecorder | None = None
 
     @property
     def agent(self) -> RunnableAgent:
@@ -195,6 +226,33 @@ class AgentRun:
     def config(self) -> RunnableConfig:
         """The run's LangChain config (what every agent call of the run inherits)."""
         return self._config
+
+    @property
+    def root_call(self) -> AgentCall | None:
+        """The root agent call, made by the run's producer as it starts; `None` before that
+        (before `start()` and the producer's first step), and for good if the run was cancelled
+        before it began."""
+        return self._root_call
+
+    @property
+    def records(self) -> list[ReplyRecord]:
+        """The messages the run's calls produced, one `ReplyRecord` each, in the order they
+        ended (so far, while the run goes on). Only a run that keeps records has them: a
+        `RuntimeError` says how to ask otherwise."""
+        if not self._keep_records:
+            raise RuntimeError(
+                "This run keeps no records: start it with keep_records=True (AgentRun, "
+                "start_traced_run) or with config={'configurable': {'usage_by_agent': True}}."
+            )
+        recorder = self._recorder
+        return list(recorder.records) if recorder is not None else []
+
+    def usage_by_agent(self) -> list[dict[str, Any]]:
+        """The usage of each call of the run's tree, from its records (see
+        `run_records.usage_breakdown`): empty before the root call is made."""
+        self.records  # noqa: B018 - raises for a run that keeps none
+        root = self._recorder.root if self._recorder is not None else None
+        return usage_breakdown(root) if root is not None else []
 
     @property
     def done(self) -> bool:
@@ -308,17 +366,35 @@ class AgentRun:
         await asyncio.wait([task])
 
     async def _produce(self) -> None:
-        # A LangGraph v3 stream around this run sees its agent calls (see event_streams); the
-        # layers above may follow the run too (usage per agent call).
-        async with around_run(self._config), wrapped_run(self):
+        if not in_langgraph_v3_stream(self._config):
             await self._produce_run()
+            return
+        # Upward on purpose, and only inside a LangGraph v3 stream: mapping the run's calls into
+        # that stream is the protocol layer's work, done by an instrument of this run's scope
+        # (listed in tests/test_layers.py).
+        from miniagents_lc.protocol import graph_instrument
+
+        mapping = graph_instrument(self._config)
+        if mapping is None:
+            await self._produce_run()
+            return
+        try:
+            with instrumented(mapping):
+                await self._produce_run()
+        finally:
+            # Also when the run is cancelled once its reply has ended: what was produced still
+            # reaches the graph's stream.
+            await mapping.close()
 
     async def _produce_run(self) -> None:
         # This task's Context is the run's: everything it starts inherits the run's config.
         var_child_runnable_config.set(self._config)
         outer = PromisingContext.get_current_or_none()
-        # The run's own instruments (its config's) join the scope its calls are created in.
-        enter_run_scope(self._config)
+        # The run's own instruments (its config's, and its recorder) join the scope its calls
+        # are created in.
+        if self._keep_records:
+            self._recorder = RunRecorder()
+        enter_run_scope(self._config, self._recorder)
         active = outer is not None and outer.is_active
         own = getattr(outer, "instruments", ()) if active else ()
         instruments = merged(own, scoped_instruments())
@@ -344,11 +420,15 @@ class AgentRun:
         else:
             self.text.end()
         finally:
+            if self._recorder is not None:
+                self._recorder.closed = True
             if instruments:
                 notify(instruments, "run_finished", self._agent, self.usage, ended)
 
     async def _pump(self) -> None:
-        replies = self._agent._trigger_for_run(self._messages, self._config, **self._kwargs)
+        root = self._agent._trigger_for_run(self._messages, self._config, **self._kwargs)
+        self._root_call = root
+        replies = root.reply_sequence()
         text = self.text
         first = True
         async for message_promise in replies:
@@ -379,8 +459,8 @@ class AgentRun:
             self.additional_kwargs.update(additional_kwargs_of(message))
         # The consumer may now finish while the context (if the run owns it) still waits for
         # background work; the end of the text is the end of the reply.
-        if self.run_usage is not None:  # the usage of each agent call (view.usage)
-            self.response_metadata = await self.run_usage.metadata(self.response_metadata)
+        if self._usage_wanted:
+            self.response_metadata = {**self.response_metadata, USAGE_KEY: self.usage_by_agent()}
         text.end()
 
 

@@ -12,58 +12,49 @@ message events as the graph's message events, one `run_id` per message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
 from miniagents_lc._compat import LANGGRAPH_STREAM_KEY, LANGGRAPH_V3_FLAG_KEY
-from miniagents_lc.agents.lowlevel import call_observer
+from miniagents_lc.agents.lowlevel import scoped_instruments
 from miniagents_lc.protocol.events import Namespace
 from miniagents_lc.protocol.tree import AgentTreeEvents
 
 _NEEDED_MODES = frozenset({"messages", "tasks"})
 
-_NOT_IN_A_GRAPH: AbstractAsyncContextManager[None] = contextlib.nullcontext()
+
+class GraphStreamMapping(AgentTreeEvents):
+    """The mapping of one agent run's calls into the LangGraph v3 stream it runs inside: an
+    instrument the run registers for its scope, then `close()`s once its own work has ended."""
+
+    async def close(self) -> None:
+        """Emit what was produced and end the mapping; it never waits for a stream, so it ends
+        at once (when cancelled meanwhile, it stops at once)."""
+        try:
+            await self.finish()
+        except asyncio.CancelledError:
+            await self.cancel()
+            raise
 
 
-def graph_events(config: RunnableConfig) -> AbstractAsyncContextManager[None]:
-    """Around one agent run: if it runs inside a LangGraph v3 stream (and no other protocol
-    stream already maps its tree), map the agent calls it makes into that stream until it
-    ends. Otherwise nothing happens, at the cost of two dict lookups."""
+def graph_instrument(config: RunnableConfig) -> GraphStreamMapping | None:
+    """The mapping for a run with `config`, if it runs inside a LangGraph v3 stream that takes
+    task and message events, and no other protocol stream maps its tree already (an agent run
+    inside an agent's own v3 stream); otherwise None."""
     configurable = config.get("configurable")
     if not configurable or not configurable.get(LANGGRAPH_V3_FLAG_KEY):
-        return _NOT_IN_A_GRAPH
+        return None
     write = configurable.get(LANGGRAPH_STREAM_KEY)
     if write is None or not set(getattr(write, "modes", ())) >= _NEEDED_MODES:
-        return _NOT_IN_A_GRAPH
-    if call_observer.get() is not None:
-        return _NOT_IN_A_GRAPH
+        return None
+    if any(isinstance(item, AgentTreeEvents) for item in scoped_instruments()):
+        return None
     checkpoint_ns = str(configurable.get("checkpoint_ns") or "")
     node_namespace = checkpoint_ns.split("|") if checkpoint_ns else []
-    return _mapped_into(write, node_namespace, dict(config.get("metadata") or {}))
-
-
-@contextlib.asynccontextmanager
-async def _mapped_into(
-    write: Callable[[Any], None], node_namespace: Namespace, metadata: dict[str, Any]
-) -> AsyncIterator[None]:
-    tree = AgentTreeEvents(_GraphSink(write, node_namespace, metadata), nest_under=node_namespace)
-    token = call_observer.set(tree.on_call)
-    try:
-        yield
-    finally:
-        call_observer.reset(token)
-        # Also when the run is cancelled once its reply has ended (its consumer is done and
-        # stops what is left): what was produced still reaches the graph's stream. Finishing
-        # never waits for a stream, so it ends at once.
-        try:
-            await tree.finish()
-        except asyncio.CancelledError:
-            await tree.cancel()
-            raise
+    sink = _GraphSink(write, node_namespace, dict(config.get("metadata") or {}))
+    return GraphStreamMapping(sink, nest_under=node_namespace)
 
 
 class _GraphSink:
@@ -114,4 +105,4 @@ def _task_start(task_id: str, name: str) -> dict[str, Any]:
     return {"id": task_id, "name": name, "input": None, "triggers": []}
 
 
-__all__ = ["graph_events"]
+__all__ = ["GraphStreamMapping", "graph_instrument"]

@@ -21,8 +21,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import ensure_config
 from langchain_protocol.protocol import AgentStatus
 
-from miniagents_lc.agents import AgentRun
-from miniagents_lc.agents.lowlevel import call_observer, start_traced_run
+from miniagents_lc.agents import AgentRun, instrumented
+from miniagents_lc.agents.lowlevel import start_traced_run
 from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.promising.lowlevel import StreamBuffer
 from miniagents_lc.protocol.events import LifecyclePayload, Namespace, ProtocolEvent
@@ -189,12 +189,10 @@ class AgentRunStream(AgentCallStream):
         )
         self._run_manager = run_manager
         self._agent_run = agent_run
-        # The run's task, and every task it starts, reports the agent calls it makes.
-        token = call_observer.set(self._tree.on_call)
-        try:
+        # The tree is an instrument of the run's scope: the run's task, and every call made in
+        # it, reports the agent calls it makes.
+        with instrumented(self._tree):
             agent_run.start()
-        finally:
-            call_observer.reset(token)
         supervisor = asyncio.get_running_loop().create_task(
             self._supervise(agent_run, run_manager), name=f"events-run:{self._agent.alias}"
         )

@@ -1,6 +1,7 @@
 """`AgentTreeEvents`: the one mapping from a running agent tree to protocol events.
 
-It learns of every agent call made in its run (through `call_observer`), gives each a namespace
+It is an `Instrument` registered for its run's scope, and learns of every agent call made in
+the run as the call is made (`call_created`), gives each a namespace
 segment `"alias:index"` (the index counts the calls of the same parent, so it is unique among
 siblings), and follows each call's reply:
 
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.language_models.chat_model_stream import AsyncChatModelStream
 from langchain_protocol.protocol import AgentStatus, MessagesData
 
+from miniagents_lc.agents import Instrument
 from miniagents_lc.messages import AssistantMessage, MessagePromise, MessageSequencePromise
 from miniagents_lc.promising import StreamCancelledError
 from miniagents_lc.promising.lowlevel import StreamBuffer, Wakeup, buffer_of, current_owner
@@ -177,13 +179,14 @@ class _CallFollower:
         self.message_wakeup = Wakeup(partial(tree._make_ready, self))
 
 
-class AgentTreeEvents:
+class AgentTreeEvents(Instrument):
     """Maps the agent calls of one run, and their replies, to protocol events sent to `sink`.
 
-    Install `on_call` as the `call_observer` of the run's task before the run makes its first
-    call: that call is the root. Its namespace is `[]`, or `[*nest_under, "alias:<run key>"]`
-    when the tree is part of a larger stream. Calls whose parent is not in this run become
-    children of the root. `finish()` ends the mapping once the run's own work has ended.
+    Register it for the run's scope before the run makes its first call (`with
+    instrumented(tree): run.start()`): that call is the root. Its namespace is `[]`, or
+    `[*nest_under, "alias:<run key>"]` when the tree is part of a larger stream. Calls whose
+    parent is not in this run become children of the root. `finish()` ends the mapping once
+    the run's own work has ended.
     """
 
     def __init__(self, sink: EventSink, *, nest_under: Namespace | None = None) -> None:
@@ -214,11 +217,11 @@ class AgentTreeEvents:
         """A random key naming this run (message ids start with it)."""
         return self._key
 
-    # -- the hook ---------------------------------------------------------------------------
+    # -- the instrument hook ------------------------------------------------------------------
 
-    def on_call(self, call: AgentCall) -> None:
-        """Start mapping a new call (the `call_observer` of the run). A failure here is logged
-        and leaves the call itself alone."""
+    def call_created(self, call: AgentCall) -> None:
+        """Start mapping a new call of the run. A failure here is logged and leaves the call
+        itself alone."""
         if self._closing:
             return
         try:

@@ -22,8 +22,7 @@ _LIVE = frozenset({"EventSource", "LiveTree", "live_tree", "run_with_live_tree"}
 
 
 def __getattr__(name: str) -> Any:
-    # Every `import miniagents_lc` loads this package (for the usage per agent call), while
-    # only the live tree needs rich: it is loaded on first use, keeping ~1.5 MB out of every
+    # Only the live tree needs rich: it is loaded on first use, keeping ~1.5 MB out of every
     # process that never draws a tree.
     if name in _LIVE:
         from miniagents_lc.view import live

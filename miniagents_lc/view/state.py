@@ -17,14 +17,12 @@ from typing import Any, Literal, cast
 from langchain_core.messages import UsageMetadata
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, add_usage
 
+from miniagents_lc.agents.lowlevel import UNKNOWN_MODEL, total_usage, usage_by_model_of
 from miniagents_lc.protocol import ProtocolEvent
 
 CallStatus = Literal["waiting", "streaming", "done", "failed"]
 """`waiting` until the call or a call beneath it streams text, then `streaming` until its reply
 ends: `done`, or `failed` (with an error, or cut off by the end of the run)."""
-
-UNKNOWN_MODEL = "unknown"
-"""The model name under which usage is counted when a message names no model."""
 
 _TAIL = 200
 
@@ -55,20 +53,16 @@ class CallState:
     @property
     def usage(self) -> UsageMetadata | None:
         """The usage of the call's own messages (None if they reported none)."""
-        return _sum(self.usage_by_model.values())
+        return total_usage(self.usage_by_model.values())
 
     @property
     def subtree_usage(self) -> UsageMetadata | None:
         """The usage of this call and of every call beneath it."""
-        return _sum(call.usage for call in self.walk())
+        return total_usage(call.usage for call in self.walk())
 
     def subtree_usage_by_model(self) -> dict[str, UsageMetadata]:
         """The usage of this call and every call beneath it, per model name."""
-        totals: dict[str, UsageMetadata] = {}
-        for call in self.walk():
-            for model, usage in call.usage_by_model.items():
-                totals[model] = add_usage(totals[model], usage) if model in totals else usage
-        return totals
+        return usage_by_model_of(self.walk())
 
     def walk(self) -> Iterator[CallState]:
         """This call, then the calls beneath it, depth first in the order they were made."""
@@ -201,14 +195,6 @@ def _usage(info: Mapping[str, Any]) -> UsageMetadata:
     if info.get("output_token_details"):
         usage["output_token_details"] = cast(OutputTokenDetails, dict(info["output_token_details"]))
     return usage
-
-
-def _sum(usages: Any) -> UsageMetadata | None:
-    total: UsageMetadata | None = None
-    for usage in usages:
-        if usage is not None:
-            total = usage if total is None else add_usage(total, usage)
-    return total
 
 
 __all__ = ["UNKNOWN_MODEL", "CallState", "CallStatus", "RunState"]

@@ -1,37 +1,27 @@
 """Usage per agent call, and what it costs.
 
 A run of `astream` / `ainvoke` whose config asks for it (`USAGE_BY_AGENT_CONFIG`, that is
-`configurable={"usage_by_agent": True}`) maps its agent tree to protocol events
-(`AgentTreeEvents`) into a `RunState`; when the reply ends, its final `AIMessage` carries, in
-`response_metadata["usage_by_agent"]`, one entry per agent call: the call's own usage, its
-subtree's, and both per model. It is asked for because following every token of the tree costs
-a task step per token batch, which a run that does not want the breakdown should not pay.
-`usage_cost` turns a breakdown's usage by model into money with a price table. Usage comes
-from the messages the agents reply (`AssistantMessage.usage`), so it covers every adapter,
-LangChain chat models or not.
+`configurable={"usage_by_agent": True}`) keeps records of its calls' messages (`AgentRun`
+follows them through the instrument seam); when the reply ends, its final `AIMessage` carries,
+in `response_metadata["usage_by_agent"]`, one entry per agent call: the call's own usage, its
+subtree's, and both per model (`AgentRun.usage_by_agent()`). It is asked for because following
+every call's messages costs a little per call and message, which a run that does not want the
+breakdown should not pay. This module reads it (`usage_by_agent`), builds the same breakdown
+from a view's `CallState` tree (`usage_breakdown`), and turns usage by model into money with a
+price table (`usage_cost`). Usage comes from the messages the agents reply
+(`AssistantMessage.usage`), so it covers every adapter, LangChain chat models or not.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from langchain_core.messages import AIMessage, UsageMetadata
+from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 
 from miniagents_lc.agents import ModelPrice, PriceTable
-from miniagents_lc.agents.lowlevel import add_run_wrapper, call_observer
-from miniagents_lc.protocol import AgentTreeEvents
-from miniagents_lc.view.state import CallState, RunState
-
-if TYPE_CHECKING:
-    from miniagents_lc.agents import AgentRun
-
-USAGE_KEY = "usage_by_agent"
-"""The key of the per-agent breakdown in the final message's `response_metadata`, and of the
-switch in the run's `configurable` that asks for it."""
+from miniagents_lc.agents.lowlevel import USAGE_KEY, usage_breakdown
 
 USAGE_BY_AGENT_CONFIG: RunnableConfig = {"configurable": {USAGE_KEY: True}}
 """A run config that asks for the usage by agent call: `agent.ainvoke(x, USAGE_BY_AGENT_CONFIG)`
@@ -50,25 +40,6 @@ def usage_cost(usage_by_model: Mapping[str, Mapping[str, Any]], prices: PriceTab
     return sum(prices[model].cost(usage) for model, usage in usage_by_model.items())
 
 
-def usage_breakdown(root: CallState) -> list[dict[str, Any]]:
-    """One entry per call of `root`'s tree, depth first in the order the calls were made:
-    `agent` (alias), `namespace`, `usage` and `subtree_usage` (None without any), and the
-    same per model name in `models` and `subtree_models`."""
-    return [
-        {
-            "agent": call.alias,
-            "namespace": list(call.namespace),
-            "usage": _plain(call.usage),
-            "subtree_usage": _plain(call.subtree_usage),
-            "models": {model: _plain(usage) for model, usage in call.usage_by_model.items()},
-            "subtree_models": {
-                model: _plain(usage) for model, usage in call.subtree_usage_by_model().items()
-            },
-        }
-        for call in root.walk()
-    ]
-
-
 def usage_by_agent(message: AIMessage) -> list[dict[str, Any]]:
     """The per-agent breakdown a run's final message carries (see `usage_breakdown`)."""
     breakdown = message.response_metadata.get(USAGE_KEY)
@@ -81,81 +52,12 @@ def usage_by_agent(message: AIMessage) -> list[dict[str, Any]]:
     return breakdown
 
 
-class RunUsage:
-    """The usage of one `AgentRun`'s tree, followed while it streams (`state`)."""
-
-    def __init__(self) -> None:
-        self.state = RunState()
-        self._tree = AgentTreeEvents(self._sink)
-        self._finished = False
-
-    def _sink(self, method: str, namespace: Sequence[str], data: Any) -> None:
-        # Deltas only say text streamed; the breakdown needs calls and message finishes.
-        if method == "lifecycle" or data["event"] == "message-finish":
-            self.state.apply(method, namespace, data)
-
-    async def metadata(self, response_metadata: dict[str, Any]) -> dict[str, Any]:
-        """`response_metadata` with the breakdown added, once every event of the reply is in
-        (calls still running in the background end, in the breakdown, as failed)."""
-        await self._finish()
-        root = self.state.root
-        if root is None:
-            return response_metadata
-        return {**response_metadata, USAGE_KEY: usage_breakdown(root)}
-
-    async def _finish(self) -> None:
-        if not self._finished:
-            self._finished = True
-            await self._tree.finish()
-
-    @staticmethod
-    @contextlib.asynccontextmanager
-    async def around(run: AgentRun) -> AsyncIterator[None]:
-        """If the run's config asks for it, follow the agent calls `run` makes (with any
-        observer already there) until it ends; the run reads the breakdown through
-        `run.run_usage.metadata(...)`. Otherwise nothing happens, at the cost of a lookup."""
-        configurable = run.config.get("configurable")
-        if not configurable or not configurable.get(USAGE_KEY):
-            yield
-            return
-        usage = RunUsage()
-        outer = call_observer.get()
-        on_call = usage._tree.on_call
-        if outer is not None:
-            inner = on_call
-
-            def on_call(call: Any) -> None:
-                outer(call)
-                inner(call)
-
-        token = call_observer.set(on_call)
-        run.run_usage = usage
-        try:
-            yield
-        finally:
-            call_observer.reset(token)
-            try:
-                await usage._finish()
-            except asyncio.CancelledError:
-                await usage._tree.cancel()
-                raise
-
-
-def _plain(usage: UsageMetadata | None) -> dict[str, Any] | None:
-    return dict(usage) if usage is not None else None
-
-
 __all__ = [
     "USAGE_BY_AGENT_CONFIG",
     "USAGE_KEY",
     "ModelPrice",
     "PriceTable",
-    "RunUsage",
     "usage_breakdown",
     "usage_by_agent",
     "usage_cost",
 ]
-
-
-# The agents layer cannot import this one: it wraps every run through the slot it offers.
-add_run_wrapper(RunUsage.around)

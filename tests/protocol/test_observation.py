@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from miniagents_lc import InteractionContext, Message, MiniAgents, StreamCancelledError, miniagent
-from miniagents_lc.agents.call_observer import call_observer
+from miniagents_lc.agents.lowlevel import scoped_instruments
 from miniagents_lc.protocol import ProtocolEvent
 from tests.langchain.scripted import OuterContext
 from tests.protocol.trees import TreeShape, build_tree, data
@@ -173,9 +173,9 @@ async def test_a_v3_run_started_by_an_agent_reports_its_own_tree_only() -> None:
     assert message.text == "3 namespaces"
 
 
-async def test_the_call_hook_is_set_only_inside_the_run() -> None:
-    assert call_observer.get() is None
+async def test_the_tree_is_an_instrument_of_the_run_scope_only() -> None:
+    assert scoped_instruments() == ()
     async with await build_tree(TreeShape(1, 1)).astream_events("go", version="v3") as run:
-        assert call_observer.get() is None, "the caller's context is left as it was"
+        assert scoped_instruments() == (), "the caller's scope is left as it was"
         await run.output
-    assert call_observer.get() is None
+    assert scoped_instruments() == ()
