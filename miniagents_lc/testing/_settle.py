@@ -13,9 +13,10 @@ in a thread. Both fail naming what never happened, never after a fixed sleep tha
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 _MAX_ROUNDS = 100_000
 _POLL_INTERVAL = 0.005
@@ -62,27 +63,33 @@ def _blocked(task: asyncio.Task[object]) -> bool:
 
 
 async def apoll_until(
-    condition: Callable[[], bool],
+    condition: Callable[[], bool | Awaitable[bool]],
     *,
-    what: str,
+    what: str | Callable[[], str],
     within: float = 10.0,
     interval: float = _POLL_INTERVAL,
 ) -> None:
     """Return once `condition()` holds, checking it every `interval` seconds while the loop
     runs; raise `TimeoutError` naming `what` after `within` seconds. For states nothing can
-    be awaited on (a server in another thread, counters callbacks update); `condition` may
-    raise to give up early (a process that died)."""
+    be awaited on (a server in another thread, counters callbacks update, a query to a
+    database: `condition` may be async); `condition` may raise to give up early (a process
+    that died). A callable `what` is called at the timeout, to describe the state then."""
     deadline = time.monotonic() + within
-    while not condition():
+    while not await _holds(condition):
         if time.monotonic() > deadline:
             raise TimeoutError(_timed_out(what, within))
         await asyncio.sleep(interval)
 
 
+async def _holds(condition: Callable[[], bool | Awaitable[bool]]) -> bool:
+    outcome = condition()
+    return await outcome if inspect.isawaitable(outcome) else bool(outcome)
+
+
 def poll_until(
     condition: Callable[[], bool],
     *,
-    what: str,
+    what: str | Callable[[], str],
     within: float = 10.0,
     interval: float = _POLL_INTERVAL,
 ) -> None:
@@ -95,8 +102,9 @@ def poll_until(
         time.sleep(interval)
 
 
-def _timed_out(what: str, within: float) -> str:
-    return f"{what}: still not the case after {within:g} s"
+def _timed_out(what: str | Callable[[], str], within: float) -> str:
+    described = what if isinstance(what, str) else what()
+    return f"{described}: still not the case after {within:g} s"
 
 
 __all__ = ["apoll_until", "poll_until", "settle"]

@@ -100,6 +100,30 @@ async def test_apoll_until_returns_once_the_condition_holds() -> None:
     assert flags == [True]
 
 
+async def test_apoll_until_awaits_an_async_condition() -> None:
+    checks: list[int] = []
+
+    async def third_time_lucky() -> bool:
+        await asyncio.sleep(0)
+        checks.append(len(checks))
+        return len(checks) == 3
+
+    async with asyncio.timeout(5):
+        await apoll_until(third_time_lucky, what="the third check", interval=0)
+    assert checks == [0, 1, 2]
+
+
+async def test_apoll_until_describes_the_state_at_the_timeout() -> None:
+    counter = {"seen": 0}
+
+    def never() -> bool:
+        counter["seen"] += 1
+        return False
+
+    with pytest.raises(TimeoutError, match=r"checked [1-9]\d* times: still not the case"):
+        await apoll_until(never, what=lambda: f"checked {counter['seen']} times", within=0.02)
+
+
 async def test_apoll_until_names_what_never_happened() -> None:
     with pytest.raises(TimeoutError, match="the server started: still not the case after"):
         await apoll_until(lambda: False, what="the server started", within=0.02)
