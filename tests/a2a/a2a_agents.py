@@ -39,9 +39,11 @@ PRODUCED: dict[str, float] = {}
 """By input text: when the agent produced its last token."""
 
 
-async def _tokens(tokens: list[str], delay: float) -> AsyncIterator[str]:
+async def _tokens(tokens: list[str], *, last: bool = False) -> AsyncIterator[str]:
+    """The tokens one at a time; with `last`, each only once all else that can run has run
+    (so a sibling streaming at the same time finishes first)."""
     for token in tokens:
-        await asyncio.sleep(delay)
+        await (settle() if last else asyncio.sleep(0))
         yield token
 
 
@@ -49,7 +51,7 @@ async def _tokens(tokens: list[str], delay: float) -> AsyncIterator[str]:
 async def words(ctx: InteractionContext) -> None:
     """Streams the words of its input back, one token each, then `done.`"""
     text = " ".join(str(message) for message in await ctx.message_promises.acollect_messages())
-    ctx.reply(Message.promise(_tokens([f"{word} " for word in text.split()] + ["done."], 0.001)))
+    ctx.reply(Message.promise(_tokens([f"{word} " for word in text.split()] + ["done."])))
 
 
 @miniagent
@@ -74,13 +76,13 @@ async def gated(ctx: InteractionContext) -> None:
 @miniagent
 async def slow(ctx: InteractionContext) -> None:
     """Slow to start, slow to finish."""
-    ctx.reply(Message.promise(_tokens(["slow ", "and ", "steady"], 0.03)))
+    ctx.reply(Message.promise(_tokens(["slow ", "and ", "steady"], last=True)))
 
 
 @miniagent
 async def quick(ctx: InteractionContext) -> None:
     """Quick."""
-    ctx.reply(Message.promise(_tokens(["quick ", "one"], 0.001)))
+    ctx.reply(Message.promise(_tokens(["quick ", "one"])))
 
 
 @miniagent
