@@ -39,11 +39,9 @@ PRODUCED: dict[str, float] = {}
 """By input text: when the agent produced its last token."""
 
 
-async def _tokens(tokens: list[str], *, last: bool = False) -> AsyncIterator[str]:
-    """The tokens one at a time; with `last`, each only once all else that can run has run
-    (so a sibling streaming at the same time finishes first)."""
+async def _tokens(tokens: list[str], delay: float) -> AsyncIterator[str]:
     for token in tokens:
-        await (settle() if last else asyncio.sleep(0))
+        await asyncio.sleep(delay)
         yield token
 
 
@@ -51,7 +49,7 @@ async def _tokens(tokens: list[str], *, last: bool = False) -> AsyncIterator[str
 async def words(ctx: InteractionContext) -> None:
     """Streams the words of its input back, one token each, then `done.`"""
     text = " ".join(str(message) for message in await ctx.message_promises.acollect_messages())
-    ctx.reply(Message.promise(_tokens([f"{word} " for word in text.split()] + ["done."])))
+    ctx.reply(Message.promise(_tokens([f"{word} " for word in text.split()] + ["done."], 0.001)))
 
 
 @miniagent
@@ -76,13 +74,13 @@ async def gated(ctx: InteractionContext) -> None:
 @miniagent
 async def slow(ctx: InteractionContext) -> None:
     """Slow to start, slow to finish."""
-    ctx.reply(Message.promise(_tokens(["slow ", "and ", "steady"], last=True)))
+    ctx.reply(Message.promise(_tokens(["slow ", "and ", "steady"], 0.03)))
 
 
 @miniagent
 async def quick(ctx: InteractionContext) -> None:
     """Quick."""
-    ctx.reply(Message.promise(_tokens(["quick ", "one"])))
+    ctx.reply(Message.promise(_tokens(["quick ", "one"], 0.001)))
 
 
 @miniagent
