@@ -22,7 +22,6 @@ from miniagents_lc import Message as OurMessage
 from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import Specialist, build_team
 from miniagents_lc.langchain import chat_model_agent
-from miniagents_lc.testing import settle
 from tests.servers import serve_in_thread as serve_in_thread  # re-exported
 
 EVENT: TypeAdapter[Any] = TypeAdapter(Event)
@@ -163,17 +162,16 @@ async def broken(ctx: InteractionContext) -> None:
 
 
 def endless(stopped: list[float], stopped_event: threading.Event) -> MiniAgent:
-    """An agent whose sub-agent streams three tokens (one at a time: each reaches its reader
-    before the next), then waits until cancelled; its `finally` notes when."""
+    """An agent whose sub-agent streams a token every 5 ms until cancelled; its `finally`
+    notes when."""
 
     @miniagent
     async def ticker(ctx: InteractionContext) -> None:
         async def tokens() -> AsyncIterator[str]:
             try:
-                for _ in range(3):
+                while True:
                     yield "tick "
-                    await settle()
-                await asyncio.Event().wait()  # only a cancellation ends it
+                    await asyncio.sleep(0.005)
             finally:
                 stopped.append(time.monotonic())
                 stopped_event.set()
