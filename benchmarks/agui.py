@@ -120,7 +120,7 @@ def langgraph_tree() -> Any:
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.graph import END, START, StateGraph
 
-    from miniagents_lc.demo.scripted_model import ScriptedChatModel
+    from miniagents_lc.testing.chat_models import ScriptedChatModel
 
     def node(tag: str) -> Any:
         reply = " ".join(f"[{tag}]t{index}" for index in range(LEAF_TOKENS))

@@ -72,6 +72,52 @@ async def _nested_messages(
             yield message
 
 
+async def _replayed(pieces: list[str], done: asyncio.Event) -> AsyncIterator[str]:
+    """A reader of a list that a task fills: what it holds, then waits for more."""
+    index = 0
+    while True:
+        if index < len(pieces):
+            # A list iterator follows appends; restarted at `index` after each wait.
+            rest = iter(pieces)
+            rest.__setstate__(index)  # type: ignore[attr-defined]
+            for piece in rest:
+                yield piece
+            index = len(pieces)
+        if done.is_set():
+            return
+        await asyncio.sleep(0)
+
+
+async def _drained(tokens: AsyncIterator[str], pieces: list[str], done: asyncio.Event) -> None:
+    async for token in tokens:
+        pieces.append(token)
+    done.set()
+
+
+def tree_replay(sizes: Sizes) -> Result:
+    """Each leaf drained into a list by a task of its own, each list read through a generator:
+    every token crosses two generators (the producer's and the reader's). The floor of any
+    design whose messages are produced once in their own tasks and replayed to readers."""
+
+    async def count_tokens() -> int:
+        leaves: list[tuple[list[str], asyncio.Event]] = []
+        tasks = []
+        for _ in range(sizes.tree_leaves):
+            pieces: list[str] = []
+            done = asyncio.Event()
+            tasks.append(
+                asyncio.create_task(_drained(_tokens(sizes.tree_leaf_tokens), pieces, done))
+            )
+            leaves.append((pieces, done))
+        count = 0
+        for pieces, done in leaves:
+            count += await _count(_replayed(pieces, done))
+        await asyncio.gather(*tasks)
+        return count
+
+    return measure_tokens(count_tokens, sizes.tree_leaves * sizes.tree_leaf_tokens)
+
+
 def tree(sizes: Sizes) -> Result:
     return measure_tokens(
         lambda: _count(_nested_tokens(0, sizes, sizes.tree_leaf_tokens)),
@@ -186,6 +232,7 @@ MEASUREMENTS: dict[str, Measurement] = {
     "stream": stream,
     "tree": tree,
     "tree/messages": tree_messages,
+    "tree/replay": tree_replay,
     "astream": astream,
     "astream/yielding": astream_yielding,
     "latency": latency,

@@ -51,7 +51,7 @@ from miniagents_lc import (
     chat_model_agent,
     tool_agent,
 )
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing.chat_models import ScriptedToolModel
 
 SUB_AGENTS = 8
 TOKENS = 20

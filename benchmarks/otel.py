@@ -117,9 +117,9 @@ def workloads(quick: bool, repeats: int) -> dict[str, dict[str, float]]:
     }
     figures: dict[str, dict[str, float]] = {}
     for name, run in runs.items():
-        walls: dict[str, list[float]] = {"off": [], "on": []}
+        walls: dict[str, list[float]] = {"off": [], "noop": [], "on": []}
         for _ in range(repeats):
-            for variant, key in (("none", "off"), ("otel", "on")):
+            for variant, key in (("none", "off"), ("noop", "noop"), ("otel", "on")):
                 with _variant(variant):
                     walls[key].append(run(sizes)["wall_s"])
         figures[name] = {key: min(values) for key, values in walls.items()}
@@ -296,7 +296,10 @@ def _print_small_calls(base: str | None, calls: int, repeats: int) -> None:
 
 
 def _print_walls(quick: bool, repeats: int, genai_path: str | None) -> None:
-    print("\nWall time, s (best of the repeats), OpenTelemetry instrument off / on:")
+    print(
+        "\nWall time, s (best of the repeats): no instrument (off), a do-nothing instrument "
+        "(noop, where measured), the OpenTelemetry instrument (on):"
+    )
     figures = workloads(quick, repeats)
     model_calls = 50 if quick else 200
     figures[f"{model_calls} OpenAI calls via OpenAIAgent"] = openai_agent_calls(
@@ -309,7 +312,12 @@ def _print_walls(quick: bool, repeats: int, genai_path: str | None) -> None:
         print(f"  (anchor not measured: {error}; see --genai-path)")
     for name, walls in figures.items():
         ratio = walls["on"] / walls["off"]
-        print(f"  {name:<58} {walls['off']:7.3f}  {walls['on']:7.3f}  {ratio:5.3f}x")
+        noop = walls.get("noop")
+        noop_text = f"  noop {noop:7.3f} ({noop / walls['off']:5.3f}x)" if noop else ""
+        print(
+            f"  {name:<58} off {walls['off']:7.3f}  on {walls['on']:7.3f} ({ratio:5.3f}x)"
+            f"{noop_text}"
+        )
 
 
 if __name__ == "__main__":

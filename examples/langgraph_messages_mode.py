@@ -27,8 +27,8 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from miniagents_lc import InteractionContext, miniagent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
+from miniagents_lc.testing import ScriptedChatModel
 
 researcher = chat_model_agent(
     ScriptedChatModel(

@@ -38,10 +38,10 @@ from miniagents_lc import (
     chat_model_agent,
     miniagent,
 )
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.session import scripted_model_agent
 from miniagents_lc.demo.team import DEFAULT_QUESTION, build_team
 from miniagents_lc.otel import instrument
+from miniagents_lc.testing import ScriptedChatModel
 
 
 def span_lines(spans: Sequence[ReadableSpan]) -> list[str]:

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 from langchain_core.messages import AIMessage, ToolCall
 
 from miniagents_lc import InteractionContext, Message, MessagePromise, miniagent, tool_agent
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing import ScriptedToolModel
 
 START = time.perf_counter()
 

@@ -36,9 +36,8 @@ PUBLIC_MODULES = frozenset(
     {
         "miniagents_lc.per_loop",
         "miniagents_lc.demo.cli",
-        "miniagents_lc.demo.scripted_model",
         "miniagents_lc.demo.team",
-        "miniagents_lc.demo.tool_model",
+        "miniagents_lc.testing.chat_models",
         "miniagents_lc.testing.pytest_support",
     }
 )

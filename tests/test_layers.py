@@ -1,8 +1,9 @@
 """Imports point one way: down the layer list, never up.
 
 `promising` (standard library only, like `per_loop`) ← `messages` ← `agents` ← `protocol` ←
-`view`, `langchain` ← `demo`, with the kit core (`testing`), remote serving (`remote`, which mounts
-`a2a`) and the top-level package on top.
+`view`, `langchain` ← the test kit (`testing`: its chat-model doubles and adapter contract use
+the layers below) ← `demo` (which runs on those doubles), with remote serving (`remote`, which
+mounts `a2a`) and the top-level package on top.
 Every import counts, wherever it is written: at module level, inside a function (a lazy import
 is still a dependency) and under `TYPE_CHECKING` (a type named from a layer above ties the
 lower layer to it just the same). Relative imports are resolved against their package.
@@ -30,12 +31,13 @@ LAYERS: dict[str, int] = {
     "protocol": 3,
     "view": 4,
     "langchain": 4,
-    "demo": 5,
+    # The kit's chat-model doubles are what the offline demo runs on.
+    "testing": 5,
+    "demo": 6,
     "remote": 6,
     "agui": 6,
     "otel": 6,
     "a2a": 6,
-    "testing": 6,
 }
 TOP = 7
 """The top-level package (`__init__`, `__main__`): above every layer."""

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from miniagents_lc.demo.scripted_model import split_into_tokens
 from miniagents_lc.demo.team import DEFAULT_QUESTION, RESEARCHER
+from miniagents_lc.testing.chat_models import split_into_tokens
 from tests.example_runs import refused_url
 
 ROOT = Path(__file__).resolve().parents[1]

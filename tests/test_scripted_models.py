@@ -6,8 +6,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing.chat_models import ScriptedChatModel, ScriptedToolModel
 
 
 @pytest.mark.parametrize(

@@ -5,16 +5,9 @@ every `MiniAgent` is a LangChain `Runnable` (its run, tracing, conversion and sy
 in this package too). Nothing here imports the LangChain adapters above it.
 """
 
-from miniagents_lc.agents.agent import (
-    AgentCall,
-    AgentFunction,
-    InteractionContext,
-    MiniAgent,
-    MiniAgents,
-    PersistHandler,
-    miniagent,
-)
+from miniagents_lc.agents.agent import MiniAgent
 from miniagents_lc.agents.agent_tool import AgentRequest, AgentTool
+from miniagents_lc.agents.app_context import MiniAgents, PersistHandler
 from miniagents_lc.agents.budget import (
     Budget,
     BudgetExceededError,
@@ -22,7 +15,9 @@ from miniagents_lc.agents.budget import (
     ModelPrice,
     PriceTable,
 )
+from miniagents_lc.agents.call import AgentCall
 from miniagents_lc.agents.current import current_agent_trace
+from miniagents_lc.agents.decorator import miniagent
 from miniagents_lc.agents.instruments import (
     INSTRUMENTS_KEY,
     Instrument,
@@ -33,6 +28,7 @@ from miniagents_lc.agents.instruments import (
     observe_model_call,
     observe_tool_call,
 )
+from miniagents_lc.agents.interaction import AgentFunction, InteractionContext
 from miniagents_lc.agents.runnable import AgentRun
 
 __all__ = [

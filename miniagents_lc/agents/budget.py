@@ -23,7 +23,7 @@ from langchain_core.messages import UsageMetadata
 from langchain_core.messages.ai import add_usage
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import AgentCall
+    from miniagents_lc.agents.call import AgentCall
     from miniagents_lc.agents.instruments import ModelCall
 
 

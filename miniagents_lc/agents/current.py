@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from miniagents_lc.promising import NoActiveContextError
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import InteractionContext
+    from miniagents_lc.agents.interaction import InteractionContext
 
 # Set in the task that runs an agent function; the tasks it starts copy it.
 current_interaction: contextvars.ContextVar[InteractionContext | None] = contextvars.ContextVar(

@@ -38,7 +38,9 @@ from langchain_core.messages import UsageMetadata
 from langchain_core.runnables import RunnableConfig
 
 if TYPE_CHECKING:
-    from miniagents_lc.agents.agent import AgentCall, InteractionContext, MiniAgent
+    from miniagents_lc.agents.agent import MiniAgent
+    from miniagents_lc.agents.call import AgentCall
+    from miniagents_lc.agents.interaction import InteractionContext
     from miniagents_lc.messages import Message, MessagePromise
 
 logger = logging.getLogger("miniagents_lc")

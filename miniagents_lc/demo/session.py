@@ -18,11 +18,11 @@ from langchain_core.runnables import Runnable
 from rich.console import Console
 
 from miniagents_lc.agents import MiniAgent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import PROMPT, Specialist, build_team
 from miniagents_lc.demo.text import WordWrap
 from miniagents_lc.langchain.chat_model_agent import chat_model_agent
 from miniagents_lc.protocol import ProtocolEvent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 from miniagents_lc.view import RunState, run_with_live_tree
 
 _HEADING = re.compile(r"\[[a-z]+\]")

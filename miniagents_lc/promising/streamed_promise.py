@@ -123,17 +123,23 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         return self._replay()
 
     async def _replay(self) -> AsyncGenerator[PIECE, None]:
-        # An async generator resumes without building a coroutine per piece, which makes it
-        # the cheapest way to hand out pieces that are already buffered.
+        # An async generator resumes without building a coroutine per piece, and a list
+        # iterator follows pieces appended while it runs: the cheapest way to hand out pieces
+        # that are already buffered (one generator step and one `next` per piece).
         buffer = self._buffer
         pieces = buffer.pieces
         index = 0
         lease = buffer.readership.lease()
         try:
             while True:
-                while index < len(pieces):
-                    yield pieces[index]
-                    index += 1
+                if index < len(pieces):
+                    batch = iter(pieces)
+                    if index:
+                        batch.__setstate__(index)  # type: ignore[attr-defined]
+                    for piece in batch:
+                        yield piece
+                    # No await since the iterator ran dry: this is exactly where it stopped.
+                    index = len(pieces)
                 if buffer.done:
                     if index < len(pieces):
                         continue
@@ -279,32 +285,26 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
     async def _produce(self, owner: TaskOwner | None) -> None:
         ensure_owner(owner)
         buffer = self._buffer
-        pieces = buffer.pieces
+        append = buffer.pieces.append
         iterator: AsyncIterator[PIECE] | None = None
         piece_type = self._piece_type
         let_in_at = -_READER_TURN_INTERVAL
         try:
             iterator = self._open_producer()
-            async for piece in iterator:
-                if piece_type is not None and not isinstance(piece, piece_type):
-                    raise TypeError(
-                        f"The producer of a {type(self).__name__} yielded a "
-                        f"{type(piece).__name__} ({piece!r:.80}); it must yield "
-                        f"{piece_type.__name__} pieces."
-                    )
-                pieces.append(piece)
-                if buffer._waiters:
-                    buffer._wake()
-                    # Let the woken readers take the piece before this producer goes on: its
-                    # next step may not await at all (an SDK parsing the next event from bytes
-                    # already received, slow the first time in a process), and the piece would
-                    # wait for it. At most once per _READER_TURN_INTERVAL, so a producer that
-                    # makes pieces from memory faster than its readers take them runs ahead
-                    # (readers take them in batches) instead of trading turns piece by piece.
-                    now = time.monotonic()
-                    if now - let_in_at >= _READER_TURN_INTERVAL:
-                        let_in_at = now
-                        await _let_readers_in(iterator)
+            # Two copies of the loop, so that a promise without a piece type pays no check per
+            # piece; the rare hand-over to waiting readers stays out of line.
+            if piece_type is None:
+                async for piece in iterator:
+                    append(piece)
+                    if buffer._waiters:
+                        let_in_at = await _hand_over(buffer, iterator, let_in_at)
+            else:
+                async for piece in iterator:
+                    if not isinstance(piece, piece_type):
+                        raise self._wrong_piece(piece, piece_type)
+                    append(piece)
+                    if buffer._waiters:
+                        let_in_at = await _hand_over(buffer, iterator, let_in_at)
         except Exception as error:
             buffer.end(error)
         except BaseException as error:
@@ -326,6 +326,12 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             if aclose is not None:
                 await aclose()
 
+    def _wrong_piece(self, piece: object, piece_type: type) -> TypeError:
+        return TypeError(
+            f"The producer of a {type(self).__name__} yielded a {type(piece).__name__} "
+            f"({piece!r:.80}); it must yield {piece_type.__name__} pieces."
+        )
+
     def _notify_completed(self) -> None:
         context = self._context
         if context is not None and context.on_stream_completed is not None:
@@ -336,6 +342,23 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
 #: (seconds): a token that arrives after a pause reaches its reader at once, and a burst of
 #: pieces made from memory costs one task switch per interval, not one per piece.
 _READER_TURN_INTERVAL = 0.001
+
+
+async def _hand_over(
+    buffer: StreamBuffer[Any], iterator: AsyncIterator[Any], let_in_at: float
+) -> float:
+    """Wake the readers waiting for the piece just appended and, at most once per
+    `_READER_TURN_INTERVAL`, let them take it before the producer goes on: its next step may
+    not await at all (an SDK parsing the next event from bytes already received, slow the
+    first time in a process), and the piece would wait for it. A producer that makes pieces
+    from memory faster than its readers take them so runs ahead (readers take them in
+    batches) instead of trading turns piece by piece. Returns when it last let them in."""
+    buffer._wake()
+    now = time.monotonic()
+    if now - let_in_at >= _READER_TURN_INTERVAL:
+        await _let_readers_in(iterator)
+        return now
+    return let_in_at
 
 
 async def _let_readers_in(iterator: AsyncIterator[Any]) -> None:

@@ -8,9 +8,15 @@ faults real streams end in; every request is recorded with the times its reply s
 delivered its first byte and finished. Provider kits (such as `miniagents_lc_openai.testing`)
 add their API's stream builders on top.
 
-Importing this package needs only the standard library; a name whose module needs respx or
-httpx imports it on first use, and without them raises `MissingExtraError`, which names the
-install command, run from the root of a clone: `pip install -e ".[testing]"`.
+Two more pieces serve tests above the HTTP layer: the chat-model doubles (`ScriptedChatModel`,
+`ScriptedToolModel`: offline LangChain chat models, which the demo runs on) and
+`AdapterContract`, the behaviours every provider adapter promises, which each adapter's tests
+subclass.
+
+Importing this package needs only the standard library; a name is imported on first use (the
+chat-model doubles need only langchain-core, the contract pytest), and one whose module needs
+respx or httpx raises `MissingExtraError` without them, naming the install command, run from
+the root of a clone: `pip install -e ".[testing]"`.
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ if TYPE_CHECKING:
         Stack,
         httpcore2_available,
     )
+    from .adapter_contract import AdapterContract, ContractReply, ContractToolCall
+    from .chat_models import ScriptedChatModel, ScriptedError, ScriptedToolModel, split_into_tokens
 
 __all__ = [
     "ANY_STACK_MOCKER",
@@ -61,9 +69,12 @@ __all__ = [
     "JSON_HEADERS",
     "SSE_HEADERS",
     "APIMock",
+    "AdapterContract",
     "AnyStackMocker",
     "Build",
     "ConnectionReset",
+    "ContractReply",
+    "ContractToolCall",
     "Delay",
     "ErrorEvent",
     "EventEncoder",
@@ -81,7 +92,10 @@ __all__ = [
     "RecordedRequest",
     "SSEBody",
     "ScriptedBody",
+    "ScriptedChatModel",
+    "ScriptedError",
     "ScriptedReply",
+    "ScriptedToolModel",
     "Stack",
     "Stall",
     "Step",
@@ -97,6 +111,7 @@ __all__ = [
     "lazy_exports",
     "poll_until",
     "settle",
+    "split_into_tokens",
     "split_sse",
 ]
 
@@ -116,4 +131,13 @@ _MODULES = (
     "._mock",
 )
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, _MODULES, install=INSTALL)
+# The chat-model doubles (langchain-core) and the contract (pytest) load for their own names only.
+_OWNERS = {
+    **dict.fromkeys(
+        ("ScriptedChatModel", "ScriptedError", "ScriptedToolModel", "split_into_tokens"),
+        ".chat_models",
+    ),
+    **dict.fromkeys(("AdapterContract", "ContractReply", "ContractToolCall"), ".adapter_contract"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, __all__, _MODULES, install=INSTALL, owners=_OWNERS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -41,21 +41,28 @@ def import_kit_module(name: str, *, install: str) -> ModuleType:
 
 
 def lazy_exports(
-    package: str, names: Iterable[str], modules: Sequence[str], *, install: str
+    package: str,
+    names: Iterable[str],
+    modules: Sequence[str],
+    *,
+    install: str,
+    owners: Mapping[str, str] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Return the `__getattr__` and `__dir__` of a kit package exporting `names`.
 
     A name is looked up in `modules`, in order: relative ones (such as "._mock") inside
     `package`, absolute ones (such as another kit package) as they are. List the modules that
-    need no optional dependency first. A resolved name is cached in the package, so the lookup
-    runs once per name.
+    need no optional dependency first. A name in `owners` is looked up in its module alone,
+    so a heavy module (or one needing another dependency) is imported only for its own names.
+    A resolved name is cached in the package, so the lookup runs once per name.
     """
     namespace = sys.modules[package].__dict__
     exported = frozenset(names)
+    owned = dict(owners or {})
 
     def __getattr__(name: str) -> Any:
         if name in exported:
-            for module in modules:
+            for module in [owned[name]] if name in owned else modules:
                 qualified = package + module if module.startswith(".") else module
                 try:
                     value = getattr(importlib.import_module(qualified), name, _ABSENT)

@@ -18,9 +18,9 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from miniagents_lc import InteractionContext, MiniAgents, miniagent
 from miniagents_lc.a2a import A2AAgent, A2AAgentError
-from miniagents_lc.demo.tool_model import ScriptedToolModel
 from miniagents_lc.langchain import tool_agent
 from miniagents_lc.remote import create_app
+from miniagents_lc.testing.chat_models import ScriptedToolModel
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 

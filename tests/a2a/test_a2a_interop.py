@@ -26,9 +26,9 @@ from sdk_only_agent import CHUNKS, SDK_STOPPED, Gate, forecast_app
 
 from miniagents_lc import InteractionContext, miniagent
 from miniagents_lc.a2a import A2AAgent, A2AAgentError, create_a2a_app
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import Specialist, build_team
 from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 

@@ -21,7 +21,7 @@ from miniagents_lc import (
     chat_model_agent,
     miniagent,
 )
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 
 USAGE = UsageMetadata(input_tokens=6, output_tokens=4, total_tokens=10)
 """What every scripted model call reports: 10 tokens."""

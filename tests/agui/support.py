@@ -19,9 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from miniagents_lc import InteractionContext, MiniAgent, miniagent
 from miniagents_lc import Message as OurMessage
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import Specialist, build_team
 from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 from tests.servers import serve_in_thread as serve_in_thread  # re-exported
 
 EVENT: TypeAdapter[Any] = TypeAdapter(Event)

@@ -16,8 +16,8 @@ from langchain_core.tools import tool
 
 from miniagents_lc import InteractionContext, Message, MiniAgent, miniagent
 from miniagents_lc.agui import create_agui_app
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent, tool_agent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 from tests.langchain.tool_scripts import call, calling_model
 
 from .support import (

@@ -16,9 +16,9 @@ from typing import Any
 from langchain_core.messages.ai import UsageMetadata
 
 from miniagents_lc import DEFAULT, InteractionContext, MiniAgent, miniagent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.promising import Defaultable
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 
 OuterContext = Callable[[], AbstractAsyncContextManager[object]]
 """Makes the context a test calls agents in: none, or a `MiniAgents` context."""

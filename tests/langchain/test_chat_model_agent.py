@@ -13,8 +13,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableGenerator, RunnableLambda
 
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, MiniAgents, miniagent
-from miniagents_lc.demo.scripted_model import ScriptedError
 from miniagents_lc.langchain import MiniAgentChatModel, chat_model_agent
+from miniagents_lc.testing.chat_models import ScriptedError
 from tests.langchain.scripted import scripted_model, usage
 
 

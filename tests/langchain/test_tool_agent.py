@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 
 from miniagents_lc import MiniAgent, ToolLoopLimitError, chat_model_agent, tool_agent
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing.chat_models import ScriptedToolModel
 from tests.langchain.tool_scripts import (
     broken,
     broken_mid_stream,

@@ -24,7 +24,7 @@ from miniagents_lc import (
     chat_model_agent,
     miniagent,
 )
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing.chat_models import ScriptedToolModel
 from tests.langchain.tool_scripts import call, calling_model, first_token_at, timed_agent
 
 # LangGraph's prebuilt loop is deprecated in favour of LangChain's; both are tested here.

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, ToolCall
 
 from miniagents_lc import InteractionContext, Message, MessagePromise, MiniAgent, miniagent
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing.chat_models import ScriptedToolModel
 
 
 def timed_agent(alias: str, delay: float, tokens: int = 3, token_delay: float = 0.01) -> MiniAgent:

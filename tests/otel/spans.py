@@ -10,8 +10,7 @@ from langchain_core.messages import AIMessage
 from opentelemetry.sdk.trace import ReadableSpan
 
 from miniagents_lc import MiniAgent, chat_model_agent, tool_agent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
-from miniagents_lc.demo.tool_model import ScriptedToolModel
+from miniagents_lc.testing.chat_models import ScriptedChatModel, ScriptedToolModel
 
 Tree = tuple[str, tuple[Any, ...]]
 

@@ -17,9 +17,9 @@ from miniagents_lc import (
     instrumented,
     miniagent,
 )
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.otel import instrument
 from miniagents_lc.remote import RemoteAgent, create_app
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 
 from .spans import agent, model_agent, span_tree
 

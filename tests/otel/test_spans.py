@@ -21,9 +21,9 @@ from miniagents_lc import (
     instrumented,
     miniagent,
 )
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.demo.team import Specialist, build_team
 from miniagents_lc.otel import instrument
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 
 from .spans import agent, leaf, model_agent, named, scripted, span_tree, tools_agent
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from miniagents_lc import InteractionContext, StreamCancelledError, miniagent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 from tests.protocol.trees import SHAPES, TreeShape, build_tree, data
 
 

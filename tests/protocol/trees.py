@@ -19,9 +19,9 @@ from miniagents_lc import (
     MiniAgent,
     miniagent,
 )
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.protocol import ProtocolEvent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 
 
 @dataclass

@@ -7,8 +7,8 @@ import pytest
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 
 from miniagents_lc import tool_agent
-from miniagents_lc.demo.tool_model import ScriptedToolModel
 from miniagents_lc.remote import RemoteAgent
+from miniagents_lc.testing.chat_models import ScriptedToolModel
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 

@@ -13,8 +13,8 @@ import pytest
 from rich.console import Console
 
 from miniagents_lc import Budget, InteractionContext, MiniAgent, miniagent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 from miniagents_lc.view import LiveTree, ModelPrice, live_tree, run_with_live_tree
 
 FAST_REPLY = "quick short answer"  # 3 tokens

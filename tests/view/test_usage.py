@@ -9,8 +9,8 @@ from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import AIMessage, UsageMetadata
 
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, miniagent
-from miniagents_lc.demo.scripted_model import ScriptedChatModel
 from miniagents_lc.langchain import chat_model_agent
+from miniagents_lc.testing.chat_models import ScriptedChatModel
 from miniagents_lc.view import USAGE_BY_AGENT_CONFIG, ModelPrice, usage_by_agent, usage_cost
 
 

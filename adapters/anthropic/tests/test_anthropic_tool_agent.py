@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 from miniagents_lc import tool_agent
 
@@ -95,44 +94,3 @@ async def test_tools_already_in_anthropic_shape_are_sent_as_given(
 
     assert reply.request is not None
     assert reply.request.json["tools"] == tools
-
-
-async def test_ainvoke_returns_an_ai_message_with_the_replys_tool_calls(
-    anthropic_mock: AnthropicMock,
-) -> None:
-    anthropic_mock.messages(
-        ["Checking both."],
-        tool_uses=[
-            ToolUse("get_weather", {"city": "Oslo", "days": 1}, id="toolu_a"),
-            ToolUse("get_time", {"tz": "CET"}, id="toolu_b"),
-        ],
-    )
-    agent = AnthropicAgent.fork(model=MODEL, client=anthropic_mock.async_client())
-
-    message = await agent.ainvoke("Weather and time in Oslo?")
-
-    assert isinstance(message, AIMessage)
-    assert message.text == "Checking both."
-    assert message.tool_calls == [
-        {
-            "name": "get_weather",
-            "args": {"city": "Oslo", "days": 1},
-            "id": "toolu_a",
-            "type": "tool_call",
-        },
-        {"name": "get_time", "args": {"tz": "CET"}, "id": "toolu_b", "type": "tool_call"},
-    ]
-
-
-@pytest.mark.parametrize(
-    "tools", ["get_weather", {"name": "w"}, get_weather], ids=["a-name", "a-dict", "a-function"]
-)
-async def test_tools_that_are_not_a_list_are_refused_naming_the_fix(
-    tools: Any, anthropic_mock: AnthropicMock
-) -> None:
-    agent = AnthropicAgent.fork(model=MODEL, client=anthropic_mock.async_client())
-
-    with pytest.raises(TypeError, match=r"must be a list of tools.*tools=\[\.\.\.\]"):
-        await agent.ainvoke("Hi", tools=tools)
-
-    assert anthropic_mock.requests == []

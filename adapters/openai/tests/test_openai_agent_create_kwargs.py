@@ -64,8 +64,6 @@ async def test_stream_true_is_what_the_agent_does_anyway(openai_mock: OpenAIMock
 
 # (keyword, value, what the error must name); none of them reaches the API.
 REFUSED = {
-    "stream-false": ("stream", False, "always streams"),
-    "messages": ("messages", [{"role": "user", "content": "x"}], "input messages"),
     "input": ("input", "x", "input messages"),
 }
 

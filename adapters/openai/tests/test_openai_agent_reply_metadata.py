@@ -76,26 +76,3 @@ async def test_a_responses_outcome_is_a_chat_finish_reason_and_keeps_its_status(
     assert message.text == "Some text"
     assert message.finish_reason == finish_reason
     assert getattr(message, "status", None) == status
-
-
-@pytest.mark.parametrize("api", ["chat", "responses"])
-async def test_ainvoke_carries_the_typed_usage_and_finish_reason(
-    api: str, openai_mock: OpenAIMock
-) -> None:
-    script_usage(openai_mock, api)
-    agent = OpenAIAgent.fork(model="gpt-4o-mini", client=openai_mock.async_client(), api=api)
-
-    result = await agent.ainvoke("Hi")
-
-    assert result.content == "ok"
-    assert result.usage_metadata is not None
-    assert result.usage_metadata["input_token_details"]["cache_read"] == 30
-    assert result.usage_metadata["output_token_details"]["reasoning"] == 4
-    # The API's response id, as LangChain's OpenAI model keeps it (the kit numbers its replies).
-    response_id = {"chat": "chatcmpl-test0001", "responses": "resp_test0001"}[api]
-    assert result.response_metadata == {
-        "id": response_id,
-        "finish_reason": "stop",
-        "model_name": "gpt-4o-mini",
-    }
-    assert result.id == response_id

@@ -9,7 +9,6 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.messages.tool import tool_call
 from miniagents_lc import Message, MiniAgents
-from miniagents_lc.agents.conversion import message_to_langchain
 from miniagents_lc.messages import AssistantMessage
 
 from miniagents_lc_openai import OpenAIAgent
@@ -107,66 +106,6 @@ async def test_without_ids_or_distinct_indexes_sequential_calls_are_told_apart_b
     message = await reply_of(agent)
 
     assert list(message.tool_calls) == [{**call, "id": None} for call in EXPECTED]
-
-
-INVALID = {
-    "not-json": ('{"city": "Par', "not valid JSON"),
-    "json-array": ("[1, 2]", "not an object"),
-}
-
-
-@pytest.mark.parametrize("api", ["chat", "responses"])
-@pytest.mark.parametrize(("arguments", "says"), list(INVALID.values()), ids=list(INVALID))
-async def test_arguments_that_do_not_parse_make_an_invalid_tool_call(
-    api: str, arguments: str, says: str, openai_mock: OpenAIMock
-) -> None:
-    calls = [ToolCall("get_weather", [arguments], id="call_bad"), CALLS[1]]
-    if api == "chat":
-        openai_mock.chat(tool_calls=calls, finish_reason="tool_calls")
-    else:
-        openai_mock.responses(tool_calls=calls)
-    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(), api=api)
-
-    message = await reply_of(agent)
-
-    assert list(message.tool_calls) == [EXPECTED[1]]
-    (invalid,) = message.invalid_tool_calls
-    assert (invalid["id"], invalid["name"], invalid["args"]) == (
-        "call_bad",
-        "get_weather",
-        arguments,
-    )
-    assert invalid["error"] is not None
-    assert says in invalid["error"]
-
-
-async def test_a_tool_without_parameters_gets_empty_args(openai_mock: OpenAIMock) -> None:
-    openai_mock.chat(tool_calls=[ToolCall("now", "", id="call_now")], finish_reason="tool_calls")
-    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client())
-
-    message = await reply_of(agent)
-
-    assert list(message.tool_calls) == [tool_call(name="now", args={}, id="call_now")]
-
-
-@pytest.mark.parametrize("api", ["chat", "responses"])
-async def test_the_reply_converts_to_an_ai_message_with_the_same_tool_calls(
-    api: str, openai_mock: OpenAIMock
-) -> None:
-    if api == "chat":
-        openai_mock.chat(["On it."], tool_calls=CALLS, finish_reason="tool_calls", usage=True)
-    else:
-        openai_mock.responses(["On it."], tool_calls=CALLS)
-    agent = OpenAIAgent.fork(model="m", client=openai_mock.async_client(), api=api)
-
-    message = await reply_of(agent)
-    converted = message_to_langchain(message)
-
-    assert isinstance(converted, AIMessage)
-    assert converted.tool_calls == EXPECTED
-    assert converted.content == "On it."
-    assert converted.usage_metadata == message.usage
-    assert converted.response_metadata["finish_reason"] == "tool_calls"
 
 
 @pytest.mark.parametrize("api", ["chat", "responses"])
