@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from miniagents_lc.testing import poll_until
 
 
 @contextlib.contextmanager
@@ -26,11 +27,13 @@ def serve_in_thread(app: ASGIApp, port: int | None = None) -> Iterator[str]:
         target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True
     )
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.005)
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise RuntimeError(f"uvicorn ended before it started on 127.0.0.1:{port}")
+        return server.started
+
+    poll_until(started, what=f"uvicorn started on 127.0.0.1:{port}", within=10)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         SSEBody,
         UnscriptedRequestError,
     )
-    from ._settle import settle
+    from ._settle import apoll_until, poll_until, settle
     from ._sse import StreamPlan, encode_sse, split_sse
     from ._steps import Build, Delay, Fail, FailKind, Hang, Pause, Step
     from ._transports import (
@@ -102,12 +102,14 @@ __all__ = [
     "StreamPlan",
     "Truncate",
     "UnscriptedRequestError",
+    "apoll_until",
     "compile_stream",
     "delays_for",
     "encode_sse",
     "httpcore2_available",
     "import_kit_module",
     "lazy_exports",
+    "poll_until",
     "settle",
     "split_into_tokens",
     "split_sse",

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 
 from miniagents_lc import InteractionContext, Message, miniagent
+from miniagents_lc.testing import apoll_until, settle
 
 
 class Gate:
@@ -27,11 +28,7 @@ class Gate:
 
     async def passed(self) -> None:
         """Wait in an event loop (cancellably) until the gate opens (10 s at most)."""
-        give_up = time.monotonic() + 10
-        while not self._event.is_set():
-            if time.monotonic() > give_up:
-                raise TimeoutError("the gate was never opened")
-            await asyncio.sleep(0.002)
+        await apoll_until(self._event.is_set, what="the gate opened", within=10, interval=0.002)
 
 
 GATES: dict[str, Gate] = {}
@@ -103,7 +100,7 @@ async def failing(ctx: InteractionContext) -> None:
 
     async def produce() -> AsyncIterator[str]:
         yield "partial "
-        await asyncio.sleep(0.01)
+        await settle()  # the first token is on its way before the rest
         yield "text "
         raise Boom("the tool broke")
 

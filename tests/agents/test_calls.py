@@ -171,7 +171,7 @@ async def test_finish_early_keeps_replies_that_are_still_streaming(
 ) -> None:
     async def slow_tokens() -> AsyncIterator[str]:
         for token in ["still ", "streaming"]:
-            await asyncio.sleep(0.02)
+            await settle()  # the agent function has returned by now
             yield token
 
     @miniagent

@@ -17,10 +17,20 @@ from miniagents_lc import (
     current_agent_trace,
     miniagent,
 )
+from miniagents_lc.testing import settle
 
 
-async def after(delay: float, text: str) -> AsyncIterator[str]:
-    await asyncio.sleep(delay)
+async def after(event: asyncio.Event | None, text: str, done: asyncio.Event) -> AsyncIterator[str]:
+    """`text` as soon as `event` is set (at once without one); sets `done` once it is out."""
+    if event is not None:
+        await event.wait()
+    yield text
+    done.set()
+
+
+async def once_settled(text: str) -> AsyncIterator[str]:
+    """`text`, once everything else that can run has run."""
+    await settle()
     yield text
 
 
@@ -29,13 +39,15 @@ class Boom(Exception):
 
 
 async def test_out_of_order_replies_are_placed_first_resolved_first(scheduling: Any) -> None:
+    quick_done, middle_done = asyncio.Event(), asyncio.Event()
+
     @miniagent
     async def agent(ctx: InteractionContext) -> None:
         ctx.reply_out_of_order(
             [
-                Message.promise(after(0.3, "slow")),
-                Message.promise(after(0.0, "quick")),
-                Message.promise(after(0.15, "middle")),
+                Message.promise(after(middle_done, "slow", asyncio.Event())),
+                Message.promise(after(None, "quick", quick_done)),
+                Message.promise(after(quick_done, "middle", middle_done)),
             ]
         )
 
@@ -48,15 +60,17 @@ async def test_out_of_order_replies_are_placed_first_resolved_first(scheduling: 
 
 
 async def test_in_order_replies_keep_their_order_while_out_of_order_ones_go_ahead() -> None:
+    out_of_order_done = asyncio.Event()
+
     @miniagent
     async def slow_agent(ctx: InteractionContext) -> None:
-        ctx.reply(Message.promise(after(0.3, "in order, slow")))
+        ctx.reply(Message.promise(after(out_of_order_done, "in order, slow", asyncio.Event())))
 
     @miniagent
     async def agent(ctx: InteractionContext) -> None:
         ctx.reply(slow_agent.trigger())
         ctx.reply("in order, after the slow one")
-        ctx.reply_out_of_order(Message.promise(after(0.05, "out of order")))
+        ctx.reply_out_of_order(Message.promise(after(None, "out of order", out_of_order_done)))
 
     async with MiniAgents():
         messages = await agent.trigger().acollect_messages()
@@ -72,7 +86,7 @@ async def test_in_order_replies_keep_their_order_while_out_of_order_ones_go_ahea
 async def test_an_out_of_order_reply_waits_for_nothing_replied_before_it() -> None:
     @miniagent
     async def agent(ctx: InteractionContext) -> None:
-        ctx.reply_out_of_order(Message.promise(after(0.3, "slow")))
+        ctx.reply_out_of_order(Message.promise(once_settled("slow")))
         ctx.reply_out_of_order("ready at once")
 
     async with MiniAgents():
@@ -83,7 +97,7 @@ async def test_an_out_of_order_reply_waits_for_nothing_replied_before_it() -> No
 
 async def test_a_failing_out_of_order_message_raises_where_it_is_placed() -> None:
     async def failing() -> AsyncIterator[str]:
-        await asyncio.sleep(0.05)
+        await settle()  # "quick" is placed first
         yield "half"
         raise Boom("out of order, broken")
 
@@ -109,7 +123,7 @@ async def test_the_replies_stay_open_until_the_work_to_wait_for_is_done(given_as
     done: list[str] = []
 
     async def background() -> None:
-        await asyncio.sleep(0.1)
+        await settle()  # anything not waiting for it (the end of the replies) happens first
         done.append("background")
 
     @miniagent
@@ -129,7 +143,7 @@ async def test_the_replies_stay_open_until_the_work_to_wait_for_is_done(given_as
 @pytest.mark.parametrize("errors_as_messages", [False, True])
 async def test_the_waited_works_error_is_the_agents_error(errors_as_messages: bool) -> None:
     async def background() -> None:
-        await asyncio.sleep(0.01)
+        await settle()  # the reply is out first
         raise Boom("in the background")
 
     @miniagent(alias="waiter", errors_as_messages=errors_as_messages)

@@ -30,7 +30,7 @@ def three_level_tree(flag: Any) -> MiniAgent:
     @miniagent
     async def bottom(ctx: InteractionContext) -> None:
         ctx.reply("bottom: before the error")
-        await asyncio.sleep(0.01)
+        await settle()  # everything else that can run has run before the error
         raise DeepError("three levels down")
 
     @miniagent
@@ -238,7 +238,7 @@ async def test_error_after_finish_early_is_logged_not_swallowed(
     async def agent(ctx: InteractionContext) -> None:
         ctx.reply("the answer")
         ctx.finish_early()
-        await asyncio.sleep(0.01)
+        await settle()  # the caller has its reply before the error
         raise DeepError("after the caller was served")
 
     caplog.set_level(logging.ERROR)

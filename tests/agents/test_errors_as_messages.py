@@ -18,6 +18,7 @@ from miniagents_lc import (
     MiniAgents,
     miniagent,
 )
+from miniagents_lc.testing import settle
 
 
 class Boom(Exception):
@@ -26,7 +27,7 @@ class Boom(Exception):
 
 async def failing_tokens() -> AsyncIterator[str]:
     yield "Hel"
-    await asyncio.sleep(0.01)
+    await settle()  # the first token is out before the rest
     yield "lo"
     raise Boom("mid-stream")
 
@@ -38,7 +39,7 @@ def failing_part(where: str) -> tuple[Any, list[str]]:
     @miniagent(alias="raiser")
     async def raiser(ctx: InteractionContext) -> None:
         ctx.reply("raiser: before")
-        await asyncio.sleep(0.01)
+        await settle()  # the reply is out before the error
         raise Boom("raised")
 
     async def failing_iterable() -> AsyncIterator[str]:
@@ -228,9 +229,8 @@ async def test_a_cancelled_reader_of_a_tolerant_reply_still_stops_the_work_it_al
 
     async def endless_tokens() -> AsyncIterator[str]:
         try:
-            while True:
-                await asyncio.sleep(0.01)
-                yield "."
+            yield "."
+            await asyncio.Event().wait()  # the rest never comes: only cancellation ends it
         except asyncio.CancelledError:
             cancelled.set()
             raise
@@ -245,7 +245,7 @@ async def test_a_cancelled_reader_of_a_tolerant_reply_still_stops_the_work_it_al
 
     async with MiniAgents():
         reading = asyncio.create_task(outer.trigger().acollect_messages())
-        await asyncio.sleep(0.1)
+        await settle()  # reading, and the endless tokens waiting for more
         reading.cancel()
         await asyncio.gather(reading, return_exceptions=True)
         await asyncio.wait_for(cancelled.wait(), 5)

@@ -40,7 +40,7 @@ def recording(context: MiniAgents) -> Recorder:
 
 async def tokens(*pieces: str) -> AsyncIterator[str]:
     for piece in pieces:
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0)  # one task switch per token, as a stream gives
         yield piece
 
 
@@ -247,15 +247,18 @@ async def test_sync_persist_handler_is_refused() -> None:
 
 async def test_a_message_resolved_before_its_agent_is_stopped_is_still_persisted() -> None:
     persisted: list[str] = []
+    persisting = asyncio.Event()
+    may_finish = asyncio.Event()
 
     async def slow_handler(messages: tuple[Message, ...]) -> None:
-        await asyncio.sleep(0.05)  # still persisting when the agent is stopped
+        persisting.set()
+        await may_finish.wait()  # still persisting when the agent is stopped
         persisted.extend(str(message) for message in messages)
 
     @miniagent
     async def lingering(ctx: InteractionContext) -> None:
         ctx.reply(Message.promise(tokens("kept ", "anyway")))
-        await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # never ends by itself
 
     async def read_first_message(replies: Any, read: asyncio.Event) -> None:
         async for promise in replies:
@@ -268,9 +271,12 @@ async def test_a_message_resolved_before_its_agent_is_stopped_is_still_persisted
         reader = asyncio.create_task(read_first_message(lingering.trigger(), read))
         async with asyncio.timeout(5):
             await read.wait()
+            await persisting.wait()
             reader.cancel()  # the only reader: the agent is stopped
             with pytest.raises(asyncio.CancelledError):
                 await reader
+            await settle()  # the stop has gone as far as it goes
+            may_finish.set()
 
     assert persisted == ["kept anyway"]
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
+from miniagents_lc.testing import settle
 
 EVENT_TIMEOUT = 5.0
 
@@ -22,7 +23,7 @@ async def test_aggregator_replies_intro_then_each_sub_agent_then_closing_line(
 
     @miniagent
     async def agent1(ctx: InteractionContext) -> None:
-        await asyncio.sleep(0.05)  # the slower one, replied first
+        await settle()  # the slower one (all else that can run goes first), replied first
         ctx.reply("agent1: first")
         ctx.reply(["agent1: second", "agent1: third"])
 
@@ -58,18 +59,27 @@ async def test_reply_order_is_the_order_of_reply_calls_not_of_resolution(
     scheduling: Any, agents_context: Callable[[], MiniAgents]
 ) -> None:
     resolved: list[str] = []
+    fast_done, medium_done = asyncio.Event(), asyncio.Event()
 
-    async def tokens(name: str, delay: float) -> AsyncIterator[str]:
-        await asyncio.sleep(delay)
+    async def tokens(
+        name: str, after: asyncio.Event | None, done: asyncio.Event
+    ) -> AsyncIterator[str]:
+        if after is not None:
+            await after.wait()
         yield name
         resolved.append(name)
+        done.set()
 
     @miniagent
     async def agent(ctx: InteractionContext) -> None:
         # Produced in the background whatever the mode, so the later replies resolve first.
-        ctx.reply(Message.promise(tokens("slow", 0.3), schedule_immediately=True))
-        ctx.reply(Message.promise(tokens("medium", 0.15), schedule_immediately=True))
-        ctx.reply(Message.promise(tokens("fast", 0.0), schedule_immediately=True))
+        ctx.reply(
+            Message.promise(tokens("slow", medium_done, asyncio.Event()), schedule_immediately=True)
+        )
+        ctx.reply(
+            Message.promise(tokens("medium", fast_done, medium_done), schedule_immediately=True)
+        )
+        ctx.reply(Message.promise(tokens("fast", None, fast_done), schedule_immediately=True))
 
     async with agents_context():
         messages = await agent.trigger(
@@ -87,13 +97,14 @@ async def test_sub_agent_replies_keep_trigger_order_when_a_later_agent_finishes_
     finished: list[str] = []
 
     @miniagent
-    async def worker(ctx: InteractionContext, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def worker(ctx: InteractionContext, last: bool) -> None:
+        if last:
+            await settle()  # the other worker runs to its end first
         ctx.reply(ctx.this_agent.alias)
         finished.append(ctx.this_agent.alias)
 
-    slow = worker.fork("slow", delay=0.3)
-    fast = worker.fork("fast", delay=0.0)
+    slow = worker.fork("slow", last=True)
+    fast = worker.fork("fast", last=False)
 
     @miniagent
     async def aggregator(ctx: InteractionContext) -> None:

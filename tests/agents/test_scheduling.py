@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,9 +11,8 @@ import pytest
 from miniagents_lc import DEFAULT, InteractionContext, MiniAgents, miniagent
 from miniagents_lc.testing import settle
 
-SLEEP = 0.3
 SIBLINGS = 5
-PARALLEL_BOUND = 1.0  # well under the sequential SIBLINGS * SLEEP = 1.5 s
+EVENT_TIMEOUT = 5.0  # only reached when the siblings run one after the other: a failure
 
 
 def recording_agent(log: list[str]) -> Any:
@@ -89,43 +87,44 @@ async def test_sibling_agents_triggered_by_an_aggregator_run_in_parallel(
 ) -> None:
     flag = immediate_scheduling.schedule_immediately
 
+    # Each sibling waits until all of them run at once: run one after the other, they never do.
+    all_running = asyncio.Barrier(SIBLINGS)
+
     @miniagent
-    async def sleeper(ctx: InteractionContext, number: int) -> None:
-        await asyncio.sleep(SLEEP)
-        ctx.reply(f"sleeper {number}")
+    async def sibling(ctx: InteractionContext, number: int) -> None:
+        await all_running.wait()
+        ctx.reply(f"sibling {number}")
 
     @miniagent
     async def aggregator(ctx: InteractionContext) -> None:
-        ctx.reply([sleeper.trigger(schedule_immediately=flag, number=n) for n in range(SIBLINGS)])
+        ctx.reply([sibling.trigger(schedule_immediately=flag, number=n) for n in range(SIBLINGS)])
 
     async with MiniAgents(schedule_immediately_by_default=immediate_scheduling.context_default):
-        start = time.perf_counter()
-        messages = await aggregator.trigger(schedule_immediately=flag).acollect_messages()
-        elapsed = time.perf_counter() - start
+        async with asyncio.timeout(EVENT_TIMEOUT):
+            messages = await aggregator.trigger(schedule_immediately=flag).acollect_messages()
 
-    assert [str(m) for m in messages] == [f"sleeper {n}" for n in range(SIBLINGS)]
-    assert elapsed < PARALLEL_BOUND
+    assert [str(m) for m in messages] == [f"sibling {n}" for n in range(SIBLINGS)]
 
 
 async def test_sibling_agents_consumed_concurrently_run_in_parallel(
     scheduling: Any, agents_context: Callable[[], MiniAgents]
 ) -> None:
+    all_running = asyncio.Barrier(SIBLINGS)
+
     @miniagent
-    async def sleeper(ctx: InteractionContext, number: int) -> None:
-        await asyncio.sleep(SLEEP)
-        ctx.reply(f"sleeper {number}")
+    async def sibling(ctx: InteractionContext, number: int) -> None:
+        await all_running.wait()
+        ctx.reply(f"sibling {number}")
 
     async with agents_context():
-        start = time.perf_counter()
         replies = [
-            sleeper.trigger(schedule_immediately=scheduling.schedule_immediately, number=n)
+            sibling.trigger(schedule_immediately=scheduling.schedule_immediately, number=n)
             for n in range(SIBLINGS)
         ]
-        results = await asyncio.gather(*(r.acollect_messages() for r in replies))
-        elapsed = time.perf_counter() - start
+        async with asyncio.timeout(EVENT_TIMEOUT):
+            results = await asyncio.gather(*(r.acollect_messages() for r in replies))
 
-    assert [str(m) for (m,) in results] == [f"sleeper {n}" for n in range(SIBLINGS)]
-    assert elapsed < PARALLEL_BOUND
+    assert [str(m) for (m,) in results] == [f"sibling {n}" for n in range(SIBLINGS)]
 
 
 async def test_context_exit_waits_for_triggered_agents_to_finish(
@@ -133,12 +132,20 @@ async def test_context_exit_waits_for_triggered_agents_to_finish(
 ) -> None:
     log: list[str] = []
 
+    may_finish = asyncio.Event()
+
     @miniagent
     async def background(ctx: InteractionContext) -> None:
-        await asyncio.sleep(0.05)
+        await may_finish.wait()
         log.append("finished")
+
+    async def release_once_the_exit_waits() -> None:
+        await settle()  # the test's task has reached the context exit and waits there
+        may_finish.set()
 
     async with MiniAgents(schedule_immediately_by_default=immediate_scheduling.context_default):
         background.trigger(schedule_immediately=immediate_scheduling.schedule_immediately)
+        releaser = asyncio.create_task(release_once_the_exit_waits())
 
     assert log == ["finished"]
+    await releaser

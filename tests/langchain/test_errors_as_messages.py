@@ -4,7 +4,6 @@ model face carries both."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from miniagents_lc import (
     MiniAgentChatModel,
     miniagent,
 )
+from miniagents_lc.testing import settle
 
 
 class Boom(Exception):
@@ -136,10 +136,10 @@ async def test_the_reply_takes_its_first_models_message_id_in_either_mode(
     errors_as_messages: bool,
 ) -> None:
     async def tokens(promise: MessagePromise) -> AsyncIterator[str]:
-        await asyncio.sleep(0.05)  # the id comes with the first token, not before
+        await settle()  # the id comes with the first token, not before
         promise.set_fields(id="model-message-id")
         yield "hi"
-        await asyncio.sleep(0.05)
+        await settle()
         yield " there"
 
     @miniagent(errors_as_messages=errors_as_messages)

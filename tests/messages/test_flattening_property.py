@@ -24,10 +24,10 @@ class Text:
 
 @dataclass(frozen=True)
 class Tokens:
-    """A MessagePromise streaming `tokens`, sleeping `delays[i]` seconds before token i."""
+    """A MessagePromise streaming `tokens`, yielding the loop `delays[i]` times before token i."""
 
     tokens: tuple[str, ...]
-    delays: tuple[float, ...]
+    delays: tuple[int, ...]
     schedule_immediately: Any
 
 
@@ -38,10 +38,11 @@ class ListOf:
 
 @dataclass(frozen=True)
 class AsyncGeneratorOf:
-    """An async generator yielding the children, sleeping `delays[i]` seconds before child i."""
+    """An async generator yielding the children, yielding the loop `delays[i]` times before
+    child i."""
 
     children: tuple[Any, ...]
-    delays: tuple[float, ...]
+    delays: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,12 @@ def reference_texts(node: Any) -> list[str]:
     return [text for child in node.children for text in reference_texts(child)]
 
 
-async def _delayed(items: list[Any], delays: tuple[float, ...]) -> AsyncIterator[Any]:
+async def _delayed(items: list[Any], delays: tuple[int, ...]) -> AsyncIterator[Any]:
+    # Delays counted in task switches, not seconds: the interleaving a drawn example makes is
+    # the same on every run (so Hypothesis can replay and shrink it), and costs no waiting.
     for item, delay in zip(items, delays, strict=True):
-        await asyncio.sleep(delay)
+        for _ in range(delay):
+            await asyncio.sleep(0)
         yield item
 
 
@@ -89,14 +93,14 @@ def build(node: Any) -> Any:
 # -- strategies -----------------------------------------------------------------------------
 
 texts = st.text(max_size=4)
-delays_ms = st.integers(min_value=0, max_value=3).map(lambda ms: ms / 1000)
+switches = st.integers(min_value=0, max_value=3)
 schedule_modes = st.sampled_from([True, False, DEFAULT])
 
 
 @st.composite
 def token_promises(draw: st.DrawFn) -> Tokens:
     tokens = draw(st.lists(texts, max_size=4))
-    delays = draw(st.lists(delays_ms, min_size=len(tokens), max_size=len(tokens)))
+    delays = draw(st.lists(switches, min_size=len(tokens), max_size=len(tokens)))
     return Tokens(tuple(tokens), tuple(delays), draw(schedule_modes))
 
 
@@ -106,7 +110,7 @@ def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     @st.composite
     def async_generators(draw: st.DrawFn) -> AsyncGeneratorOf:
         items = draw(child_lists)
-        delays = draw(st.lists(delays_ms, min_size=len(items), max_size=len(items)))
+        delays = draw(st.lists(switches, min_size=len(items), max_size=len(items)))
         return AsyncGeneratorOf(items, tuple(delays))
 
     return st.one_of(

@@ -11,24 +11,28 @@ from typing import Any
 import pytest
 
 from miniagents_lc.promising import PromisingContext, StreamCancelledError, StreamedPromise
+from miniagents_lc.testing import settle
 
 PIECES = 200
-DELAY = 0.002
 
 
 @dataclass
 class Production:
-    """A slow producer that records whether it ran to its end or was stopped."""
+    """A producer that makes its first piece, then waits (mid-stream, stoppable) until the test
+    lets it go on; records whether it ran to its end or was stopped."""
 
     produced: int = 0
     first_piece: asyncio.Event = field(default_factory=asyncio.Event)
+    may_go_on: asyncio.Event = field(default_factory=asyncio.Event)
     outcome: asyncio.Future[str] | None = None
 
     async def __call__(self, _promise: Any) -> AsyncIterator[int]:
         self.outcome = asyncio.get_running_loop().create_future()
         try:
             for index in range(PIECES):
-                await asyncio.sleep(DELAY)
+                if index == 1:
+                    await self.may_go_on.wait()
+                await asyncio.sleep(0)  # a task switch per piece, as a stream gives
                 self.produced += 1
                 self.first_piece.set()
                 yield index
@@ -84,7 +88,7 @@ READS: dict[str, Callable[[StreamedPromise[int, Any]], Awaitable[None]]] = {
 async def cancel_after_first_piece(reader: asyncio.Task[None], production: Production) -> None:
     async with asyncio.timeout(5):
         await production.first_piece.wait()
-    await asyncio.sleep(DELAY * 3)
+    await settle()  # the readers have the first piece and wait for more
     reader.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reader
@@ -114,6 +118,7 @@ async def test_a_stream_still_read_elsewhere_is_not_stopped(
         stream: StreamedPromise[int, Any] = StreamedPromise(producer=production)
         survivor = asyncio.create_task(replay(stream))
         await cancel_after_first_piece(asyncio.create_task(read(stream)), production)
+        production.may_go_on.set()
         async with asyncio.timeout(5):
             await survivor
     assert await production.result() == "completed"
@@ -128,6 +133,7 @@ async def test_leaving_a_read_early_stops_nothing() -> None:
         cursor = stream.cursor()
         await cursor.read()
         cursor.close()
+        production.may_go_on.set()
         async with asyncio.timeout(5):
             assert len(await stream) == PIECES
     assert await production.result() == "completed"
@@ -165,6 +171,7 @@ async def test_a_read_counts_for_the_task_that_goes_on_with_it_not_the_one_that_
 
         survivor = asyncio.create_task(go_on())
         await cancel_after_first_piece(asyncio.create_task(replay(stream)), production)
+        production.may_go_on.set()
         async with asyncio.timeout(5):
             assert await survivor == PIECES
     assert await production.result() == "completed"
@@ -178,7 +185,7 @@ async def test_a_closed_cursor_no_longer_keeps_the_stream_read() -> None:
         await cancel_after_first_piece(asyncio.create_task(replay(stream)), production)
         assert production.is_running(), "the open cursor keeps the stream read"
         cursor.close()
-        await asyncio.sleep(DELAY * 3)
+        await settle()
         assert production.is_running(), "closing a cursor is no cancellation"
 
         await cancel_after_first_piece(asyncio.create_task(replay(stream)), production)
@@ -199,7 +206,7 @@ async def test_a_dropped_cursor_keeps_counting_until_its_task_ends() -> None:
 
         holder = asyncio.create_task(drop_a_cursor())
         await cancel_after_first_piece(asyncio.create_task(replay(stream)), production)
-        await asyncio.sleep(DELAY * 3)
+        await settle()
         assert production.is_running(), "the dropped cursor's task still runs"
 
         holder_may_end.set()

@@ -21,5 +21,6 @@ async def seconds_until_no_other_task(limit: float = 1.0) -> float:
         elapsed = time.perf_counter() - start
         if elapsed > limit:
             pytest.fail(f"tasks still running after {elapsed:.3f} s: {remaining}")
-        await asyncio.sleep(0.001)
+        # Woken by the first of them to end (new ones may start meanwhile: look again).
+        await asyncio.wait(remaining, timeout=limit - elapsed, return_when=asyncio.FIRST_COMPLETED)
     return time.perf_counter() - start

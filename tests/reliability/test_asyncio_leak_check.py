@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from miniagents_lc.testing import settle
+
 
 async def waits_forever() -> None:
     await asyncio.Event().wait()
@@ -31,7 +33,7 @@ def test_a_lost_task_is_reported(
 ) -> None:
     loop = asyncio.new_event_loop()
     task = loop.create_task(work())
-    loop.run_until_complete(asyncio.sleep(0.01))
+    loop.run_until_complete(settle())  # the work has started, and failed or waits
     loop.close()
     del task
     gc.collect()

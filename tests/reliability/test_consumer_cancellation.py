@@ -21,6 +21,7 @@ from miniagents_lc import (
     StreamCancelledError,
     miniagent,
 )
+from miniagents_lc.testing import apoll_until
 
 from ._support import other_tasks
 
@@ -138,14 +139,15 @@ async def cancel_when(reader: asyncio.Task[Any], ready: asyncio.Event, after: fl
 async def seconds_until_stopped(work: Work, parts: set[str]) -> float:
     """How long until `parts` all stopped and no task is left but the caller's."""
     start = time.perf_counter()
-    while not parts <= work.stopped or other_tasks():
-        elapsed = time.perf_counter() - start
-        if elapsed > LIMIT:
-            pytest.fail(
-                f"after {elapsed:.3f} s: stopped {work.stopped}, completed {work.completed}, "
-                f"tasks {other_tasks()}"
-            )
-        await asyncio.sleep(0.001)
+    await apoll_until(
+        lambda: parts <= work.stopped and not other_tasks(),
+        what=lambda: (
+            f"{sorted(parts)} stopped and no task left (stopped {work.stopped}, "
+            f"completed {work.completed}, tasks {other_tasks()})"
+        ),
+        within=LIMIT,
+        interval=0.001,
+    )
     return time.perf_counter() - start
 
 

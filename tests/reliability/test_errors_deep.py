@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from miniagents_lc import InteractionContext, MessagePromise, MiniAgent, MiniAgents, miniagent
+from miniagents_lc.testing import settle
 
 DEPTH = 5
 ALIASES = [f"level{depth}" for depth in range(1, DEPTH + 1)]
@@ -26,7 +27,7 @@ def five_level_tree(flag: Any) -> MiniAgent:
     @miniagent(alias=ALIASES[-1])
     async def innermost(ctx: InteractionContext) -> None:
         ctx.reply(f"{ALIASES[-1]}: before")
-        await asyncio.sleep(0.005)
+        await settle()  # every level has replied before the error
         raise DeepError("five levels down")
 
     agent = innermost

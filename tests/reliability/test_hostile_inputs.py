@@ -21,6 +21,7 @@ from miniagents_lc import (
     NoActiveContextError,
     miniagent,
 )
+from miniagents_lc.testing import settle
 
 
 async def _never_awaited() -> None:
@@ -43,7 +44,7 @@ HOSTILE_REPLIES: dict[str, tuple[Callable[[], Any], str]] = {
 
 @miniagent
 async def sibling(ctx: InteractionContext) -> None:
-    await asyncio.sleep(0.01)
+    await settle()  # still working while the hostile reply fails
     ctx.reply(["sibling: one", "sibling: two"])
 
 

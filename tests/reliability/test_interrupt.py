@@ -21,9 +21,8 @@ from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
 
 async def endless_tokens(index: int):
     try:
-        while True:
-            await asyncio.sleep(0.01)
-            yield str(index)
+        yield str(index)
+        await asyncio.Event().wait()  # more tokens never come: only Ctrl-C ends it
     finally:
         print(f"tokens {index} finalized", flush=True)
 
@@ -32,7 +31,7 @@ async def endless_tokens(index: int):
 async def leaf(ctx: InteractionContext, index: int) -> None:
     ctx.reply(Message.promise(endless_tokens(index)))
     try:
-        await asyncio.sleep(3600)
+        await asyncio.Event().wait()
     finally:
         print(f"leaf {index} finalized", flush=True)
 

@@ -11,11 +11,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from miniagents_lc import MessageSequencePromise
+from miniagents_lc.testing import poll_until
 from tests.servers import serve_in_thread as serve_in_thread  # re-exported
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
@@ -37,16 +37,21 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60  # imports are slow on a loaded 2-core machine
-    while True:
+
+    def listening() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError("it ended")
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.communicate()[0].decode(errors="replace")
-            raise RuntimeError(f"{what} did not start on 127.0.0.1:{port}:\n{output}")
-        time.sleep(0.05)
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    try:  # imports are slow on a loaded 2-core machine: a minute at most
+        poll_until(listening, what=f"{what} listening on 127.0.0.1:{port}", within=60)
+    except (RuntimeError, TimeoutError) as error:
+        process.kill()
+        output = process.communicate()[0].decode(errors="replace")
+        raise RuntimeError(
+            f"{what} did not start on 127.0.0.1:{port} ({error}):\n{output}"
+        ) from None
 
 
 def redis_server_executable() -> str:

@@ -13,6 +13,7 @@ from httpx_sse import aconnect_sse
 
 from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteAgentError, create_app
+from miniagents_lc.testing import apoll_until
 
 from .conftest import GRACE
 from .served import AGENTS, EVENTS, endless, token
@@ -43,7 +44,7 @@ async def test_a_client_that_leaves_cancels_the_run_after_the_grace_period(
     async with httpx.AsyncClient(base_url=base_url) as client:
         await start_endless_and_leave(client, "t3 ")
     left_at = LEFT_AT[0]
-    await asyncio.sleep(GRACE + 0.5)
+    await apoll_until(lambda: bool(EVENTS["stopped"]), what="the run stopped", within=GRACE + 5)
     assert len(EVENTS["stopped"]) == 1
     late = EVENTS["stopped"][0] - left_at - GRACE
     print(f"\nagents stopped {late * 1000:.1f} ms after the grace period's end")
@@ -98,8 +99,7 @@ async def test_a_slow_reader_holds_only_its_place() -> None:
                 chunks = response.aiter_raw()
                 received = len(await anext(chunks))
                 # The run lives in the server thread's loop: nothing here to await on.
-                while not run.stream.log.done:  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)
+                await apoll_until(lambda: run.stream.log.done, what="the run finished")
                 await asyncio.sleep(0.2)
                 log_events = len(run.stream.log)
                 sent_seq = max(run.reader_positions.values())

@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 
 from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteAgentError, RemoteRunLostError
+from miniagents_lc.testing import apoll_until
 
 from .served import member_token
 from .support import (
@@ -211,9 +212,7 @@ async def completed_in_redis(redis_url: str) -> set[str]:
 
 async def until(condition: Callable[[], bool], seconds: float) -> None:
     """Until `condition()` holds (it reads counters that callbacks update)."""
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110 - nothing to wait on but the counters
-            await asyncio.sleep(0.02)
+    await apoll_until(condition, what="the counters reached their mark", within=seconds)
 
 
 async def test_the_documented_deployment_under_load(cluster: Cluster) -> None:

@@ -18,6 +18,7 @@ from httpx_sse import aconnect_sse
 
 from miniagents_lc import MiniAgents
 from miniagents_lc.remote import RemoteAgent, RemoteRunLostError
+from miniagents_lc.testing import apoll_until
 
 from .served import token
 from .support import CuttingProxy, free_port, read_tokens, redis_server, worker_process
@@ -104,13 +105,15 @@ async def test_a_reader_elsewhere_rides_out_a_stall_of_the_owner(
 async def wait_for_a_completed_run(redis_url: str) -> None:
     """Until Redis holds the `end` of a completed run (the only run of this Redis)."""
     async with aioredis.from_url(redis_url, decode_responses=True) as redis:
-        for _ in range(400):
+
+        async def completed() -> bool:
             async for key in redis.scan_iter(match="miniagents:run:*:events"):
                 last = await redis.xrevrange(key, count=1)
                 if last and last[0][1].get("end") == '{"status": "completed"}':
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError("no run completed in Redis within 20 s")
+                    return True
+            return False
+
+        await apoll_until(completed, what="a run completed in Redis", within=20, interval=0.05)
 
 
 async def test_a_client_rides_out_a_restart_of_the_only_server(redis_url: str) -> None:

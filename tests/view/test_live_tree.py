@@ -87,7 +87,7 @@ async def test_a_failed_call_shows_failed_with_its_error() -> None:
     @miniagent(alias="broken")
     async def broken(ctx: InteractionContext) -> None:
         ctx.reply("starting")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # a task switch between the reply and the failure
         raise RuntimeError("the tool is down")
 
     @miniagent(alias="lead")
