@@ -8,6 +8,7 @@ starts one such process per repeat, so no measurement sees another's heap, cache
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import platform
@@ -50,6 +51,10 @@ def run(implementation: str, measurement: str, sizes_name: str) -> dict[str, Any
         # LangChain-based stack also pays one-off lazy imports (tracers, langsmith, tenacity:
         # ~7 ms). The cold figures are kept beside the warm ones.
         cold = measure(sizes)
+        # The warm run starts from a collected heap: otherwise whether the collector's pass
+        # over the cold run's garbage lands in the warm run's first milliseconds (a 2.5 ms
+        # pause, seen) depends on how many objects the imports happened to allocate.
+        gc.collect()
         result: dict[str, Any] = dict(measure(sizes))
         result["cold_first_token_s"] = cold["first_token_s"]
         result["cold_total_s"] = cold["total_s"]

@@ -132,6 +132,29 @@ def test_a_run_outside_any_event_stream_imports_no_layer_above_the_agents() -> N
     assert json.loads(out) == []
 
 
+@pytest.mark.parametrize("face", ["ainvoke", "astream"])
+def test_an_agents_first_run_imports_nothing(face: str) -> None:
+    """What LangChain's callbacks import on a first run (its tracers, langsmith, tenacity) is
+    loaded with the agents, so the first run's way to its first token pays no import."""
+    main = f"""
+        async def main():
+            before = set(sys.modules)
+            if "{face}" == "astream":
+                async for _chunk in echo.astream("hi"):
+                    pass
+            else:
+                await echo.ainvoke("hi")
+            return sorted(set(sys.modules) - before)
+        """
+    out = _fresh(
+        "import sys\n"
+        + _ECHO
+        + textwrap.dedent(main)
+        + "\nprint(json.dumps(asyncio.run(main())))\n"
+    )
+    assert json.loads(out) == []
+
+
 def test_the_import_time_benchmark_prints_both_imports_side_by_side() -> None:
     text, ratio = import_time.report(runs=1)
     for ours, baseline in import_time.PAIRS:

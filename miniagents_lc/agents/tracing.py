@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# LangChain's callback machinery imports its tracers (langsmith, tenacity: ~7 ms) the first
+# time any run configures its callbacks. Every run of an agent does, so the agents pay that
+# as they load, beside the Runnable they import anyway, rather than on the first run's way to
+# its first token. (`import miniagents_lc` alone still loads none of it.)
+import langchain_core.tracers.context
+import langchain_core.tracers.langchain
+import langchain_core.tracers.run_collector
+import langchain_core.tracers.stdout  # noqa: F401
 from langchain_core.callbacks import AsyncCallbackManagerForChainRun, BaseCallbackManager
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
