@@ -6,10 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-# Loaded up front, as `import miniagents_lc` did before its names loaded on first use: the
-# measurements time runs, not the one-off import an agent's first run makes of these layers.
-import miniagents_lc.protocol
-import miniagents_lc.view.usage  # noqa: F401
 from benchmarks.workloads import (
     TOKEN,
     AllocationProbe,

@@ -52,6 +52,8 @@ class PromisingContext:
         self.schedule_immediately_by_default = schedule_immediately_by_default
         self.producer_capture_errors_by_default = producer_capture_errors_by_default
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Bound once: a bound method made per task would be held by each running task.
+        self._on_task_done = self._task_done
         self._token: contextvars.Token[PromisingContext | None] | None = None
         self._previous: PromisingContext | None = None
         self._active = False
@@ -183,7 +185,7 @@ class PromisingContext:
         coroutine = awaitable if asyncio.iscoroutine(awaitable) else _await(awaitable)
         task: asyncio.Task[_T] = asyncio.get_running_loop().create_task(coroutine, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(self._on_task_done)
         scope = _current_task_scope.get()
         if scope is not None:
             scope.add(task)
