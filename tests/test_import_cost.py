@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,13 +106,19 @@ _FIRST_RUN: dict[str, tuple[str, list[str]]] = {
 }
 
 
+def _main_of_echo(main: str) -> Any:
+    """What `main()` (async, given the `echo` agent and `sys`) returns, run in a fresh
+    interpreter and passed back as JSON."""
+    code = "import sys\n" + _ECHO + textwrap.dedent(main)
+    return json.loads(_fresh(code + "\nprint(json.dumps(asyncio.run(main())))\n"))
+
+
 @pytest.mark.parametrize("feature", list(_FIRST_RUN))
 def test_what_the_layers_above_add_to_agents_works_without_importing_them(feature: str) -> None:
     """A v3 stream (the protocol layer's, imported when asked for) and the usage by agent
     (the run's own records) work with no import of a layer above in the program."""
     main, expected = _FIRST_RUN[feature]
-    out = _fresh(_ECHO + textwrap.dedent(main) + "\nprint(json.dumps(asyncio.run(main())))\n")
-    assert json.loads(out) == expected
+    assert _main_of_echo(main) == expected
 
 
 def test_a_run_outside_any_event_stream_imports_no_layer_above_the_agents() -> None:
@@ -123,13 +130,7 @@ def test_a_run_outside_any_event_stream_imports_no_layer_above_the_agents() -> N
                 layer for layer in ("protocol", "view") if f"miniagents_lc.{layer}" in sys.modules
             )
         """
-    out = _fresh(
-        "import sys\n"
-        + _ECHO
-        + textwrap.dedent(main)
-        + "\nprint(json.dumps(asyncio.run(main())))\n"
-    )
-    assert json.loads(out) == []
+    assert _main_of_echo(main) == []
 
 
 @pytest.mark.parametrize("face", ["ainvoke", "astream"])
@@ -146,13 +147,7 @@ def test_an_agents_first_run_imports_nothing(face: str) -> None:
                 await echo.ainvoke("hi")
             return sorted(set(sys.modules) - before)
         """
-    out = _fresh(
-        "import sys\n"
-        + _ECHO
-        + textwrap.dedent(main)
-        + "\nprint(json.dumps(asyncio.run(main())))\n"
-    )
-    assert json.loads(out) == []
+    assert _main_of_echo(main) == []
 
 
 def test_the_import_time_benchmark_prints_both_imports_side_by_side() -> None:
