@@ -86,7 +86,9 @@ async def test_total_time_is_the_slowest_leaf_when_leaves_start_at_once(
     if parallel:
         assert slowest <= elapsed < slowest + 0.15
     else:
-        assert one_after_another <= elapsed < one_after_another + 0.2
+        # The lower bound proves one after the other; the upper one only that nothing hung
+        # (a loaded CI machine added 0.24 s once).
+        assert one_after_another <= elapsed < one_after_another + 0.5
 
 
 async def test_streamed_text_equals_ainvoke_text(outer_context: OuterContext) -> None:
