@@ -74,7 +74,9 @@ def _chromium() -> str | None:
         required = os.environ.get("MINIAGENTS_LC_REQUIRE", "").split(",")
         if "chromium" in required:
             pytest.fail("chromium is required (MINIAGENTS_LC_REQUIRE) but is not on PATH")
-        pytest.skip("chromium is not installed: the diagrams' width is not measured")
+        reason = "chromium is not installed: the diagrams' width is not measured"
+        print(f"skipped: {reason}")
+        pytest.skip(reason)
     return found
 
 
