@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
@@ -21,7 +21,7 @@ from miniagents_lc.agents.instruments import (
     scoped_instruments,
 )
 from miniagents_lc.agents.interaction import InteractionContext
-from miniagents_lc.agents.tracing import start_agent_trace
+from miniagents_lc.agents.tracing import start_agent_trace, wants_agent_trace
 from miniagents_lc.messages import (
     ErrorMessage,
     MessageSequence,
@@ -254,6 +254,7 @@ class AgentCall:
     async def _run(self) -> None:
         owner = self._owner
         ensure_owner(owner)
+        task = cast(asyncio.Task[None], asyncio.current_task())
         instruments = self._instruments
         if instruments:
             notify(instruments, "call_started", self)
@@ -264,7 +265,7 @@ class AgentCall:
             ended = error
             raise
         finally:
-            owner.discard(asyncio.current_task())
+            owner.discard(task)
             # A finished task (and its coroutine) is not kept alive by its call.
             self._task = None
             for state in self._budgets:
@@ -276,11 +277,19 @@ class AgentCall:
                 self._reply.when_ended(
                     lambda error: notify(instruments, "call_finished", self, failed or error)
                 )
+        # Reached only when the call ended without an error (a failed call's task keeps the
+        # context's callback, which logs it).
+        self._context.forget_task(task)
 
     async def _run_function(self) -> None:
         agent = self._agent
         interaction = InteractionContext(agent, self)
-        trace = await start_agent_trace(agent.alias, self._run_config)
+        # Most calls have nobody to tell (no handler in the run): no coroutine for them.
+        trace = (
+            await start_agent_trace(agent.alias, self._run_config)
+            if wants_agent_trace(self._run_config)
+            else None
+        )
         interaction.config = (
             trace.config
             if trace is not None
@@ -292,7 +301,8 @@ class AgentCall:
         with replies:
             try:
                 await agent.func(interaction, **self._kwargs)
-                await self._await_pending()
+                if self._awaited:
+                    await self._await_pending()
             except Exception as error:
                 _add_note_once(error, RAISED_IN_AGENT.format(alias=agent.alias))
                 self.error = error

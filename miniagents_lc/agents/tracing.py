@@ -45,26 +45,35 @@ class AgentTrace:
         await self.run_manager.on_chain_end(AIMessage(content=joined_text(messages)))
 
 
+def wants_agent_trace(run_config: RunnableConfig | None) -> bool:
+    """Whether `start_agent_trace` may open a run: a call made inside a LangChain run that is
+    not itself the root of one (`run_config` given: `agent.astream(...)` has its run already)
+    and whose run found handlers when it started. A cheap check, for every call."""
+    if run_config is not None:
+        return False
+    parent = var_child_runnable_config.get()
+    if parent is None:
+        return False
+    callbacks = parent.get("callbacks")
+    # The run's own manager, configured when the run started, found no handler (no tracer in
+    # the environment either): configuring it again for every agent call of the tree would
+    # find none too, and costs about a third of a small call.
+    return not (isinstance(callbacks, BaseCallbackManager) and not callbacks.handlers)
+
+
 async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> AgentTrace | None:
     """Open a chain run named `alias` under the LangChain run active in this task, if any.
 
     `run_config` is given when the call is itself the root of a run (`agent.astream(...)`),
     which already has its run; then nothing is opened. Whether there is anybody to tell is
     decided when the run starts: a run whose callback manager has no handlers opens no runs
-    for its agents. Otherwise the new run's child config
+    for its agents (`wants_agent_trace`). Otherwise the new run's child config
     becomes the task's config, so models and sub-agents called from here nest under it.
     """
-    if run_config is not None:
+    if not wants_agent_trace(run_config):
         return None
     parent = var_child_runnable_config.get()
-    if parent is None:
-        return None
-    callbacks = parent.get("callbacks")
-    if isinstance(callbacks, BaseCallbackManager) and not callbacks.handlers:
-        # The run's own manager, configured when the run started, found no handler (no tracer
-        # in the environment either): configuring it again for every agent call of the tree
-        # would find none too, and costs about a third of a small call.
-        return None
+    assert parent is not None  # wants_agent_trace checked it
     manager = get_async_callback_manager_for_config(parent)
     if not manager.handlers:
         return None
@@ -78,4 +87,5 @@ async def start_agent_trace(alias: str, run_config: RunnableConfig | None) -> Ag
 __all__ = [
     "AgentTrace",
     "start_agent_trace",
+    "wants_agent_trace",
 ]

@@ -120,7 +120,7 @@ def fed_message_sequence(
             capture_errors=capture_errors,
         )
     return FedSequence(
-        _flatten_into_message_promises,
+        _flatten_item,
         promise_class=MessageSequencePromise,
         pass_through=_ready_message,
         owner=owner,
@@ -129,6 +129,14 @@ def fed_message_sequence(
         schedule_immediately=schedule_immediately,
         capture_errors=capture_errors,
     )
+
+
+def _flatten_item(item: MessageType) -> AsyncIterator[MessagePromise]:
+    """The message promises of one item of a sequence. A sequence promise (another agent's
+    replies, say) is flat already: its replay is its flattening, one generator less per item."""
+    if isinstance(item, MessageSequencePromise):
+        return item.__aiter__()
+    return _flatten_into_message_promises(item)
 
 
 def _ready_message(item: object) -> MessagePromise | None:

@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from miniagents_lc.promising.append_producer import AppendProducer
 from miniagents_lc.promising.context import PromisingContext
@@ -220,16 +220,28 @@ class FedSequence(Generic[IN, PROMISE]):
 
     async def _run_drain(self) -> None:
         ensure_owner(self._owner)
+        task = cast(asyncio.Task[None], asyncio.current_task())
         pending = self._pending
         assert pending is not None
         out = self._out
-        pieces = flatten(_drained(pending), self._flattener)
+        push = out.push
+        flattener = self._flattener
+        # The queue is walked here rather than through `flatten`: two generators less per
+        # drain, and each item's pieces closed as soon as they are done with (or on the way out).
         try:
-            async for piece in pieces:
-                out.push(piece)
+            while pending:
+                pieces = flattener(pending.popleft())
+                try:
+                    async for piece in pieces:
+                        push(piece)
+                finally:
+                    aclose = getattr(pieces, "aclose", None)
+                    if aclose is not None:
+                        await aclose()
         except Exception as error:
             pending.clear()
             self._fail(error)
+            self._context.forget_task(task)  # the sequence carries the error
             return
         except BaseException:
             pending.clear()
@@ -241,13 +253,13 @@ class FedSequence(Generic[IN, PROMISE]):
             )
             raise
         finally:
-            await pieces.aclose()
             self._drain = out.producer_task = None
             if self._owner is not None:
                 # A finished task needs no stopping; the owner would only keep it in memory.
-                self._owner.discard(asyncio.current_task())
+                self._owner.discard(task)
         if self.append_producer.is_closed:
             self._finish()
+        self._context.forget_task(task)
 
     def _finish(self) -> None:
         if self._close_error is not None:
@@ -279,12 +291,6 @@ class _EndWatcher:
             self._callback(buffer.error)
         else:
             buffer.add_waiter(self)
-
-
-async def _drained(pending: deque[IN]) -> AsyncIterator[IN]:
-    """The queued items, taken one at a time until none is left."""
-    while pending:
-        yield pending.popleft()
 
 
 __all__ = [

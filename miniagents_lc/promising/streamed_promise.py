@@ -16,16 +16,14 @@ from collections.abc import (
     Iterable,
 )
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 
+from miniagents_lc.promising.append_producer import AppendProducer
 from miniagents_lc.promising.context import PromisingContext
 from miniagents_lc.promising.errors import NoActiveContextError, StreamCancelledError
 from miniagents_lc.promising.ownership import TaskOwner, current_owner, ensure_owner
 from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 from miniagents_lc.promising.stream_buffer import StreamBuffer, StreamCursor
-
-if TYPE_CHECKING:
-    from miniagents_lc.promising.append_producer import AppendProducer
 
 PIECE = TypeVar("PIECE")
 WHOLE = TypeVar("WHOLE")
@@ -72,8 +70,6 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
         schedule_immediately: Defaultable = DEFAULT,
         buffer: StreamBuffer[PIECE] | None = None,
     ) -> None:
-        from miniagents_lc.promising.append_producer import AppendProducer
-
         self._packager = packager
         self._whole: WHOLE = prefill_whole
         self._whole_error: BaseException | None = None
@@ -325,6 +321,10 @@ class StreamedPromise(Generic[PIECE, WHOLE]):
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
+        # Reached only when nothing failed (an error went into the buffer): the context that
+        # scheduled this task (`_schedule_production`) forgets it here.
+        task = cast(asyncio.Task[Any], asyncio.current_task())
+        cast(PromisingContext, self._context).forget_task(task)
 
     def _wrong_piece(self, piece: object, piece_type: type) -> TypeError:
         return TypeError(

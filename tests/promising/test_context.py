@@ -195,3 +195,19 @@ def test_run_executes_a_coroutine_inside_the_context_from_sync_code():
     assert finished == ["background"]
     assert not context.is_active
     assert PromisingContext.get_current_or_none() is None
+
+
+async def test_a_task_that_forgets_itself_is_no_longer_pending_though_still_running():
+    seen: list[bool] = []
+
+    async with PromisingContext() as context:
+
+        async def work() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            context.forget_task(task)
+            seen.append(task in context.pending_tasks)
+
+        await context.schedule_task(work())
+
+    assert seen == [False]
