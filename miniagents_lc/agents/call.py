@@ -4,6 +4,7 @@ agent function (with its instruments, budgets and trace)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -14,6 +15,7 @@ from miniagents_lc.agents.app_context import MiniAgents
 from miniagents_lc.agents.budget import Budget, BudgetState
 from miniagents_lc.agents.current import current_interaction
 from miniagents_lc.agents.instruments import (
+    Instruments,
     merged,
     notify,
     overrides,
@@ -256,11 +258,15 @@ class AgentCall:
         ensure_owner(owner)
         task = cast(asyncio.Task[None], asyncio.current_task())
         instruments = self._instruments
+        end: _CallEnd | None = None
         if instruments:
             notify(instruments, "call_started", self)
+            if overrides(instruments, "call_finished"):
+                end = _CallEnd(self, instruments)
+                self._reply.when_ended(end.reply_ended)
         ended: BaseException | None = None
         try:
-            await self._run_function()
+            await self._run_function(end)
         except BaseException as error:
             ended = error
             raise
@@ -270,18 +276,13 @@ class AgentCall:
             self._task = None
             for state in self._budgets:
                 state.leave(self)
-            if instruments and overrides(instruments, "call_finished"):
-                # Finished once its reply has ended too (replies handed on stream on after the
-                # function returns): with the function's error, else the reply's.
-                failed = self.error or ended
-                self._reply.when_ended(
-                    lambda error: notify(instruments, "call_finished", self, failed or error)
-                )
+            if end is not None:
+                end.function_ended(ended)  # if the function never got to tell
         # Reached only when the call ended without an error (a failed call's task keeps the
         # context's callback, which logs it).
         self._context.forget_task(task)
 
-    async def _run_function(self) -> None:
+    async def _run_function(self, end: _CallEnd | None) -> None:
         agent = self._agent
         interaction = InteractionContext(agent, self)
         # Most calls have nobody to tell (no handler in the run): no coroutine for them.
@@ -300,22 +301,29 @@ class AgentCall:
         current_interaction.set(interaction)
         with replies:
             try:
-                await agent.func(interaction, **self._kwargs)
-                if self._awaited:
-                    await self._await_pending()
-            except Exception as error:
-                _add_note_once(error, RAISED_IN_AGENT.format(alias=agent.alias))
-                self.error = error
-                if trace is not None:
-                    await trace.fail(error)
-                if not replies.is_closed:
-                    if self._tolerant:
-                        # Flattened into its ErrorMessage, after what was replied before it.
-                        replies.append(error)
+                try:
+                    await agent.func(interaction, **self._kwargs)
+                    if self._awaited:
+                        await self._await_pending()
+                except Exception as error:
+                    _add_note_once(error, RAISED_IN_AGENT.format(alias=agent.alias))
+                    self.error = error
+                    if trace is not None:
+                        await trace.fail(error)
+                    if not replies.is_closed:
+                        if self._tolerant:
+                            # Flattened into its ErrorMessage, after what was replied before it.
+                            replies.append(error)
+                        else:
+                            raise  # ends the replies with it, where the caller sees it
                     else:
-                        raise  # ends the replies with it, where the caller sees it
-                else:
-                    unreported = error
+                        unreported = error
+            finally:
+                if end is not None:
+                    # Before the replies close: the calls above learn of that close in this
+                    # same step (their sequences pass this one on), and a call is finished
+                    # before the calls it belongs to are.
+                    end.function_ended(sys.exc_info()[1])
         if unreported is not None:
             # finish_early() closed the replies, so no caller can see this error: fail the
             # task instead, which the context logs with its traceback, rather than lose it.
@@ -327,6 +335,36 @@ class AgentCall:
         alias = self._agent.alias
         if RAISED_IN_AGENT.format(alias=alias) not in getattr(error, "__notes__", ()):
             _add_note_once(error, f"passed through the replies of agent {alias!r}")
+
+
+class _CallEnd:
+    """Tells a call's instruments `call_finished` once both its function and its reply have
+    ended (replies handed on stream on after the function returns): with the function's
+    error, else the reply's."""
+
+    __slots__ = ("_call", "_errors", "_instruments", "_waiting")
+
+    def __init__(self, call: AgentCall, instruments: Instruments) -> None:
+        self._call = call
+        self._instruments = instruments
+        self._errors: dict[str, BaseException | None] = {}
+        self._waiting = 2
+
+    def function_ended(self, error: BaseException | None) -> None:
+        self._ended("function", error)
+
+    def reply_ended(self, error: BaseException | None) -> None:
+        self._ended("reply", error)
+
+    def _ended(self, part: str, error: BaseException | None) -> None:
+        if part in self._errors:
+            return  # told already
+        self._errors[part] = error
+        self._waiting -= 1
+        if not self._waiting:
+            errors = self._errors
+            failed = self._call.error or errors["function"] or errors["reply"]
+            notify(self._instruments, "call_finished", self._call, failed)
 
 
 def _current_task_or_none() -> asyncio.Task[Any] | None:

@@ -15,7 +15,7 @@ from miniagents_lc.messages.message import Message, MessagePromise
 from miniagents_lc.messages.promises import MessageSequencePromise
 from miniagents_lc.messages.tolerant import ErrorsAs, ended_cleanly, tolerant_flattener
 from miniagents_lc.promising import DEFAULT, AppendProducer, Defaultable, FedSequence, flatten
-from miniagents_lc.promising.lowlevel import TaskOwner
+from miniagents_lc.promising.lowlevel import StreamBuffer, TaskOwner, buffer_of
 
 MessageType: TypeAlias = Union[
     str,
@@ -123,6 +123,7 @@ def fed_message_sequence(
         _flatten_item,
         promise_class=MessageSequencePromise,
         pass_through=_ready_message,
+        forward=_flat_already,
         owner=owner,
         on_error=on_error,
         on_demand=on_demand,
@@ -137,6 +138,12 @@ def _flatten_item(item: MessageType) -> AsyncIterator[MessagePromise]:
     if isinstance(item, MessageSequencePromise):
         return item.__aiter__()
     return _flatten_into_message_promises(item)
+
+
+def _flat_already(item: object) -> StreamBuffer[Any] | None:
+    """The buffer of an item that is a sequence promise (another agent's replies, say): its
+    message promises are moved into the sequence as they come."""
+    return buffer_of(item) if isinstance(item, MessageSequencePromise) else None
 
 
 def _ready_message(item: object) -> MessagePromise | None:

@@ -8,6 +8,7 @@ need no flattening, what kind of promise it hands out, who owns it, what it does
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from functools import partial
@@ -17,7 +18,7 @@ from miniagents_lc.promising.append_producer import AppendProducer
 from miniagents_lc.promising.context import PromisingContext
 from miniagents_lc.promising.errors import NoActiveContextError, StreamCancelledError
 from miniagents_lc.promising.ownership import TaskOwner, current_owner, ensure_owner
-from miniagents_lc.promising.readership import Readership
+from miniagents_lc.promising.readership import Lease, Readership
 from miniagents_lc.promising.sentinels import DEFAULT, Defaultable
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 from miniagents_lc.promising.streamed_promise import Producer, StreamedPromise
@@ -78,6 +79,12 @@ class FedSequence(Generic[IN, PROMISE]):
     next task switch when scheduled immediately, else from the first read). The sequence never
     flattens on the spot.
 
+    `forward`, given with an `owner`, names the items that are flat already: it returns the
+    buffer such an item streams through (another sequence), whose pieces are then moved into
+    this one from that buffer's own step, as they come: no task, and no task switch between a
+    piece's arrival there and here. Other items are flattened by the task (and the flattener
+    is still given those items when there is no owner).
+
     `owner`, when given, owns the flattening and watches the sequence: once its readers abandon
     it, the owner stops (and stops this sequence, through `stop`). Without one, the flattening
     belongs to whoever creates the sequence, and stops by itself when abandoned. `on_error` sees
@@ -91,6 +98,8 @@ class FedSequence(Generic[IN, PROMISE]):
         "_demand",
         "_drain",
         "_flattener",
+        "_forward",
+        "_forwarding",
         "_on_demand",
         "_on_error",
         "_out",
@@ -107,6 +116,7 @@ class FedSequence(Generic[IN, PROMISE]):
         *,
         promise_class: type[PROMISE],
         pass_through: Callable[[IN], Any | None] | None = None,
+        forward: Callable[[IN], StreamBuffer[Any] | None] | None = None,
         owner: TaskOwner | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         on_demand: Callable[[], None] | None = None,
@@ -121,6 +131,10 @@ class FedSequence(Generic[IN, PROMISE]):
         self._on_demand = on_demand
         self._pending: deque[IN] | None = None
         self._drain: asyncio.Task[None] | None = None
+        # Forwarding needs an owner: without one, an abandoned sequence stops its production
+        # by cancelling its producer task, which forwarding does not have.
+        self._forward = forward if owner is not None else None
+        self._forwarding: _Forwarder | None = None
         self._close_error: BaseException | None = None
         self._out: StreamBuffer[Any] = StreamBuffer()
         self.append_producer: AppendProducer[IN] = AppendProducer(
@@ -145,6 +159,7 @@ class FedSequence(Generic[IN, PROMISE]):
             # The sequence already ended with an error: nothing more reaches a reader.
             return
         pending = self._pending
+        # (While an item is forwarded it is still queued: `pending` is not empty.)
         if not pending and self._drain is None and self._pass_through is not None:
             passed = self._pass_through(item)
             if passed is not None:
@@ -193,6 +208,10 @@ class FedSequence(Generic[IN, PROMISE]):
             self._pending.clear()
         if self._drain is not None:
             self._drain.cancel()
+        forwarding = self._forwarding
+        if forwarding is not None:
+            self._forwarding = None
+            forwarding.detach()
 
     # -- flattening -----------------------------------------------------------------------
 
@@ -203,7 +222,10 @@ class FedSequence(Generic[IN, PROMISE]):
         self._start_draining()
 
     def _start_draining(self) -> None:
-        if self._drain is not None or not self._pending or not self._demand:
+        pending = self._pending
+        if self._drain is not None or self._forwarding is not None or not pending:
+            return
+        if not self._demand:
             return
         if not self._context.is_active:
             self._fail(
@@ -213,6 +235,13 @@ class FedSequence(Generic[IN, PROMISE]):
                 )
             )
             return
+        if self._forward is not None:
+            source = self._forward(pending[0])
+            if source is not None:
+                lease = source.readership.lease_for(self._owner)
+                self._forwarding = forwarding = _Forwarder(self, source, lease)
+                self._move(forwarding)
+                return
         drain = self._context.schedule_unowned(self._run_drain(), "FedSequence-flattener")
         self._drain = self._out.producer_task = drain
         if self._owner is not None:
@@ -226,13 +255,18 @@ class FedSequence(Generic[IN, PROMISE]):
         out = self._out
         push = out.push
         flattener = self._flattener
+        forward = self._forward
         # The queue is walked here rather than through `flatten`: two generators less per
         # drain, and each item's pieces closed as soon as they are done with (or on the way out).
         try:
             while pending:
+                if forward is not None and forward(pending[0]) is not None:
+                    break  # forwarded from here on, without this task
                 pieces = flattener(pending.popleft())
                 try:
                     async for piece in pieces:
+                        if out.done:  # stopped by what a piece woke: nothing more goes in
+                            break
                         push(piece)
                 finally:
                     aclose = getattr(pieces, "aclose", None)
@@ -257,9 +291,65 @@ class FedSequence(Generic[IN, PROMISE]):
             if self._owner is not None:
                 # A finished task needs no stopping; the owner would only keep it in memory.
                 self._owner.discard(task)
-        if self.append_producer.is_closed:
+        if pending:
+            self._start_draining()
+        elif self.append_producer.is_closed:
             self._finish()
         self._context.forget_task(task)
+
+    def _move(self, forwarding: _Forwarder) -> None:
+        """Move what the forwarded item's buffer holds beyond what was moved already; then
+        wait for more (as a waiter of that buffer), or go on with the next item at its end."""
+        depth = _moving.depth
+        if depth >= _MAX_MOVING_DEPTH:
+            # Sequences nested deeper than this go on from the next loop step, in a fresh
+            # stack, rather than one step deeper in this one.
+            asyncio.get_running_loop().call_soon(forwarding.resume)
+            return
+        _moving.depth = depth + 1
+        try:
+            self._move_now(forwarding)
+        finally:
+            _moving.depth = depth
+
+    def _move_now(self, forwarding: _Forwarder) -> None:
+        source = forwarding.source
+        pieces = source.pieces
+        out = self._out
+        while True:
+            if forwarding.moved < len(pieces):
+                batch = pieces[forwarding.moved :]
+                forwarding.moved = len(pieces)
+                for piece in batch:
+                    if out.done:  # stopped by what a piece woke, in this very step
+                        break
+                    out.push(piece)
+            if out.done:
+                if self._forwarding is forwarding:  # ended otherwise than by `stop`
+                    self._forwarding = None
+                    forwarding.detach()
+                return
+            if source.done:
+                break
+            if source.on_first_demand is not None:
+                # Waiting is reading: a deferred producer starts now, as for any reader.
+                start, source.on_first_demand = source.on_first_demand, None
+                start()
+                continue
+            source.add_late_waiter(forwarding)
+            return
+        self._forwarding = None
+        pending = self._pending
+        assert pending is not None
+        pending.popleft()
+        forwarding.lease.release(cancelled=False)
+        if source.error is not None:
+            pending.clear()
+            self._fail(source.error)
+        elif pending:
+            self._start_draining()
+        elif self.append_producer.is_closed:
+            self._finish()
 
     def _finish(self) -> None:
         if self._close_error is not None:
@@ -271,6 +361,51 @@ class FedSequence(Generic[IN, PROMISE]):
         if self._on_error is not None:
             self._on_error(error)
         self._out.end(error)
+
+
+class _MovingDepth(threading.local):
+    depth = 0
+
+
+# How many forwarded sequences are being moved on, one inside the other, in this thread's
+# stack: a piece replied a thousand agents deep must not take a thousand frames at once.
+_moving = _MovingDepth()
+_MAX_MOVING_DEPTH = 48
+
+
+class _Forwarder:
+    """The item of a `FedSequence` being forwarded: its buffer, how many of its pieces were
+    moved, and the read it holds of it. A waiter of that buffer, which calls the sequence back
+    from the step that moved it."""
+
+    __slots__ = ("_detached", "_sequence", "lease", "moved", "source")
+
+    def __init__(self, sequence: FedSequence[Any, Any], source: StreamBuffer[Any], lease: Lease):
+        self._sequence = sequence
+        self.source = source
+        self.lease = lease
+        self.moved = 0
+        self._detached = False
+
+    def resume(self) -> None:
+        """Go on moving (after a deep stack was left for the next loop step)."""
+        if not self._detached:
+            self._sequence._move(self)
+
+    def detach(self) -> None:
+        """Stop forwarding (the sequence was stopped): the item is abandoned by this read."""
+        self._detached = True
+        self.source.discard_waiter(self)
+        self.lease.release(cancelled=True)
+
+    # -- the buffer's Waiter protocol -----------------------------------------------------
+
+    def done(self) -> bool:
+        return self._detached
+
+    def set_result(self, _result: None, /) -> None:
+        if not self._detached:
+            self._sequence._move(self)
 
 
 class _EndWatcher:

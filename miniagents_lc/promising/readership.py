@@ -53,6 +53,14 @@ class Readership:
         self.open_leases += 1
         return Lease(self, _current_task_or_none() if held_by_task else None)
 
+    def lease_for(self, owner: TaskOwner | None) -> Lease:
+        """Open a read on behalf of `owner`'s work, held by no task: whoever opens it releases
+        it, at the end of the read or with `cancelled=True` when giving up on the stream."""
+        if owner is not None and owner is self._owner:
+            return _OWN_READ
+        self.open_leases += 1
+        return Lease(self, None)
+
     def _released(self, cancelled: bool) -> None:
         self.open_leases -= 1
         if cancelled and not self.open_leases:

@@ -33,6 +33,7 @@ class StreamBuffer(Generic[PIECE]):
     """
 
     __slots__ = (
+        "_late",
         "_readership",
         "_waiters",
         "done",
@@ -49,6 +50,8 @@ class StreamBuffer(Generic[PIECE]):
         # The futures of the cursors waiting for the next piece; made when one first waits
         # (most buffers are idle, finished or read without waiting).
         self._waiters: list[Waiter] | None = None
+        # How many waiters at the end of that list pass the pieces on (`add_late_waiter`).
+        self._late = 0
         # Made when first needed: most streams that are never read never need one.
         self._readership: Readership | None = None
         # Starts a deferred producer the first time a cursor has to wait; None once started.
@@ -87,6 +90,7 @@ class StreamBuffer(Generic[PIECE]):
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, None
+        self._late = 0
         if waiters is not None:
             for waiter in waiters:
                 if not waiter.done():
@@ -95,15 +99,31 @@ class StreamBuffer(Generic[PIECE]):
     def add_waiter(self, waiter: Waiter) -> None:
         """Resolve `waiter` at the next piece or at the end. Waiting so neither counts as
         reading the stream nor starts a deferred producer (`wait_beyond` does both)."""
+        waiters = self._waiters
+        if waiters is None:
+            self._waiters = [waiter]
+        elif self._late:
+            waiters.insert(len(waiters) - self._late, waiter)
+        else:
+            waiters.append(waiter)
+
+    def add_late_waiter(self, waiter: Waiter) -> None:
+        """`add_waiter`, for what passes this buffer's pieces on (a sequence forwarding them):
+        resolved after every other waiter, so that whoever watches this buffer itself hears of
+        a piece, or of the end, before those who see it passed on do."""
         if self._waiters is None:
             self._waiters = [waiter]
         else:
             self._waiters.append(waiter)
+        self._late += 1
 
     def discard_waiter(self, waiter: Waiter) -> None:
         """Forget `waiter` (its waiting was cancelled) if it is still listed."""
-        if self._waiters is not None and waiter in self._waiters:
-            self._waiters.remove(waiter)
+        waiters = self._waiters
+        if waiters is not None and waiter in waiters:
+            if waiters.index(waiter) >= len(waiters) - self._late:
+                self._late -= 1
+            waiters.remove(waiter)
 
     async def wait_beyond(self, index: int) -> None:
         """Return once a piece exists at `index` or the stream has ended."""

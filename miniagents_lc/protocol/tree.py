@@ -173,9 +173,10 @@ class _CallFollower:
         self.token_index = 0
         self.finished = False
         # A reply is followed even while one of its messages is being emitted: each message is
-        # taken by the first reply that holds it, and a reply holds a message before the
-        # replies that pass it on do (flattening copies it from one to the next).
-        self.reply_wakeup = Wakeup(partial(tree._make_ready, self))
+        # taken by the first reply that holds it, at once, in the step that moved the reply
+        # (a reply holds a message before the replies that pass it on do, even when the
+        # flattening moves it on within that same step).
+        self.reply_wakeup = Wakeup(partial(tree._reply_moved, self))
         self.message_wakeup = Wakeup(partial(tree._make_ready, self))
 
 
@@ -261,9 +262,32 @@ class AgentTreeEvents(Instrument):
         self._unfinished += 1
         if self._task is None:
             self._task = self._loop.create_task(self._follow(), name="miniagents-events")
-        self._make_ready(follower)
+        self._reply_moved(follower)
 
     # -- following ----------------------------------------------------------------------------
+
+    def _reply_moved(self, follower: _CallFollower) -> None:
+        if follower.finished:
+            return
+        self._claim(follower)
+        self._make_ready(follower)
+
+    def _claim(self, follower: _CallFollower) -> None:
+        """Take the messages the call's reply is the first to hold (called in the step that
+        moved the reply, so a reply that passes a message on finds it taken), and keep
+        following the reply while it goes on."""
+        node = follower.node
+        replies = node.reply_buffer
+        pieces = replies.pieces
+        holders = self._holders
+        while follower.index < len(pieces):
+            promise = pieces[follower.index]
+            follower.index += 1
+            if promise not in holders:
+                holders[promise] = node
+                follower.own.append(promise)
+        if not replies.done:
+            follower.reply_wakeup.arm(replies)
 
     def _make_ready(self, follower: _CallFollower) -> None:
         self._ready.append(follower)
@@ -296,14 +320,7 @@ class AgentTreeEvents(Instrument):
         reply order; then either the call has ended, or `follower` waits for more."""
         node = follower.node
         replies = node.reply_buffer
-        pieces = replies.pieces
-        holders = self._holders
-        while follower.index < len(pieces):
-            promise = pieces[follower.index]
-            follower.index += 1
-            if promise not in holders:
-                holders[promise] = node
-                follower.own.append(promise)
+        self._claim(follower)
         while follower.message is None or self._advance_message(follower):
             if not follower.own:
                 break
@@ -312,11 +329,8 @@ class AgentTreeEvents(Instrument):
             if follower.message is None:
                 error = replies.error or node.agent_error()
                 self._end_call(follower, "failed" if error else "completed", error)
-        elif self._closing:
-            if follower.message is None:
-                self._end_call(follower, "interrupted", None)
-        else:
-            follower.reply_wakeup.arm(replies)
+        elif self._closing and follower.message is None:
+            self._end_call(follower, "interrupted", None)
 
     def _start_message(self, follower: _CallFollower, promise: MessagePromise) -> None:
         message_id = f"{self._key}-{next(self._message_numbers)}"
