@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from miniagents_lc import InteractionContext, Message, MiniAgents, miniagent
+from miniagents_lc.promising.lowlevel import buffer_of
 from miniagents_lc.testing import settle
 
 EVENT_TIMEOUT = 5.0
@@ -228,3 +229,33 @@ async def test_an_agent_replying_only_messages_runs_no_task_besides_its_own(
     assert texts(messages) == ["one", "two"]
     assert "miniagent:plain" in seen_tasks
     assert not any("Flat" in name or "Sequence" in name for name in seen_tasks), seen_tasks
+
+
+async def test_a_message_replied_three_agents_deep_is_in_the_top_reply_in_the_same_step() -> None:
+    held_at_top: list[int] = []
+    replied = asyncio.Event()
+
+    @miniagent
+    async def deepest(ctx: InteractionContext) -> None:
+        await replied.wait()
+        ctx.reply("from below")
+        # No task switch since the reply: the top call's reply holds it already.
+        held_at_top.append(len(buffer_of(top).pieces))
+
+    @miniagent
+    async def middle(ctx: InteractionContext) -> None:
+        ctx.reply(deepest.trigger())
+
+    @miniagent
+    async def upper(ctx: InteractionContext) -> None:
+        ctx.reply(middle.trigger())
+
+    async with MiniAgents():
+        top = upper.trigger()
+        await settle()
+        assert buffer_of(top).pieces == []
+        replied.set()
+        messages = await top.acollect_messages()
+
+    assert held_at_top == [1]
+    assert [str(message) for message in messages] == ["from below"]
