@@ -101,13 +101,26 @@ async def test_a_consumer_resuming_with_since_misses_and_repeats_nothing(stop_af
 
 
 async def test_consumers_attached_at_any_time_see_the_same_events() -> None:
-    async with await build_tree(TreeShape(2, 3)).astream_events("go", version="v3") as run:
-        early = asyncio.create_task(_collect(run.events()))
-        await asyncio.sleep(0.01)
+    # Paced leaves, so that the second consumer attaches while the run goes on.
+    agent = build_tree(TreeShape(2, 3, token_delay=0.01))
+    async with await agent.astream_events("go", version="v3") as run:
+        early: list[ProtocolEvent] = []
+        first_seen = asyncio.Event()
+
+        async def collect_early() -> None:
+            async for event in run.events():
+                early.append(event)
+                first_seen.set()
+
+        early_task = asyncio.create_task(collect_early())
+        await first_seen.wait()
+        live_when_attached = not run.log.done
         late = asyncio.create_task(_collect(run.events()))
         await run.output
         after_the_end = await _collect(run.events())
-    assert await early == await late == after_the_end
+        await early_task
+    assert live_when_attached, "the second consumer attached while the run was streaming"
+    assert early == await late == after_the_end
 
 
 async def _collect(events: object) -> list[ProtocolEvent]:
