@@ -330,6 +330,29 @@ class AgentRun:
             invalid_tool_calls=self.invalid_tool_calls,
         )
 
+    async def _relay_text(self, message_promise: MessagePromise, *, adopt_id: bool) -> None:
+        """Push the message's text into `text` until the message ends. What arrives while this
+        waits is pushed from the step that produced it (`StreamCursor.wait`), so a token
+        reaches the run's reader without a turn of this task in between; what piled up
+        meanwhile is pushed as one batch when this task runs."""
+        cursor = message_promise.cursor()
+        text = self.text
+
+        def push_arrived() -> None:
+            nonlocal adopt_id
+            batch = cursor.read_nowait()  # raises the message's error where it stands
+            if adopt_id and (batch or cursor.at_end):
+                # Before the first text: the reply's id is settled by its first chunk.
+                self._adopt_id_of(message_promise)
+                adopt_id = False
+            if batch:
+                text.push(batch[0] if len(batch) == 1 else "".join(batch))
+
+        while not cursor.at_end:
+            push_arrived()
+            if not cursor.at_end:
+                await cursor.wait(push_arrived)
+
     def _adopt_id_of(self, first: MessagePromise) -> None:
         """Take the id of the reply's first message, if its model gave it one by its first
         token: the id under which that model's run streamed it, so that whoever saw those
@@ -439,14 +462,8 @@ class AgentRun:
                 text.push(ErrorText(error))
                 first = False
                 continue
-            cursor = message_promise.cursor()
-            batch = await cursor.read()
-            if first and self._adopt_reply_id:
-                self._adopt_id_of(message_promise)
+            await self._relay_text(message_promise, adopt_id=first and self._adopt_reply_id)
             first = False
-            while batch:
-                text.push(batch[0] if len(batch) == 1 else "".join(batch))
-                batch = await cursor.read()
             message = await message_promise
             usage = usage_of(message)
             if usage is not None:

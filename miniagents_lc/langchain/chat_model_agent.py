@@ -48,15 +48,25 @@ def chat_model_agent(
 
         async def watched_tokens(promise: MessagePromise) -> AsyncIterator[str]:
             input_messages = await ctx.message_promises.acollect_messages()
-            async for token in observe_model_call(
+            observed = observe_model_call(
                 ctx,
                 promise,
                 model_tokens(promise, input_messages),
                 provider=provider,
                 request_model=request_model,
                 input_messages=input_messages,
-            ):
-                yield token
+            )
+            async for token in observed:
+                try:
+                    yield token
+                except BaseException as thrown:
+                    # Thrown in at this yield (a cancellation that came while the producer
+                    # let its readers in): the model call meets it where it stands, as it
+                    # would have at its next await, and reports it.
+                    athrow = getattr(observed, "athrow", None)
+                    if athrow is not None:
+                        await athrow(thrown)
+                    raise
 
         async def model_tokens(
             promise: MessagePromise, input_messages: tuple[Message, ...] | None

@@ -212,6 +212,30 @@ class StreamCursor(Generic[PIECE]):
         await self._wait()
         return self.read_nowait()
 
+    async def wait(self, on_arrival: Callable[[], None]) -> None:
+        """Wait until the stream moves past this cursor (a piece, or the end), and call
+        `on_arrival()` in the very step that moved it, before this wait returns: a relay that
+        passes what arrived on at once (with `read_nowait()`) rather than a task switch later.
+        What `on_arrival` raises, this wait raises."""
+        buffer = self._buffer
+        if self._index < len(buffer.pieces) or buffer.done:
+            on_arrival()
+            return
+        lease = self._lease
+        lease.hold()
+        if buffer.on_first_demand is not None:
+            start, buffer.on_first_demand = buffer.on_first_demand, None
+            start()
+        arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = _Arrival(arrived, on_arrival)
+        buffer.add_waiter(waiter)
+        try:
+            await arrived
+        except asyncio.CancelledError:
+            buffer.discard_waiter(waiter)
+            lease.release(cancelled=True)
+            raise
+
     @property
     def at_end(self) -> bool:
         """Whether the stream has ended and this cursor has read everything before the end."""
@@ -234,6 +258,27 @@ class StreamCursor(Generic[PIECE]):
         except asyncio.CancelledError:
             lease.release(cancelled=True)
             raise
+
+
+class _Arrival:
+    """A buffer waiter that calls back in the producer's step, then resolves its future."""
+
+    __slots__ = ("_callback", "_future")
+
+    def __init__(self, future: asyncio.Future[None], callback: Callable[[], None]) -> None:
+        self._future = future
+        self._callback = callback
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def set_result(self, _result: None, /) -> None:
+        try:
+            self._callback()
+        except Exception as error:  # raised in the waiting reader, not in the producer
+            self._future.set_exception(error)
+        else:
+            self._future.set_result(None)
 
 
 __all__ = [

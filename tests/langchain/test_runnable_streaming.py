@@ -8,7 +8,7 @@ import contextlib
 import functools
 import operator
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from langchain_core.messages import AIMessageChunk
@@ -19,6 +19,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from miniagents_lc import DEFAULT, InteractionContext, Message, MiniAgent, MiniAgents, miniagent
 from miniagents_lc.langchain import chat_model_agent
 from miniagents_lc.promising import Defaultable
+from miniagents_lc.testing import settle
 from tests.langchain.scripted import (
     OuterContext,
     Tree,
@@ -234,3 +235,31 @@ async def test_the_response_metadata_of_a_tree_is_that_of_its_last_reply_message
     invoked = await tree.agent.ainvoke("hi")
     assert invoked.response_metadata["model_name"] == "model-leaf_slow"
     assert invoked.response_metadata["finish_reason"] == "stop"
+
+
+async def test_a_token_reaches_the_astream_reader_one_loop_turn_after_it_is_made() -> None:
+    """The run relays a token to its reader from the step that produced it: the reader runs in
+    the next turn of the event loop, with no turn of the run's own task in between."""
+    gate = asyncio.Event()
+
+    async def tokens() -> AsyncIterator[str]:
+        await gate.wait()
+        yield "first"
+        await asyncio.Event().wait()  # the reply goes on; the reader stops after one chunk
+
+    @miniagent
+    async def talker(ctx: InteractionContext) -> None:
+        ctx.reply(Message.promise(tokens()))
+
+    chunks = talker.astream("go")
+    reader = asyncio.ensure_future(anext(chunks))
+    await settle()
+    turns = 0
+    gate.set()
+    while not reader.done():
+        await asyncio.sleep(0)
+        turns += 1
+    assert reader.result().content == "first"
+    # One turn for the producer (the gate's waiter), one for the reader.
+    assert turns == 2
+    await chunks.aclose()

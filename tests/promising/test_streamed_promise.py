@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from miniagents_lc.promising import AppendProducer, PromisingContext, StreamCursor, StreamedPromise
+from miniagents_lc.promising.lowlevel import buffer_of
+from miniagents_lc.testing import settle
 
 PIECES = ["a", "b", "c", "d", "e"]
 
@@ -392,3 +394,55 @@ async def test_read_starts_a_deferred_producer():
             while batch := await cursor.read():
                 collected.extend(batch)
     assert collected == PIECES
+
+
+async def test_a_cursor_wait_calls_back_in_the_step_that_moved_the_stream() -> None:
+    seen: list[list[str]] = []
+    async with PromisingContext():
+        producer: AppendProducer[str] = AppendProducer()
+        promise: StreamedPromise[str, Any] = StreamedPromise(producer=producer)
+        cursor = promise.cursor()
+        waiting = asyncio.create_task(cursor.wait(lambda: seen.append(cursor.read_nowait())))
+        await settle()
+        with producer:
+            producer.append("a")
+            assert seen == [["a"]]  # before any task switch
+        await waiting
+
+
+async def test_a_cursor_wait_raises_what_its_callback_raises() -> None:
+    async with PromisingContext():
+        producer: AppendProducer[str] = AppendProducer()
+        promise: StreamedPromise[str, Any] = StreamedPromise(producer=producer)
+        cursor = promise.cursor()
+        waiting = asyncio.create_task(cursor.wait(cursor.read_nowait))
+        await settle()
+        producer.open()
+        producer.close(ValueError("broke"))
+        async with asyncio.timeout(5):
+            with pytest.raises(ValueError, match="broke"):
+                await waiting
+
+
+async def test_a_cancelled_cursor_wait_abandons_the_stream_it_alone_read() -> None:
+    async with PromisingContext():
+
+        async def endless(_promise: Any) -> AsyncIterator[str]:
+            await asyncio.Event().wait()
+            yield "never"
+
+        promise: StreamedPromise[str, Any] = StreamedPromise(producer=endless)
+        producing = buffer_of(promise).producer_task
+        assert producing is not None
+
+        async def read() -> None:
+            await promise.cursor().wait(lambda: None)
+
+        reader = asyncio.create_task(read())
+        await settle()
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        async with asyncio.timeout(5):
+            with pytest.raises(asyncio.CancelledError):
+                await producing
