@@ -348,10 +348,11 @@ class AgentRun:
             if batch:
                 text.push(batch[0] if len(batch) == 1 else "".join(batch))
 
+        push_arrived()
         while not cursor.at_end:
+            await cursor.wait(push_arrived)
             push_arrived()
-            if not cursor.at_end:
-                await cursor.wait(push_arrived)
+        cursor.read_nowait()  # past the last text: raises the message's error, if it ended so
 
     def _adopt_id_of(self, first: MessagePromise) -> None:
         """Take the id of the reply's first message, if its model gave it one by its first

@@ -259,7 +259,7 @@ class FedSequence(Generic[IN, PROMISE]):
         # The queue is walked here rather than through `flatten`: two generators less per
         # drain, and each item's pieces closed as soon as they are done with (or on the way out).
         try:
-            while pending:
+            while pending and not out.done:
                 if forward is not None and forward(pending[0]) is not None:
                     break  # forwarded from here on, without this task
                 pieces = flattener(pending.popleft())

@@ -263,3 +263,36 @@ async def test_a_token_reaches_the_astream_reader_one_loop_turn_after_it_is_made
     # One turn for the producer (the gate's waiter), one for the reader.
     assert turns == 2
     await chunks.aclose()
+
+
+class _Broke(Exception):
+    pass
+
+
+@pytest.mark.parametrize("paced", [False, True], ids=["buffered", "while_the_run_waits"])
+async def test_a_message_failing_mid_stream_reaches_astream_as_its_text_then_its_error(
+    paced: bool,
+) -> None:
+    async def tokens() -> AsyncIterator[str]:
+        for token in ("a", "b"):
+            if paced:
+                await asyncio.sleep(0)
+            yield token
+        if paced:
+            await asyncio.sleep(0)
+        raise _Broke("mid-stream")
+
+    @miniagent
+    async def talker(ctx: InteractionContext) -> None:
+        ctx.reply(Message.promise(tokens()))
+
+    texts: list[str] = []
+
+    async def read() -> None:
+        async for chunk in talker.astream("go"):
+            texts.append(str(chunk.content))
+
+    async with asyncio.timeout(5):
+        with pytest.raises(_Broke, match="mid-stream"):
+            await read()
+    assert "".join(texts) == "ab"
