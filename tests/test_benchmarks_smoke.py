@@ -6,11 +6,12 @@ code under them changes.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 
 import pytest
 
-from benchmarks import impl_tools
+from benchmarks import impl_tools, iteration_floor
 from benchmarks.measure import IMPLEMENTATIONS, run
 
 #: Implementations runnable in the test environment (MiniAgents needs its own interpreter).
@@ -58,3 +59,19 @@ def test_tool_workload_delivers_every_sub_agent_token(label: str) -> None:
 def test_tool_workload_floors_wait_at_least_the_sub_agents_wait() -> None:
     assert impl_tools.models_floor_s() > impl_tools.SUB_WAIT
     assert impl_tools.floor_s() > impl_tools.SUB_WAIT
+
+
+def test_iteration_floor_reads_every_item_every_way() -> None:
+    # `measure` raises unless each way handed out every item.
+    figures = asyncio.run(iteration_floor.measure(items=50, runs=1))
+    ways = [name for name, _make in iteration_floor.WAYS]
+    chains = [iteration_floor.chain_name(depth) for depth in iteration_floor.CHAIN_DEPTHS]
+    assert set(figures) == {*ways, *chains, "plain for over the list (reference)"}
+    assert all(value > 0 for value in figures.values()), figures
+
+
+def test_iteration_floor_chains_yield_the_items_in_order() -> None:
+    async def read(depth: int) -> list[str]:
+        return [item async for item in iteration_floor.chain(["a", "b", "c"], depth)]
+
+    assert [asyncio.run(read(depth)) for depth in (1, 2, 4)] == [["a", "b", "c"]] * 3
