@@ -442,6 +442,10 @@ def create_a2a_app(
     `Authorization: Bearer <token>` on every call (the card stays public and declares the
     scheme). `card`: an `AgentCard` to serve instead of the one made from the agent
     (`agent_card(agent, url)`). `chunk_interval`: see `MiniAgentExecutor`.
+
+    Its lifespan's shutdown cancels the A2A tasks still running and waits for them. Starlette
+    runs no lifespan of a mounted app: mounted in an app of yours, run it inside your lifespan
+    (`async with a2a_app.router.lifespan_context(a2a_app): ...`); `remote.create_app` does.
     """
     if not isinstance(agent, MiniAgent):
         raise TypeError(f"create_a2a_app serves a MiniAgent; got {agent!r}.")

@@ -21,7 +21,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import redis.exceptions
 from sse_starlette import EventSourceResponse
@@ -287,7 +287,9 @@ def create_app(
     redis_max_connections: int = 32,
 ) -> Starlette:
     """A Starlette app serving `agents` (one agent, a list, each named by its alias, or a
-    mapping of name to agent), mountable in any Starlette or FastAPI app.
+    mapping of name to agent), mountable in any Starlette or FastAPI app (Starlette runs no
+    lifespan of a mounted app: run this one's inside yours, `async with
+    app.router.lifespan_context(app): ...`, so that a shutdown stops the runs still going).
 
     `redis_url`: keep every run's events in Redis Streams (each bounded to `stream_maxlen`
     entries and expiring `stream_ttl` seconds after its last write) so any worker can resume
@@ -309,10 +311,18 @@ def create_app(
         redis_max_connections=redis_max_connections,
     )
 
+    # Starlette runs no lifespan of a mounted app, so this one runs those of its mounts (the
+    # A2A apps, whose shutdown cancels the A2A tasks still running) inside its own: they are
+    # stopped before the server closes, not by the event loop's teardown after it.
+    mounted: list[Starlette] = []
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for sub_app in mounted:
+                    await stack.enter_async_context(sub_app.router.lifespan_context(sub_app))
+                yield
         finally:
             await server.aclose()
 
@@ -332,7 +342,9 @@ def create_app(
         pass
     else:
         for name, agent in server.agents.items():
-            app.mount(f"/a2a/{name}", create_a2a_app(agent, token=token))
+            a2a_app = create_a2a_app(agent, token=token)
+            mounted.append(a2a_app)
+            app.mount(f"/a2a/{name}", a2a_app)
     return app
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -17,11 +19,22 @@ from a2a.types import (
     TaskNotFoundError,
     TaskState,
 )
-from a2a_agents import GATES, STOPPED, Gate, team, words
-from a2a_support import STOP_WITHIN, TOKEN, artifact_texts, sdk_client, user_message
+from a2a_agents import GATES, STOPPED, Gate, gated, team, words
+from a2a_support import (
+    STOP_WITHIN,
+    TOKEN,
+    artifact_texts,
+    sdk_client,
+    served,
+    user_message,
+)
 from google.protobuf.json_format import MessageToDict
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from miniagents_lc.a2a import create_a2a_app
+from miniagents_lc.remote import create_app
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -232,3 +245,57 @@ async def test_create_a2a_app_refuses_what_it_cannot_serve() -> None:
         create_a2a_app(print)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="non-empty token"):
         create_a2a_app(words, token="")
+
+
+def _alone() -> tuple[ASGIApp, str]:
+    return create_a2a_app(gated), ""
+
+
+def _in_create_app() -> tuple[ASGIApp, str]:
+    return create_app([gated]), "/a2a/gated"
+
+
+def _mounted_as_the_docs_say() -> tuple[ASGIApp, str]:
+    a2a_app = create_a2a_app(gated)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with a2a_app.router.lifespan_context(a2a_app):
+            yield
+
+    return Starlette(routes=[Mount("/gated", a2a_app)], lifespan=lifespan), "/gated"
+
+
+def _noting_shutdown(app: ASGIApp, note: Callable[[], None]) -> ASGIApp:
+    """`app`, calling `note()` as it reports its lifespan's shutdown complete."""
+
+    async def noted(scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                note()
+            await send(message)
+
+        await app(scope, receive, sending if scope["type"] == "lifespan" else send)
+
+    return noted
+
+
+@pytest.mark.parametrize("serve", [_alone, _in_create_app, _mounted_as_the_docs_say])
+async def test_a_shutdown_stops_the_a2a_tasks_still_running_before_it_completes(
+    serve: Callable[[], tuple[ASGIApp, str]],
+) -> None:
+    key = uuid.uuid4().hex
+    stopped = STOPPED[key] = Gate()
+    stopped_at_shutdown: list[bool] = []
+    app, path = serve()
+    with served(_noting_shutdown(app, lambda: stopped_at_shutdown.append(stopped.is_open))) as url:
+        async with sdk_client(f"{url}{path}") as client:
+            events = client.send_message(user_message(key))
+            async for response in events:
+                if response.HasField("artifact_update"):
+                    break  # the agent now waits at its gate, which never opens
+            await events.aclose()
+            task = await client.get_task(GetTaskRequest(id=response.artifact_update.task_id))
+            assert task.status.state == TaskState.TASK_STATE_WORKING
+    # Stopped by the app's own shutdown, not later by the event loop's teardown.
+    assert stopped_at_shutdown == [True]
