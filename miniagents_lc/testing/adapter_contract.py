@@ -149,6 +149,12 @@ BAD_INPUT: dict[str, tuple[dict[str, Any], Any, tuple[str, ...]]] = {
     "tools-a-function": ({"tools": _get_weather}, "Hi", _NOT_A_LIST),
     "tools-a-name": ({"tools": "get_weather"}, "Hi", _NOT_A_LIST),
     "tools-a-dict": ({"tools": {"name": "w"}}, "Hi", _NOT_A_LIST),
+    "tools-holding-a-number": ({"tools": [42]}, "Hi", ("can't use 42 as a tool", "LangChain tool")),
+    "tool-choice-a-number": (
+        {"tools": [_get_weather], "tool_choice": 3},
+        "Hi",
+        ("tool_choice=3", "'auto'", "tool's name"),
+    ),
     "tool-result-without-call-id": ({}, Message(text="12:00", role="tool"), ("tool_call_id",)),
 }
 

@@ -23,7 +23,7 @@ TOKENS = 5
 RUNS = 200
 
 
-async def test_a_thousand_concurrent_remote_streams(base_url: str) -> None:
+async def test_every_one_of_many_concurrent_remote_streams_arrives_whole(base_url: str) -> None:
     agent = RemoteAgent(base_url, "count")
     expected = "".join(token(index) for index in range(TOKENS))
     async with MiniAgents():

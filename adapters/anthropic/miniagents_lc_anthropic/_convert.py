@@ -5,7 +5,8 @@ The API takes the system prompt apart from the turns, wants an assistant's tool 
 the thinking blocks of an assistant turn that used tools sent back unchanged (signatures and
 all). Turns of one role in a row are merged, so the parallel tool results of one assistant turn
 form one user turn, as the API requires. Tools are sent as `name`, `description` and
-`input_schema`, whatever shape they came in.
+`input_schema`, whatever shape they came in, and a tool choice in LangChain's words (what
+`bind_tools(tools, tool_choice=...)` passes on) as the API's `{"type": ...}` object.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from miniagents_lc import Message
 from miniagents_lc.messages import thaw
 
-__all__ = ["SystemPrompt", "anthropic_input", "anthropic_tools"]
+__all__ = ["SystemPrompt", "anthropic_input", "anthropic_tool_choice", "anthropic_tools"]
 
 #: A system prompt as the API takes it: text, or text blocks (which may carry `cache_control`).
 SystemPrompt = str | Sequence[Mapping[str, Any]]
@@ -71,7 +72,14 @@ def anthropic_tools(tools: Any) -> list[_JSON]:
         ):
             sent.append(thaw(tool))
             continue
-        function = convert_to_openai_tool(thaw(tool) if isinstance(tool, Mapping) else tool)
+        try:
+            function = convert_to_openai_tool(thaw(tool) if isinstance(tool, Mapping) else tool)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"AnthropicAgent can't use {tool!r} as a tool: pass a LangChain tool, a pydantic "
+                "model, a function with a docstring, an OpenAI tool dict or an Anthropic tool "
+                f"dict ({error})."
+            ) from error
         function = function["function"]
         schema = function.get("parameters") or {"type": "object", "properties": {}}
         sent.append(
@@ -82,6 +90,39 @@ def anthropic_tools(tools: Any) -> list[_JSON]:
             }
         )
     return sent
+
+
+#: The `type`s of the API's own tool-choice objects, sent as given.
+_CHOICE_TYPES = ("auto", "any", "tool", "none")
+
+
+def anthropic_tool_choice(choice: Any) -> _JSON:
+    """`choice` as the `tool_choice` argument for `messages.create()`: "auto", "none", "any"
+    ("required" and True mean the same, as in LangChain), a tool's name, an OpenAI tool-choice
+    dict naming a function, or the API's own object (sent as given). Anything else is a
+    `ValueError` naming what is accepted."""
+    if choice is True:
+        return {"type": "any"}
+    if isinstance(choice, str) and choice:
+        if choice in ("auto", "none"):
+            return {"type": choice}
+        if choice in ("any", "required"):
+            return {"type": "any"}
+        return {"type": "tool", "name": choice}
+    if isinstance(choice, Mapping):
+        kind = choice.get("type")
+        if kind in _CHOICE_TYPES:
+            given: _JSON = thaw(choice)
+            return given
+        if kind == "function":
+            function = choice.get("function")
+            name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
+            if isinstance(name, str) and name:
+                return {"type": "tool", "name": name}
+    raise ValueError(
+        f"AnthropicAgent can't use tool_choice={choice!r}: pass 'auto', 'any', 'none', a "
+        "tool's name, or an Anthropic tool_choice dict such as {'type': 'tool', 'name': ...}."
+    )
 
 
 def _fields(message: Message) -> dict[str, Any]:

@@ -7,9 +7,11 @@ Text streams token by token as it arrives; thinking is kept apart from it. The r
 `AssistantMessage` with the model, the stop reason, usage in LangChain's shape (cache reads
 and writes counted once, inside the input tokens) and the tool calls, assembled from their
 streamed input. `tools=` takes LangChain tools, pydantic models, functions, OpenAI tool dicts
-(as `tool_agent` passes them) or Anthropic tool dicts. Without a `client`, each event loop gets
-a default client of its own, closed when the loop shuts down. SDK exceptions reach the consumer
-unchanged, after the tokens already received; a stream that ends badly without one, or that
+(as `tool_agent` passes them) or Anthropic tool dicts; `tool_choice=` takes LangChain's words
+("auto", "any" or "required", "none", a tool's name) or the API's own object. Without a
+`client`, each event loop gets a default client of its own, closed when the loop shuts down.
+SDK exceptions reach the consumer unchanged, after the tokens already received; a stream that
+ends badly without one, or that
 breaks off mid-reply (a stall, a lost connection), raises `AnthropicStreamError`.
 """
 
@@ -28,7 +30,12 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails
 from miniagents_lc import AssistantMessage, InteractionContext, MiniAgent, observe_model_call
 from miniagents_lc.messages import MessagePromise
 
-from miniagents_lc_anthropic._convert import SystemPrompt, anthropic_input, anthropic_tools
+from miniagents_lc_anthropic._convert import (
+    SystemPrompt,
+    anthropic_input,
+    anthropic_tool_choice,
+    anthropic_tools,
+)
 from miniagents_lc_anthropic._default_client import default_client
 
 __all__ = ["DEFAULT_MAX_TOKENS", "AnthropicAgent", "AnthropicStreamError"]
@@ -77,6 +84,8 @@ def _create_options(create_kwargs: Mapping[str, Any]) -> dict[str, Any]:
         )
     if "tools" in options:
         options["tools"] = anthropic_tools(options["tools"])
+    if "tool_choice" in options:
+        options["tool_choice"] = anthropic_tool_choice(options["tool_choice"])
     return options
 
 

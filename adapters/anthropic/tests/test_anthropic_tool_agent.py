@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from langchain_core.tools import tool
-from miniagents_lc import tool_agent
+from miniagents_lc import MiniAgentChatModel, tool_agent
 
 from miniagents_lc_anthropic import AnthropicAgent
 from miniagents_lc_anthropic.testing import AnthropicMock, ToolUse
@@ -94,3 +94,55 @@ async def test_tools_already_in_anthropic_shape_are_sent_as_given(
 
     assert reply.request is not None
     assert reply.request.json["tools"] == tools
+
+
+#: tool_choice as given (LangChain's words, OpenAI's and Anthropic's dicts) -> as sent.
+CHOICES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "auto": ("auto", {"type": "auto"}),
+    "none": ("none", {"type": "none"}),
+    "any": ("any", {"type": "any"}),
+    "required": ("required", {"type": "any"}),
+    "true": (True, {"type": "any"}),
+    "a-tool-name": ("get_weather", {"type": "tool", "name": "get_weather"}),
+    "openai-chat-dict": (
+        {"type": "function", "function": {"name": "get_weather"}},
+        {"type": "tool", "name": "get_weather"},
+    ),
+    "openai-responses-dict": (
+        {"type": "function", "name": "get_weather"},
+        {"type": "tool", "name": "get_weather"},
+    ),
+    "anthropic-dict": (
+        {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True},
+        {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True},
+    ),
+}
+
+
+@pytest.mark.parametrize(("choice", "expected"), list(CHOICES.values()), ids=list(CHOICES))
+async def test_tool_choice_is_sent_in_the_apis_shape(
+    choice: Any, expected: dict[str, Any], anthropic_mock: AnthropicMock
+) -> None:
+    reply = anthropic_mock.messages(["ok"])
+    agent = AnthropicAgent.fork(model=MODEL, client=anthropic_mock.async_client())
+
+    await agent.ainvoke("Hi", tools=[get_weather], tool_choice=choice)
+
+    assert reply.request is not None
+    assert reply.request.json["tool_choice"] == expected
+
+
+async def test_a_chat_model_binding_tools_with_a_choice_drives_anthropic(
+    anthropic_mock: AnthropicMock,
+) -> None:
+    """What LangChain code does with any chat model (`bind_tools(..., tool_choice="any")`)
+    reaches the Messages API in its own shape."""
+    reply = anthropic_mock.messages(["ok"])
+    agent = AnthropicAgent.fork(model=MODEL, client=anthropic_mock.async_client())
+    model = MiniAgentChatModel(agent=agent).bind_tools([get_weather_tool], tool_choice="any")
+
+    assert (await model.ainvoke("Hi")).content == "ok"
+
+    assert reply.request is not None
+    assert reply.request.json["tool_choice"] == {"type": "any"}
+    assert [tool["name"] for tool in reply.request.json["tools"]] == ["get_weather_tool"]
