@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import UsageMetadata
 from langchain_core.runnables import RunnableConfig
 
-from miniagents_lc.promising.lowlevel import StreamBuffer, Wakeup, assembled_whole, buffer_of
+from miniagents_lc.promising.lowlevel import Claims, StreamBuffer, assembled_whole, buffer_of
 
 if TYPE_CHECKING:
     from miniagents_lc.agents.agent import MiniAgent
@@ -271,43 +271,34 @@ _claims_of: weakref.WeakKeyDictionary[AgentCall, set[MessagePromise]] = weakref.
 
 class _ReplyWatch:
     """Follows one call's reply without reading it: each message the reply holds first is
-    `message_started` for the call, then `message_finished` at its end. A Wakeup on the reply's
-    buffer calls back in the producer's step, so a call's watch sees a message before the
-    flattening of the calls above it (which read the reply in a task of their own) does."""
+    `message_started` for the call (then `message_finished` at its end, if an instrument
+    wants it), from the step that put it there (`Claims`), so a call sees its messages before
+    the calls above it, which pass them on."""
 
-    __slots__ = ("_buffer", "_call", "_claims", "_index", "_instruments", "_wakeup")
+    __slots__ = ("_call", "_claims", "_ends", "_instruments")
 
     def __init__(self, call: AgentCall, instruments: Instruments) -> None:
         parent = call.parent
         above = _claims_of.get(parent) if parent is not None else None
-        self._claims: set[MessagePromise] = above if above is not None else set()
+        claimed: set[MessagePromise] = above if above is not None else set()
         self._call = call
         self._instruments = instruments
-        self._buffer: StreamBuffer[MessagePromise] = buffer_of(
-            call.reply_sequence(finish_call=False)
-        )
-        self._index = 0
-        self._wakeup = Wakeup(self._advance)
-        _claims_of[call] = self._claims
-        self._advance()
+        # A message's end is waited for only when an instrument listens for it.
+        self._ends = overrides(instruments, "message_finished")
+        buffer: StreamBuffer[MessagePromise] = buffer_of(call.reply_sequence(finish_call=False))
+        self._claims = Claims(buffer, claimed, self._claimed, on_move=self._moved)
+        _claims_of[call] = claimed
+        self._claims.advance()
+        self._moved()
 
-    def _advance(self) -> None:
-        buffer = self._buffer
-        pieces = buffer.pieces
-        claims = self._claims
-        call = self._call
-        while self._index < len(pieces):
-            promise = pieces[self._index]
-            self._index += 1
-            if promise in claims:
-                continue  # a call below produced it: it was told there
-            claims.add(promise)
-            notify(self._instruments, "message_started", call, promise)
-            _MessageEnd(call, self._instruments, promise)
-        if buffer.done:
-            _claims_of.pop(call, None)
-        else:
-            self._wakeup.arm(buffer)
+    def _claimed(self, promise: MessagePromise) -> None:
+        notify(self._instruments, "message_started", self._call, promise)
+        if self._ends:
+            _MessageEnd(self._call, self._instruments, promise)
+
+    def _moved(self) -> None:
+        if self._claims.ended:
+            _claims_of.pop(self._call, None)
 
 
 class _MessageEnd:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from miniagents_lc.promising.context import cancel_and_wait, open_task_scope
-from miniagents_lc.promising.onlooking import Onlooker, Wakeup
+from miniagents_lc.promising.onlooking import Claims, Onlooker, Wakeup
 from miniagents_lc.promising.ownership import TaskOwner, current_owner, ensure_owner
 from miniagents_lc.promising.readership import Lease, Readership
 from miniagents_lc.promising.stream_buffer import StreamBuffer, Waiter
@@ -54,6 +54,7 @@ def assembled_whole(promise: StreamedPromise[Any, WHOLE]) -> WHOLE:
 
 
 __all__ = [
+    "Claims",
     "Lease",
     "Onlooker",
     "Readership",

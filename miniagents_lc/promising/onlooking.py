@@ -6,20 +6,22 @@ consumer was cancelled, and would start producers deferred until somebody asks. 
 does neither. It never takes a reading lease and never starts a deferred producer; it only
 waits on the buffer's list of waiters, which `StreamBuffer.push` and `end` resolve.
 
-Two shapes of the same thing: a `Wakeup` calls back once per arming (for followers that keep
-their own ready queue and re-arm, with no allocation per piece), and an `Onlooker` reads a
-stream's pieces in batches with `await`.
+Three shapes of the same thing: a `Wakeup` calls back once per arming (for followers that keep
+their own ready queue and re-arm, with no allocation per piece), an `Onlooker` reads a
+stream's pieces in batches with `await`, and `Claims` follows a stream of promises (a reply)
+and claims each one no stream sharing its claims held before: which stream held a piece first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from miniagents_lc.promising.stream_buffer import StreamBuffer
 
 PIECE = TypeVar("PIECE")
+HASHABLE = TypeVar("HASHABLE", bound=Hashable)
 
 
 class Wakeup:
@@ -108,4 +110,61 @@ class Onlooker(Generic[PIECE]):
             waiter.set_result(None)
 
 
-__all__ = ["Onlooker", "Wakeup"]
+class Claims(Generic[HASHABLE]):
+    """Which of several streams held each piece first: follows one stream without reading it
+    and claims, for it, each piece that no stream sharing `claimed` (a set) has claimed before.
+
+    `on_claim(piece)` runs for each piece this stream claims, in order, and in the step that put
+    the piece there (a `Wakeup`): the claims of a stream come before those of the streams that
+    pass its pieces on, since those hear of a piece after its buffer's own waiters
+    (`StreamBuffer.add_late_waiter`). `on_move()`, if given, runs after each move that was
+    followed (new pieces, or the end). `advance()` claims what is there now and starts the
+    following; `stop()` ends it."""
+
+    __slots__ = ("_buffer", "_claimed", "_index", "_on_claim", "_on_move", "_wakeup")
+
+    def __init__(
+        self,
+        buffer: StreamBuffer[HASHABLE],
+        claimed: set[HASHABLE],
+        on_claim: Callable[[HASHABLE], None],
+        on_move: Callable[[], None] | None = None,
+    ) -> None:
+        self._buffer = buffer
+        self._claimed = claimed
+        self._on_claim = on_claim
+        self._on_move = on_move
+        self._index = 0
+        self._wakeup = Wakeup(self._moved)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream has ended (everything in it is claimed once `advance()` ran)."""
+        return self._buffer.done
+
+    def advance(self) -> None:
+        """Claim the pieces the stream holds now that nobody claimed, and follow it on while
+        it goes on."""
+        buffer = self._buffer
+        pieces = buffer.pieces
+        claimed = self._claimed
+        while self._index < len(pieces):
+            piece = pieces[self._index]
+            self._index += 1
+            if piece not in claimed:
+                claimed.add(piece)
+                self._on_claim(piece)
+        if not buffer.done:
+            self._wakeup.arm(buffer)
+
+    def stop(self) -> None:
+        """Follow the stream no more (what it holds later is not claimed through this)."""
+        self._wakeup.disarm()
+
+    def _moved(self) -> None:
+        self.advance()
+        if self._on_move is not None:
+            self._on_move()
+
+
+__all__ = ["Claims", "Onlooker", "Wakeup"]

@@ -41,7 +41,13 @@ from langchain_protocol.protocol import AgentStatus, MessagesData
 from miniagents_lc.agents import Instrument
 from miniagents_lc.messages import AssistantMessage, MessagePromise, MessageSequencePromise
 from miniagents_lc.promising import StreamCancelledError
-from miniagents_lc.promising.lowlevel import StreamBuffer, Wakeup, buffer_of, current_owner
+from miniagents_lc.promising.lowlevel import (
+    Claims,
+    StreamBuffer,
+    Wakeup,
+    buffer_of,
+    current_owner,
+)
 from miniagents_lc.protocol._watch import Watchers, known_role, resolved_message
 from miniagents_lc.protocol.events import (
     Namespace,
@@ -152,20 +158,18 @@ class _CallFollower:
     """Where the mapping is in one call's reply, and in the message it is emitting."""
 
     __slots__ = (
+        "claims",
         "finished",
-        "index",
         "message",
         "message_wakeup",
         "node",
         "own",
         "record",
-        "reply_wakeup",
         "token_index",
     )
 
     def __init__(self, tree: AgentTreeEvents, node: CallNode) -> None:
         self.node = node
-        self.index = 0
         # The messages of the reply this call is the first to hold, not emitted yet.
         self.own: deque[MessagePromise] = deque()
         self.message: MessagePromise | None = None
@@ -176,7 +180,12 @@ class _CallFollower:
         # taken by the first reply that holds it, at once, in the step that moved the reply
         # (a reply holds a message before the replies that pass it on do, even when the
         # flattening moves it on within that same step).
-        self.reply_wakeup = Wakeup(partial(tree._reply_moved, self))
+        self.claims = Claims(
+            node.reply_buffer,
+            tree._held,
+            self.own.append,
+            on_move=partial(tree._make_ready, self),
+        )
         self.message_wakeup = Wakeup(partial(tree._make_ready, self))
 
 
@@ -204,8 +213,8 @@ class AgentTreeEvents(Instrument):
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._records: dict[MessagePromise, MessageRecord] = {}
-        # The call whose reply held each message first: the one that emits it.
-        self._holders: dict[MessagePromise, CallNode] = {}
+        # The messages some call's reply has held first (that call emits them).
+        self._held: set[MessagePromise] = set()
         self._claim_waiters: dict[MessagePromise, asyncio.Future[MessageRecord | None]] = {}
         self._root: asyncio.Future[CallNode | None] = self._loop.create_future()
         self.root_node: CallNode | None = None
@@ -262,32 +271,10 @@ class AgentTreeEvents(Instrument):
         self._unfinished += 1
         if self._task is None:
             self._task = self._loop.create_task(self._follow(), name="miniagents-events")
-        self._reply_moved(follower)
-
-    # -- following ----------------------------------------------------------------------------
-
-    def _reply_moved(self, follower: _CallFollower) -> None:
-        if follower.finished:
-            return
-        self._claim(follower)
+        follower.claims.advance()
         self._make_ready(follower)
 
-    def _claim(self, follower: _CallFollower) -> None:
-        """Take the messages the call's reply is the first to hold (called in the step that
-        moved the reply, so a reply that passes a message on finds it taken), and keep
-        following the reply while it goes on."""
-        node = follower.node
-        replies = node.reply_buffer
-        pieces = replies.pieces
-        holders = self._holders
-        while follower.index < len(pieces):
-            promise = pieces[follower.index]
-            follower.index += 1
-            if promise not in holders:
-                holders[promise] = node
-                follower.own.append(promise)
-        if not replies.done:
-            follower.reply_wakeup.arm(replies)
+    # -- following ----------------------------------------------------------------------------
 
     def _make_ready(self, follower: _CallFollower) -> None:
         self._ready.append(follower)
@@ -320,7 +307,7 @@ class AgentTreeEvents(Instrument):
         reply order; then either the call has ended, or `follower` waits for more."""
         node = follower.node
         replies = node.reply_buffer
-        self._claim(follower)
+        follower.claims.advance()
         while follower.message is None or self._advance_message(follower):
             if not follower.own:
                 break
@@ -385,7 +372,7 @@ class AgentTreeEvents(Instrument):
         self, follower: _CallFollower, status: AgentStatus, error: BaseException | None
     ) -> None:
         follower.finished = True
-        follower.reply_wakeup.disarm()
+        follower.claims.stop()
         follower.message_wakeup.disarm()
         self._unfinished -= 1
         node = follower.node
@@ -437,7 +424,7 @@ class AgentTreeEvents(Instrument):
         if task is not None:
             for follower in self._followers:
                 if not follower.finished:
-                    follower.reply_wakeup.disarm()
+                    follower.claims.stop()
                     follower.message_wakeup.disarm()
                     self._ready.append(follower)
             self._wake()
@@ -456,7 +443,7 @@ class AgentTreeEvents(Instrument):
     def _close(self) -> None:
         self.watchers.close()
         for follower in self._followers:
-            follower.reply_wakeup.disarm()
+            follower.claims.stop()
             follower.message_wakeup.disarm()
         if not self._root.done():
             self._root.set_result(None)

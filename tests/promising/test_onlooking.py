@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from miniagents_lc.promising import AppendProducer, PromisingContext, StreamedPromise
-from miniagents_lc.promising.lowlevel import Onlooker, StreamBuffer, Wakeup, buffer_of
+from miniagents_lc.promising.lowlevel import Claims, Onlooker, StreamBuffer, Wakeup, buffer_of
 
 
 async def test_an_onlooker_reads_the_pieces_in_batches_then_the_end() -> None:
@@ -93,3 +93,33 @@ def test_a_wakeup_calls_back_once_per_arming() -> None:
     wakeup.arm(buffer)
     buffer.end()
     assert calls == ["moved", "moved"]
+
+
+def test_claims_give_each_piece_to_the_first_stream_that_holds_it_in_the_step_it_arrives() -> None:
+    claimed: set[str] = set()
+    inner: StreamBuffer[str] = StreamBuffer()
+    outer: StreamBuffer[str] = StreamBuffer()
+    seen: list[tuple[str, str]] = []
+    for name, buffer in (("inner", inner), ("outer", outer)):
+        Claims(buffer, claimed, lambda piece, name=name: seen.append((name, piece))).advance()
+    inner.push("a")
+    outer.push("a")  # passed on: the inner stream had it first
+    outer.push("b")
+    assert seen == [("inner", "a"), ("outer", "b")]
+
+
+def test_claims_take_what_is_there_then_follow_until_stopped_and_tell_each_move() -> None:
+    buffer: StreamBuffer[str] = StreamBuffer()
+    buffer.push("a")
+    claimed: set[str] = set()
+    pieces: list[str] = []
+    moves: list[bool] = []
+    claims = Claims(buffer, claimed, pieces.append, on_move=lambda: moves.append(claims.ended))
+    claims.advance()
+    buffer.push("b")
+    claims.stop()
+    buffer.push("c")  # no longer followed
+    assert (pieces, moves) == (["a", "b"], [False])
+    claims.advance()
+    buffer.end()
+    assert (pieces, moves, claimed) == (["a", "b", "c"], [False, True], {"a", "b", "c"})
