@@ -14,24 +14,66 @@ Per way: the first token (median over sequential calls, from the call to its fir
 one stream of 100,000 tokens (tokens/s and wall). The issue's targets: A2A ≥ 30% of
 `RemoteAgent`'s tokens/s, first token ≤ `RemoteAgent`'s + 2 ms; `A2AAgent` on the sdk-only
 server within 1.1x of the bare client's wall time.
+
+Then how fast a stop crosses the wire (median over sequential calls): an agent that streams one
+token and would then wait a minute writes the time its `finally` ran to a file named by its
+input; from the consumer leaving after that token (`A2AAgent`) or from the A2A `CancelTask`
+sent by the SDK's client, to that time (both `time.monotonic()`, which Linux keeps
+system-wide). The target: the agent stops within 100 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 TOKEN = "tok "
 SIZES = {"full": {"runs": 20, "long": 100_000}, "quick": {"runs": 5, "long": 10_000}}
+STOP_TARGET_MS = 100.0
+"""The issue's bound: once one side cancels, the other stops within this many ms."""
+
+
+async def first_then_wait(stop_file: str) -> AsyncIterator[str]:
+    """One token, then a minute's wait; the time its `finally` runs goes to `stop_file`."""
+    try:
+        yield TOKEN
+        await asyncio.sleep(60)
+    finally:
+        _write_time(Path(stop_file))
+
+
+def _write_time(path: Path) -> None:
+    # Written whole, then renamed, so a reader never sees part of it (a small local file: no
+    # wait worth a thread).
+    partial = path.with_suffix(".part")
+    partial.write_text(repr(time.monotonic()))
+    os.replace(partial, path)
+
+
+def _read_time(path: Path) -> float | None:
+    return float(path.read_text()) if path.exists() else None
+
+
+async def stopped_at(stop_file: Path, within: float = 10.0) -> float:
+    """When the agent that writes `stop_file` stopped (waits for the file)."""
+    deadline = time.monotonic() + within
+    while (stopped := _read_time(stop_file)) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the agent did not stop within {within} s")
+        await asyncio.sleep(0.001)
+    return stopped
 
 
 async def produce(count: int) -> AsyncIterator[str]:
@@ -110,9 +152,14 @@ def serve(port: int) -> None:
         count = int(str((await ctx.message_promises.acollect_messages())[0]))
         ctx.reply(Message.promise(produce(count), role="assistant"))
 
+    @miniagent
+    async def stoppable(ctx: InteractionContext) -> None:
+        stop_file = str((await ctx.message_promises.acollect_messages())[0])
+        ctx.reply(Message.promise(first_then_wait(stop_file), role="assistant"))
+
     app = Starlette(
         routes=[
-            Mount("/ma", create_app([tokens])),
+            Mount("/ma", create_app([tokens, stoppable])),
             Mount("/sdk", sdk_only_app(f"http://127.0.0.1:{port}/sdk/")),
         ]
     )
@@ -154,7 +201,7 @@ async def measure(read: Reader, sizes: dict[str, int]) -> dict[str, float]:
 async def run_all(base: str, sizes: dict[str, int]) -> dict[str, dict[str, float]]:
     import httpx
     from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
-    from a2a.types import Message, Part, Role, SendMessageRequest
+    from a2a.types import CancelTaskRequest, Message, Part, Role, SendMessageRequest
 
     from miniagents_lc import MiniAgents
     from miniagents_lc.a2a import A2AAgent
@@ -188,7 +235,58 @@ async def run_all(base: str, sizes: dict[str, int]) -> dict[str, dict[str, float
             "sdk-bare": read_bare,
             "sdk-a2a-agent": lambda n, f: agent_reader(sdk_a2a, n, f),
         }
-        return {way: await measure(read, sizes) for way, read in readers.items()}
+        results = {way: await measure(read, sizes) for way, read in readers.items()}
+
+        stop_dir = Path(tempfile.mkdtemp(prefix="a2a-stops-"))
+
+        async def consumer_leaves(agent: Any) -> float:
+            stop_file = stop_dir / uuid.uuid4().hex
+            chunks = agent.astream(str(stop_file))
+            async for chunk in chunks:
+                if chunk.text:
+                    break
+            left = time.monotonic()
+            await chunks.aclose()
+            return (await stopped_at(stop_file) - left) * 1000
+
+        async def task_cancelled() -> float:
+            stop_file = stop_dir / uuid.uuid4().hex
+            events = stoppable_client.send_message(
+                SendMessageRequest(
+                    message=Message(
+                        role=Role.ROLE_USER,
+                        message_id=uuid.uuid4().hex,
+                        parts=[Part(text=str(stop_file))],
+                    )
+                )
+            )
+            task_id = ""
+            async for response in events:
+                if response.HasField("artifact_update"):
+                    task_id = response.artifact_update.task_id
+                    break
+            if not task_id:
+                raise RuntimeError("the stoppable agent's task streamed no artifact")
+            asked = time.monotonic()
+            await stoppable_client.cancel_task(CancelTaskRequest(id=task_id))
+            stopped = (await stopped_at(stop_file) - asked) * 1000
+            await events.aclose()  # type: ignore[attr-defined]
+            return stopped
+
+        stoppable_card = await A2ACardResolver(http, f"{base}/ma/a2a/stoppable").get_agent_card()
+        stoppable_client = ClientFactory(ClientConfig(httpx_client=http)).create(stoppable_card)
+        stops: dict[str, Callable[[], Awaitable[float]]] = {
+            "a2a-agent, consumer leaves": lambda: consumer_leaves(
+                A2AAgent(f"{base}/ma/a2a/stoppable", alias="stoppable", timeout=600)
+            ),
+            "a2a, CancelTask": task_cancelled,
+        }
+        for way, stop in stops.items():
+            await stop()  # warm up
+            results[way] = {
+                "stop_ms": statistics.median([await stop() for _ in range(sizes["runs"])])
+            }
+        return results
 
 
 def main() -> None:
@@ -218,10 +316,15 @@ def main() -> None:
     print(f"{sizes['long']:,} tokens, first token: median of {sizes['runs']} calls (loopback)")
     print(f"{'way':<16}{'first token ms':>16}{'tokens/s':>12}{'wall s':>9}")
     for way, figures in results.items():
-        print(
-            f"{way:<16}{figures['first_ms']:>16.2f}{figures['tokens_per_s']:>12,.0f}"
-            f"{figures['wall_s']:>9.2f}"
-        )
+        if "first_ms" in figures:
+            print(
+                f"{way:<16}{figures['first_ms']:>16.2f}{figures['tokens_per_s']:>12,.0f}"
+                f"{figures['wall_s']:>9.2f}"
+            )
+    print(f"\nthe agent stops after (median of {sizes['runs']}):")
+    stops = {way: figures["stop_ms"] for way, figures in results.items() if "stop_ms" in figures}
+    for way, stop_ms in stops.items():
+        print(f"  {way:<32}{stop_ms:>8.1f} ms")
     remote, a2a = results["remote-agent"], results["a2a-agent"]
     share = a2a["tokens_per_s"] / remote["tokens_per_s"]
     extra = a2a["first_ms"] - remote["first_ms"]
@@ -229,6 +332,8 @@ def main() -> None:
     print(f"A2A tokens/s vs RemoteAgent: {share:.0%} (target >= 30%)")
     print(f"A2A first token vs RemoteAgent: {extra:+.2f} ms (target <= +2 ms)")
     print(f"A2AAgent vs a2a-sdk's bare client, sdk-only server: {ratio:.2f}x (target <= 1.1x)")
+    for way in ("a2a-agent, consumer leaves", "a2a, CancelTask"):
+        print(f"A2A stop, {way}: {stops[way]:.1f} ms (target <= {STOP_TARGET_MS:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
+from pathlib import Path
 
 import pytest
 
+from benchmarks import a2a as a2a_bench
 from benchmarks import impl_tools, iteration_floor
 from benchmarks.measure import IMPLEMENTATIONS, run
 
@@ -75,3 +78,17 @@ def test_iteration_floor_chains_yield_the_items_in_order() -> None:
         return [item async for item in iteration_floor.chain(["a", "b", "c"], depth)]
 
     assert [asyncio.run(read(depth)) for depth in (1, 2, 4)] == [["a", "b", "c"]] * 3
+
+
+async def test_the_a2a_stop_probe_tells_when_the_agent_stopped(tmp_path: Path) -> None:
+    stop_file = tmp_path / "stop"
+    tokens = a2a_bench.first_then_wait(str(stop_file))
+    assert await anext(tokens) == a2a_bench.TOKEN
+    left = time.monotonic()
+    await tokens.aclose()  # what the agent's cancellation does: its `finally` runs
+    assert left <= await a2a_bench.stopped_at(stop_file, within=1) <= time.monotonic()
+
+
+async def test_the_a2a_stop_probe_fails_when_the_agent_never_stops(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="did not stop within"):
+        await a2a_bench.stopped_at(tmp_path / "never", within=0.01)

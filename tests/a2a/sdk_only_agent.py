@@ -1,6 +1,6 @@
 """An A2A agent written with a2a-sdk alone (no miniagents_lc): it streams its answer as one
-artifact in chunks, fails when the input says `fail`, and honours cancel (its `finally` opens
-`SDK_STOPPED[input]`)."""
+artifact in chunks (slowly when the input says `slow`, very slowly when it says `stop`), fails
+when the input says `fail`, and honours cancel (its `finally` opens `SDK_STOPPED[input]`)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class ForecastExecutor(AgentExecutor):
                     append=index > 0,
                     last_chunk=index == len(CHUNKS) - 1,
                 )
-                await asyncio.sleep(0.05 if "slow" in question else 0.002)
+                await asyncio.sleep(_gap(question))
             await updater.complete()
         finally:
             SDK_STOPPED.setdefault(question, Gate()).open()
@@ -60,6 +60,14 @@ class ForecastExecutor(AgentExecutor):
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         updater = TaskUpdater(event_queue, context.task_id or "", context.context_id or "")
         await updater.cancel()
+
+
+def _gap(question: str) -> float:
+    """Seconds between chunks: long enough for a stop to tell from the end ("stop"), slow
+    enough to see chunk by chunk ("slow"), else quick."""
+    if "stop" in question:
+        return 0.5
+    return 0.05 if "slow" in question else 0.002
 
 
 def forecast_app(url: str) -> Starlette:

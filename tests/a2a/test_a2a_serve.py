@@ -129,7 +129,7 @@ async def test_send_message_blocks_until_the_task_is_done_with_its_artifacts(
     assert texts == ["a b done."]
 
 
-async def test_cancel_task_stops_the_agent_whose_finally_runs_within_100_ms(
+async def test_cancel_task_stops_the_agent_and_runs_its_finally(
     agents_url: str,
 ) -> None:
     key = uuid.uuid4().hex
