@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import statistics
 import subprocess
@@ -39,41 +38,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stop_probe import first_then_wait, stopped_at
+
 TOKEN = "tok "
 SIZES = {"full": {"runs": 20, "long": 100_000}, "quick": {"runs": 5, "long": 10_000}}
 STOP_TARGET_MS = 100.0
 """The issue's bound: once one side cancels, the other stops within this many ms."""
-
-
-async def first_then_wait(stop_file: str) -> AsyncIterator[str]:
-    """One token, then a minute's wait; the time its `finally` runs goes to `stop_file`."""
-    try:
-        yield TOKEN
-        await asyncio.sleep(60)
-    finally:
-        _write_time(Path(stop_file))
-
-
-def _write_time(path: Path) -> None:
-    # Written whole, then renamed, so a reader never sees part of it (a small local file: no
-    # wait worth a thread).
-    partial = path.with_suffix(".part")
-    partial.write_text(repr(time.monotonic()))
-    os.replace(partial, path)
-
-
-def _read_time(path: Path) -> float | None:
-    return float(path.read_text()) if path.exists() else None
-
-
-async def stopped_at(stop_file: Path, within: float = 10.0) -> float:
-    """When the agent that writes `stop_file` stopped (waits for the file)."""
-    deadline = time.monotonic() + within
-    while (stopped := _read_time(stop_file)) is None:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the agent did not stop within {within} s")
-        await asyncio.sleep(0.001)
-    return stopped
 
 
 async def produce(count: int) -> AsyncIterator[str]:

@@ -14,6 +14,9 @@ One server process (uvicorn, loopback) serves everything; the clients run here a
    anchor beside it: LangGraph's own AG-UI adapter (`ag-ui-langgraph`) serving a LangGraph graph
    of the same shape (16 parallel nodes in 4 subgraphs, each streaming a chat model's reply
    with the same timing).
+3. How fast a client that leaves stops the agents (median of sequential runs): an agent
+   streams one token and would then wait a minute; from the client closing its connection
+   after that token to the agent's `finally` (`benchmarks.stop_probe`). The target: 50 ms.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import AsyncIterator
@@ -40,6 +44,7 @@ from typing_extensions import TypedDict
 
 # The same token generator and `RemoteAgent` reader as the remote benchmark's.
 from benchmarks.remote import TOKEN, produce, read_remote_agent
+from benchmarks.stop_probe import first_then_wait, stopped_at
 
 FAN_OUT = 4
 FIRST_DELAY = 0.2
@@ -84,6 +89,11 @@ def build_server() -> Any:
     async def tokens(ctx: InteractionContext, n: int = 1) -> None:
         ctx.reply(Message.promise(produce(n), role="assistant"))
 
+    @miniagent
+    async def stoppable(ctx: InteractionContext) -> None:
+        stop_file = str((await ctx.message_promises.acollect_messages())[0])
+        ctx.reply(Message.promise(first_then_wait(stop_file), role="assistant"))
+
     def leaf(tag: str) -> MiniAgent:
         async def answer(ctx: InteractionContext) -> None:
             ctx.reply(Message.promise(leaf_tokens(tag), role="assistant"))
@@ -110,7 +120,7 @@ def build_server() -> Any:
         LangGraphAgent(name="tree", graph=langgraph_tree(), emit_raw_events=False),
         "/langgraph",
     )
-    app.mount("/", create_app([tokens, tree]))
+    app.mount("/", create_app([tokens, tree, stoppable]))
     return app
 
 
@@ -160,11 +170,11 @@ def serve(port: int) -> None:
 # -- the clients -----------------------------------------------------------------------------
 
 
-def run_input(**forwarded: Any) -> dict[str, Any]:
+def run_input(text: str = "go", **forwarded: Any) -> dict[str, Any]:
     return {
         "threadId": "bench",
         "runId": f"run-{time.perf_counter_ns()}",
-        "messages": [{"id": "q", "role": "user", "content": "go"}],
+        "messages": [{"id": "q", "role": "user", "content": text}],
         "tools": [],
         "context": [],
         "state": {},
@@ -220,6 +230,31 @@ async def measure_stream(way: str, base_url: str, sizes: dict[str, int]) -> dict
     if chars != sizes["long"] * len(TOKEN):
         raise RuntimeError(f"{way}: read {chars} characters, expected {sizes['long'] * 4}")
     return {"first_ms": statistics.median(samples), "tokens_per_s": sizes["long"] / elapsed}
+
+
+async def measure_stop(base_url: str, runs: int) -> float:
+    """Median ms from the client leaving after the first token to the agent's `finally`."""
+    import httpx
+    from ag_ui.core import Event, TextMessageContentEvent
+    from httpx_sse import aconnect_sse
+    from pydantic import TypeAdapter
+
+    adapter: TypeAdapter[Any] = TypeAdapter(Event)
+    stop_dir = Path(tempfile.mkdtemp(prefix="agui-stops-"))
+
+    async def once(client: httpx.AsyncClient) -> float:
+        stop_file = stop_dir / f"{time.perf_counter_ns()}"
+        body = run_input(str(stop_file))
+        async with aconnect_sse(client, "POST", f"{base_url}/agui/stoppable", json=body) as source:
+            async for sse in source.aiter_sse():
+                if isinstance(adapter.validate_json(sse.data), TextMessageContentEvent):
+                    break
+        left = time.monotonic()  # leaving the block closed the connection
+        return (await stopped_at(stop_file) - left) * 1000
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60)) as client:
+        await once(client)  # warm up
+        return statistics.median([await once(client) for _ in range(runs)])
 
 
 def js_first_token(url: str) -> dict[str, Any]:
@@ -304,6 +339,7 @@ def main() -> None:
         stream = {
             way: asyncio.run(measure_stream(way, base_url, sizes)) for way in ("agui", "remote")
         }
+        stop_ms = asyncio.run(measure_stop(base_url, sizes["latency_runs"]))
         ours = tree_runs(f"{base_url}/agui/tree", sizes["tree_runs"])
         anchor = tree_runs(f"{base_url}/langgraph", sizes["tree_runs"])
     finally:
@@ -334,6 +370,11 @@ def main() -> None:
     print(f"{'sub-agent events':34}{ours['subagents']:>16}{anchor['subagents']:>18}")
     print(f"order of the leaves' text:\n  miniagents_lc:   {leaf_order(ours)}")
     print(f"  ag-ui-langgraph: {leaf_order(anchor)}")
+    print()
+    print(
+        f"The agents stop {stop_ms:.1f} ms after the client leaves (median of "
+        f"{sizes['latency_runs']}; target <= 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import a2a as a2a_bench
-from benchmarks import impl_tools, iteration_floor
+from benchmarks import impl_tools, iteration_floor, stop_probe
 from benchmarks.measure import IMPLEMENTATIONS, run
 
 #: Implementations runnable in the test environment (MiniAgents needs its own interpreter).
@@ -80,15 +79,15 @@ def test_iteration_floor_chains_yield_the_items_in_order() -> None:
     assert [asyncio.run(read(depth)) for depth in (1, 2, 4)] == [["a", "b", "c"]] * 3
 
 
-async def test_the_a2a_stop_probe_tells_when_the_agent_stopped(tmp_path: Path) -> None:
+async def test_the_stop_probe_tells_when_the_agent_stopped(tmp_path: Path) -> None:
     stop_file = tmp_path / "stop"
-    tokens = a2a_bench.first_then_wait(str(stop_file))
-    assert await anext(tokens) == a2a_bench.TOKEN
+    tokens = stop_probe.first_then_wait(str(stop_file))
+    assert await anext(tokens) == stop_probe.FIRST_TOKEN
     left = time.monotonic()
     await tokens.aclose()  # what the agent's cancellation does: its `finally` runs
-    assert left <= await a2a_bench.stopped_at(stop_file, within=1) <= time.monotonic()
+    assert left <= await stop_probe.stopped_at(stop_file, within=1) <= time.monotonic()
 
 
-async def test_the_a2a_stop_probe_fails_when_the_agent_never_stops(tmp_path: Path) -> None:
+async def test_the_stop_probe_fails_when_the_agent_never_stops(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="did not stop within"):
-        await a2a_bench.stopped_at(tmp_path / "never", within=0.01)
+        await stop_probe.stopped_at(tmp_path / "never", within=0.01)

@@ -140,9 +140,9 @@ async def test_the_first_event_follows_the_first_token_closely() -> None:
         for arrived, event in arrivals
         if event["method"] == "messages" and data(event)["event"] == "content-block-delta"
     ]
-    # Generous bounds: the delta of the first token comes within 50 ms of it, and long before
-    # the last token exists.
-    assert deltas[0] - ticker.times[0] < 0.05
+    # Generous bounds: the delta of the first token comes within 100 ms of it, and long before
+    # the last token exists (the speed target, 3 ms, is measured by the benchmark's (g)).
+    assert deltas[0] - ticker.times[0] < 0.1
     assert deltas[0] < ticker.times[-1] - 0.2
 
 
