@@ -41,13 +41,20 @@ async def _timed_chunks(tree: Tree) -> tuple[float, list[tuple[float, str]]]:
     return start, received
 
 
-async def test_first_chunk_arrives_with_the_first_leaf_token(outer_context: OuterContext) -> None:
+async def test_first_chunk_arrives_while_the_leaves_still_stream(
+    outer_context: OuterContext,
+) -> None:
     tree = three_leaf_tree()
     async with outer_context():
         _start, received = await _timed_chunks(tree)
     first_arrival = next(when for when, chunk in received if chunk)
-    first_token = tree.models["leaf_fast"].token_times[0]
-    assert first_arrival <= first_token + 0.05
+    print(
+        f"\nfirst chunk {(first_arrival - tree.models['leaf_fast'].token_times[0]) * 1000:.1f} ms"
+    )
+    # Long before the middle leaf's last token (about 0.14 s later): streamed, not buffered
+    # (a loaded machine stretches this, the first-token target lives in benchmark (d)).
+    assert tree.models["leaf_fast"].token_times[0] <= first_arrival
+    assert first_arrival < tree.models["leaf_mid"].token_times[-1]
 
 
 async def test_chunks_are_spread_over_the_streaming_time(outer_context: OuterContext) -> None:
@@ -84,11 +91,18 @@ async def test_total_time_is_the_slowest_leaf_when_leaves_start_at_once(
         start, received = await _timed_chunks(tree)
     elapsed = received[-1][0] - start
     slowest, one_after_another = 4 * 0.05, 4 * (0.02 + 0.04 + 0.05)
+    fast, mid, slow = (
+        tree.models[leaf].token_times for leaf in ("leaf_fast", "leaf_mid", "leaf_slow")
+    )
+    # When the leaves made their tokens tells parallel from sequential (a loaded machine
+    # stretches a run, not this order); the total's upper bound only says nothing hung.
     if parallel:
-        assert slowest <= elapsed < slowest + 0.15
+        assert slow[0] < mid[-1]  # the slow leaf was under way long before the middle one ended
+        assert slowest <= elapsed < one_after_another + 0.5
     else:
-        # The lower bound proves one after the other; the upper one only that nothing hung
-        # (a loaded CI machine added 0.24 s once).
+        # Each began after the one before it ended.
+        assert fast[-1] < mid[0]
+        assert mid[-1] < slow[0]
         assert one_after_another <= elapsed < one_after_another + 0.5
 
 
