@@ -11,8 +11,8 @@ streamed input. `tools=` takes LangChain tools, pydantic models, functions, Open
 ("auto", "any" or "required", "none", a tool's name) or the API's own object. Without a
 `client`, each event loop gets a default client of its own, closed when the loop shuts down.
 SDK exceptions reach the consumer unchanged, after the tokens already received; a stream that
-ends badly without one, or that
-breaks off mid-reply (a stall, a lost connection), raises `AnthropicStreamError`.
+ends badly without one, or that breaks off mid-reply (a stall, a lost connection), raises
+`AnthropicStreamError`.
 """
 
 from __future__ import annotations
