@@ -88,4 +88,6 @@ async def test_abatch_runs_the_inputs_concurrently() -> None:
     results = await tree.agent.abatch(["first", "second", "third"])
     elapsed = time.perf_counter() - started
     assert [result.text for result in results] == [tree.text] * 3
-    assert elapsed < 2 * 4 * 0.05
+    # One after another, three runs could not take less than three slowest leaves (0.6 s);
+    # together they take about one (0.2 s).
+    assert elapsed < 3 * 4 * 0.05

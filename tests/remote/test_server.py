@@ -49,7 +49,9 @@ async def test_a_client_that_leaves_cancels_the_run_after_the_grace_period(
     late = EVENTS["stopped"][0] - left_at - GRACE
     print(f"\nagents stopped {late * 1000:.1f} ms after the grace period's end")
     assert late >= -0.005  # not before the grace period is over
-    assert late < 0.25  # within 50 ms measured here; generous for a loaded machine
+    # About 50 ms on a quiet machine; the bound says only that the grace period's end stopped
+    # it (a loaded machine stretches the rest).
+    assert late < 1.0
 
 
 async def test_a_client_that_resumes_within_the_grace_period_keeps_the_run(
