@@ -86,6 +86,13 @@ def test_the_shipped_renderer_names_no_path_outside_the_repository() -> None:
     assert renderer.count('"node_modules/.pnpm/') > 40  # the labels are there, shortened
 
 
+def test_the_shipped_renderer_quotes_no_shared_folder_name() -> None:
+    # Langium's `shared` getter keeps its display name, written as a template literal (mkdocs.yml).
+    renderer = (ROOT / "docs" / "assets" / "javascripts" / "mermaid.min.js").read_text("utf-8")
+    assert re.findall(r"[\"']shared[\"']", renderer) == []
+    assert renderer.count("E(()=>e.shared,`shared`)") == 1
+
+
 @pytest.mark.parametrize(
     ("page", "picture"),
     [
